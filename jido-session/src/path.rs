@@ -1,0 +1,341 @@
+//! [`ProjectPath`]: the canonical path of a project directory, and its
+//! filesystem checks.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::Access;
+use rustix::io::Errno;
+use serde::de::{self, Deserializer, Visitor};
+use serde::ser::{self, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::error::SessionError;
+
+/// The longest accepted project path, in bytes.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// A canonical (absolute, symlinks and `..` resolved) path to a project
+/// directory.
+///
+/// Two `ProjectPath`s built from different spellings of the same directory
+/// (through a symlink, with `..`, relative to the working directory...)
+/// compare equal and hash the same, which makes `ProjectPath` a sound key
+/// for "one session per project" lookups.
+///
+/// Equality, ordering and hashing all use the raw bytes of the path, so they
+/// are consistent with each other and cheap.
+///
+/// # Examples
+///
+/// ```
+/// use jido_session::ProjectPath;
+///
+/// let dir = tempfile::tempdir()?;
+/// let direct = ProjectPath::new(dir.path())?;
+/// let detour = ProjectPath::new(dir.path().join("..").join(dir.path().file_name().unwrap()))?;
+/// assert_eq!(direct, detour);
+/// assert!(direct.is_absolute());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct ProjectPath(PathBuf);
+
+impl ProjectPath {
+    /// Canonicalizes `path` and checks that it is a readable and writable
+    /// directory.
+    ///
+    /// Relative paths are resolved against the current working directory.
+    ///
+    /// # Errors
+    ///
+    /// The checks run in this order and the first failure is returned; the
+    /// `path` carried by an error is `path` as given:
+    ///
+    /// 1. [`SessionError::PathEmpty`] if `path` is empty;
+    /// 2. [`SessionError::PathTooLong`] if `path` has more than
+    ///    [`MAX_PATH_BYTES`] bytes;
+    /// 3. [`SessionError::PathNotFound`] if nothing exists there, or
+    ///    [`SessionError::PathIo`] if it cannot be canonicalized otherwise;
+    /// 4. [`SessionError::PathNotADirectory`];
+    /// 5. [`SessionError::PathUnreadable`] then
+    ///    [`SessionError::PathUnwritable`], as decided by `access(2)` (which
+    ///    uses the real user and group ids).
+    pub fn new(path: impl AsRef<Path>) -> Result<Self, SessionError> {
+        let given = path.as_ref();
+        let canonical = canonicalize(given)?;
+        check_directory(&canonical, given)?;
+        Ok(Self(canonical))
+    }
+
+    /// Canonicalizes `path` without the directory and permission checks of
+    /// [`new`](Self::new); meant for looking sessions up by path.
+    ///
+    /// # Errors
+    ///
+    /// Steps 1 to 3 of [`new`](Self::new).
+    pub fn resolve(path: impl AsRef<Path>) -> Result<Self, SessionError> {
+        canonicalize(path.as_ref()).map(Self)
+    }
+
+    /// Checks again that the directory exists, is a directory, and is
+    /// readable and writable.
+    ///
+    /// # Errors
+    ///
+    /// Steps 3 to 5 of [`new`](Self::new), with this canonical path in the
+    /// errors.
+    pub fn check(&self) -> Result<(), SessionError> {
+        check_directory(&self.0, &self.0)
+    }
+
+    /// The canonical path.
+    #[must_use]
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The last component of the path, converted lossily to UTF-8; `"/"` for
+    /// the root directory. Never empty.
+    #[must_use]
+    pub fn folder_name(&self) -> String {
+        match self.0.file_name() {
+            Some(name) => name.to_string_lossy().into_owned(),
+            None => "/".to_owned(),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.as_os_str().as_encoded_bytes()
+    }
+}
+
+/// Steps 1 to 3 of [`ProjectPath::new`].
+fn canonicalize(given: &Path) -> Result<PathBuf, SessionError> {
+    let len = given.as_os_str().len();
+    if len == 0 {
+        return Err(SessionError::PathEmpty);
+    }
+    if len > MAX_PATH_BYTES {
+        return Err(SessionError::PathTooLong {
+            len,
+            max: MAX_PATH_BYTES,
+        });
+    }
+    std::fs::canonicalize(given).map_err(|error| io_error(given, &error))
+}
+
+/// Steps 3 to 5 of [`ProjectPath::new`] on an already canonical path.
+fn check_directory(canonical: &Path, reported: &Path) -> Result<(), SessionError> {
+    let metadata = std::fs::metadata(canonical).map_err(|error| io_error(reported, &error))?;
+    if !metadata.is_dir() {
+        return Err(SessionError::PathNotADirectory {
+            path: reported.to_path_buf(),
+        });
+    }
+    rustix::fs::access(canonical, Access::READ_OK).map_err(|errno| match errno {
+        Errno::ACCESS | Errno::PERM => SessionError::PathUnreadable {
+            path: reported.to_path_buf(),
+        },
+        other => io_error(reported, &io::Error::from(other)),
+    })?;
+    rustix::fs::access(canonical, Access::WRITE_OK).map_err(|errno| match errno {
+        Errno::ACCESS | Errno::PERM | Errno::ROFS => SessionError::PathUnwritable {
+            path: reported.to_path_buf(),
+        },
+        other => io_error(reported, &io::Error::from(other)),
+    })
+}
+
+fn io_error(path: &Path, error: &io::Error) -> SessionError {
+    match error.kind() {
+        io::ErrorKind::NotFound => SessionError::PathNotFound {
+            path: path.to_path_buf(),
+        },
+        kind => SessionError::PathIo {
+            path: path.to_path_buf(),
+            kind,
+            message: error.to_string(),
+        },
+    }
+}
+
+/// The checks a stored (deserialized) path must pass without touching the
+/// filesystem: non-empty, at most [`MAX_PATH_BYTES`], absolute, and in the
+/// form `canonicalize` produces (no `.`, `..` or empty components, no
+/// trailing slash, no NUL byte).
+fn check_stored(path: &str) -> Result<(), SessionError> {
+    if path.is_empty() {
+        return Err(SessionError::PathEmpty);
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(SessionError::PathTooLong {
+            len: path.len(),
+            max: MAX_PATH_BYTES,
+        });
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(SessionError::PathNotAbsolute { path: path.into() });
+    };
+    let normalized = !path.contains('\0')
+        && (rest.is_empty() || rest.split('/').all(|part| !matches!(part, "" | "." | "..")));
+    if normalized {
+        Ok(())
+    } else {
+        Err(SessionError::PathNotNormalized { path: path.into() })
+    }
+}
+
+impl AsRef<Path> for ProjectPath {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Deref for ProjectPath {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.display(), f)
+    }
+}
+
+impl fmt::Debug for ProjectPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ProjectPath").field(&self.0).finish()
+    }
+}
+
+impl PartialEq for ProjectPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for ProjectPath {}
+
+impl PartialOrd for ProjectPath {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ProjectPath {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.bytes().cmp(other.bytes())
+    }
+}
+
+impl Hash for ProjectPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl Serialize for ProjectPath {
+    /// Serializes the path as a string.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the path is not valid UTF-8.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.to_str() {
+            Some(path) => serializer.serialize_str(path),
+            None => Err(ser::Error::custom(format_args!(
+                "project path {} is not valid UTF-8",
+                self.0.display()
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProjectPath {
+    /// Deserializes a path string that looks canonical: absolute, without
+    /// `.`, `..` or empty components, at most [`MAX_PATH_BYTES`] bytes.
+    ///
+    /// The filesystem is not accessed; call [`ProjectPath::check`] to know
+    /// whether the directory is still usable.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PathVisitor;
+
+        impl Visitor<'_> for PathVisitor {
+            type Value = ProjectPath;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an absolute, normalized path string")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ProjectPath, E> {
+                check_stored(v).map_err(E::custom)?;
+                Ok(ProjectPath(PathBuf::from(v)))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ProjectPath, E> {
+                check_stored(&v).map_err(E::custom)?;
+                Ok(ProjectPath(PathBuf::from(v)))
+            }
+        }
+
+        deserializer.deserialize_string(PathVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_paths_must_look_canonical() {
+        for ok in ["/", "/a", "/a/b", "/a/.b/c..", "/a/b c/d"] {
+            assert_eq!(check_stored(ok), Ok(()), "{ok:?}");
+        }
+        assert_eq!(check_stored(""), Err(SessionError::PathEmpty));
+        assert_eq!(
+            check_stored("a/b"),
+            Err(SessionError::PathNotAbsolute { path: "a/b".into() })
+        );
+        for bad in [
+            "/a/./b", "/a/../b", "/..", "/.", "//a", "/a//b", "/a/", "/a\0b",
+        ] {
+            assert_eq!(
+                check_stored(bad),
+                Err(SessionError::PathNotNormalized { path: bad.into() }),
+                "{bad:?}"
+            );
+        }
+        let long = format!("/{}", "a".repeat(MAX_PATH_BYTES));
+        assert_eq!(
+            check_stored(&long),
+            Err(SessionError::PathTooLong {
+                len: MAX_PATH_BYTES + 1,
+                max: MAX_PATH_BYTES
+            })
+        );
+        assert_eq!(check_stored(&long[..MAX_PATH_BYTES]), Ok(()));
+    }
+
+    #[test]
+    fn root_folder_name_is_slash() {
+        assert_eq!(ProjectPath(PathBuf::from("/")).folder_name(), "/");
+        assert_eq!(ProjectPath(PathBuf::from("/a/b")).folder_name(), "b");
+    }
+
+    #[test]
+    fn ordering_is_by_bytes() {
+        let a = ProjectPath(PathBuf::from("/a/b"));
+        let b = ProjectPath(PathBuf::from("/a-b"));
+        // Byte order: '-' (0x2d) < '/' (0x2f), unlike component order.
+        assert!(b < a);
+        assert!(Path::new("/a/b") < Path::new("/a-b"));
+    }
+}
