@@ -1,1 +1,15 @@
-//! placeholder
+//! Test support for `jido-supervisor`.
+//!
+//! - [`SessionSupervisorStub`]: a scriptable [`SessionChild`](jido_supervisor::SessionChild)
+//!   (succeed, fail, ignore, panic, hang, crash after start, ignore stop,
+//!   fail the Nth start) that records every call.
+//! - [`MockSessionChild`]: a mockall mock of the same trait.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod mock;
+mod stub;
+
+pub use mock::MockSessionChild;
+pub use stub::{Script, SessionSupervisorStub, StubCall};

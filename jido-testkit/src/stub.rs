@@ -1,0 +1,325 @@
+//! [`SessionSupervisorStub`]: a scriptable [`SessionChild`] for tests.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jido_registry::{spawn_with_pid, ExitReason, Pid};
+use jido_session::SessionId;
+use jido_supervisor::{
+    ChildContext, ChildError, ChildHandle, ProcessKey, ProcessValue, SessionChild, Shutdown,
+    StartOutcome,
+};
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What the stub does on one start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Script {
+    /// Starts a process that runs until asked to stop.
+    Succeed,
+    /// Fails with this error.
+    Fail(ChildError),
+    /// Returns [`StartOutcome::Ignore`].
+    Ignore,
+    /// Panics inside `start` with this message.
+    Panic(String),
+    /// Never returns from `start` (for start timeouts and cancellation).
+    Hang,
+    /// Starts, then the process ends at once with this reason (an abnormal
+    /// reason is a crash; `Normal` a normal exit).
+    CrashAfterStart(ExitReason),
+    /// Starts a process that ignores stop requests: only a kill ends it (for
+    /// shutdown timeouts).
+    IgnoreStop,
+    /// Yields `before` times, spawns and registers the process, yields
+    /// `after` times, then returns it: every yield is an await point at which
+    /// a test may drop the start. A dropped start kills what it spawned.
+    Slow {
+        /// Yields before spawning.
+        before: u32,
+        /// Yields after spawning, before returning.
+        after: u32,
+    },
+}
+
+impl Script {
+    /// `ExitReason::Normal` after start: the process ends normally at once.
+    pub fn exit_normally() -> Script {
+        Script::CrashAfterStart(ExitReason::Normal)
+    }
+}
+
+/// One call of [`SessionChild::start`] on the stub, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StubCall {
+    /// 1 for the first start the stub saw, 2 for the second, ….
+    pub number: usize,
+    /// The session being started.
+    pub session_id: SessionId,
+    /// What the stub did.
+    pub script: Script,
+}
+
+/// A command to a running stub process.
+#[derive(Debug)]
+enum Command {
+    Exit(ExitReason),
+    Panic(String),
+}
+
+struct Running {
+    pid: Pid,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+#[derive(Default)]
+struct Scripts {
+    default: Option<Script>,
+    per_session: HashMap<SessionId, VecDeque<Script>>,
+    per_call: VecDeque<Script>,
+    nth: HashMap<usize, Script>,
+    calls: Vec<StubCall>,
+}
+
+/// A [`SessionChild`] for test authors: the analogue of the stub supervisor
+/// module jido_code's tests pass as `:supervisor_module`.
+///
+/// Like the real per-session supervisor it registers its process under
+/// [`ProcessKey::Session`] and holds the session; unlike it, it does what it
+/// is scripted to: succeed, fail, ignore, panic, hang, crash after start,
+/// exit normally, ignore stop requests, fail the Nth start. It records every
+/// call ([`calls`](Self::calls)) and can crash or end a running session on
+/// demand ([`crash`](Self::crash)).
+///
+/// Which script a start follows: the next one queued for its session
+/// ([`script_session`](Self::script_session)), else the one set for its call
+/// number ([`script_nth`](Self::script_nth)), else the next one queued for any
+/// call ([`script_next`](Self::script_next)), else the default
+/// ([`Script::Succeed`] unless [`script_default`](Self::script_default) says
+/// otherwise).
+///
+/// ```
+/// use jido_session::Session;
+/// use jido_supervisor::{ChildError, SessionSupervisor, StartError};
+/// use jido_testkit::{Script, SessionSupervisorStub};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let stub = SessionSupervisorStub::new();
+/// let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+///
+/// stub.script_next(Script::Fail(ChildError::msg("no API key")));
+/// let dir = tempfile::tempdir().unwrap();
+/// let result = supervisor.start_session(Session::new(dir.path()).unwrap()).await;
+/// assert_eq!(result.unwrap_err(), StartError::Child(ChildError::msg("no API key")));
+/// assert_eq!(supervisor.registry().count(), 0); // rolled back
+/// assert_eq!(stub.calls().len(), 1);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SessionSupervisorStub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    scripts: Mutex<Scripts>,
+    running: Mutex<HashMap<SessionId, Running>>,
+    shutdown: Shutdown,
+}
+
+impl Default for SessionSupervisorStub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SessionSupervisorStub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionSupervisorStub")
+            .field("calls", &self.inner.scripts.lock().calls.len())
+            .finish()
+    }
+}
+
+impl SessionSupervisorStub {
+    /// A stub whose processes are terminated with the default policy (asked
+    /// to stop, killed after 5 s).
+    pub fn new() -> Self {
+        Self::with_shutdown(Shutdown::default())
+    }
+
+    /// A stub whose processes are terminated with `shutdown`.
+    pub fn with_shutdown(shutdown: Shutdown) -> Self {
+        SessionSupervisorStub {
+            inner: Arc::new(Inner {
+                scripts: Mutex::new(Scripts::default()),
+                running: Mutex::new(HashMap::new()),
+                shutdown,
+            }),
+        }
+    }
+
+    /// What every start does unless scripted otherwise.
+    pub fn script_default(&self, script: Script) {
+        self.inner.scripts.lock().default = Some(script);
+    }
+
+    /// Queues `script` for the next start of `session_id`.
+    pub fn script_session(&self, session_id: SessionId, script: Script) {
+        let mut scripts = self.inner.scripts.lock();
+        scripts
+            .per_session
+            .entry(session_id)
+            .or_default()
+            .push_back(script);
+    }
+
+    /// Queues `script` for the next start of any session.
+    pub fn script_next(&self, script: Script) {
+        self.inner.scripts.lock().per_call.push_back(script);
+    }
+
+    /// Sets what the `n`th start (counting from 1) does.
+    pub fn script_nth(&self, n: usize, script: Script) {
+        self.inner.scripts.lock().nth.insert(n, script);
+    }
+
+    /// Makes the `n`th start (counting from 1) fail with `error`.
+    pub fn fail_nth(&self, n: usize, error: ChildError) {
+        self.script_nth(n, Script::Fail(error));
+    }
+
+    /// Every start so far, in order.
+    pub fn calls(&self) -> Vec<StubCall> {
+        self.inner.scripts.lock().calls.clone()
+    }
+
+    /// The process the stub started for `session_id`, if it is still alive.
+    pub fn pid(&self, session_id: SessionId) -> Option<Pid> {
+        let running = self.inner.running.lock();
+        running
+            .get(&session_id)
+            .map(|process| process.pid.clone())
+            .filter(Pid::is_alive)
+    }
+
+    /// Makes the running process of `session_id` end with `reason`, and
+    /// returns its pid (to `wait` on). `None` if it does not run.
+    pub fn crash(&self, session_id: SessionId, reason: ExitReason) -> Option<Pid> {
+        self.command(session_id, Command::Exit(reason))
+    }
+
+    /// Makes the running process of `session_id` panic with `message`.
+    pub fn panic(&self, session_id: SessionId, message: impl Into<String>) -> Option<Pid> {
+        self.command(session_id, Command::Panic(message.into()))
+    }
+
+    fn command(&self, session_id: SessionId, command: Command) -> Option<Pid> {
+        let running = self.inner.running.lock();
+        let process = running.get(&session_id)?;
+        process.commands.send(command).ok()?;
+        Some(process.pid.clone())
+    }
+
+    fn next_script(&self, session_id: SessionId) -> (usize, Script) {
+        let mut scripts = self.inner.scripts.lock();
+        let number = scripts.calls.len() + 1;
+        let script = scripts
+            .per_session
+            .get_mut(&session_id)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| scripts.nth.remove(&number))
+            .or_else(|| scripts.per_call.pop_front())
+            .or_else(|| scripts.default.clone())
+            .unwrap_or(Script::Succeed);
+        scripts.calls.push(StubCall {
+            number,
+            session_id,
+            script: script.clone(),
+        });
+        (number, script)
+    }
+
+    /// Spawns the stub process for `ctx`'s session and registers it.
+    fn spawn(&self, ctx: &ChildContext, ignore_stop: bool, end_with: Option<ExitReason>) -> Result<ChildHandle, ChildError> {
+        let session = Arc::clone(ctx.session());
+        let id = session.id();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let (commands, mut inbox) = mpsc::unbounded_channel();
+        let pid = spawn_with_pid(move |_| async move {
+            let _session = session; // the process holds its session, like the real one
+            if let Some(reason) = end_with {
+                return reason;
+            }
+            loop {
+                tokio::select! {
+                    () = stopped.cancelled(), if !ignore_stop => return ExitReason::Shutdown,
+                    command = inbox.recv() => match command {
+                        Some(Command::Exit(reason)) => return reason,
+                        Some(Command::Panic(message)) => panic!("{message}"),
+                        None => std::future::pending::<()>().await,
+                    },
+                }
+            }
+        });
+        if let Err(error) = ctx
+            .processes()
+            .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
+        {
+            pid.kill();
+            return Err(ChildError::new(error));
+        }
+        self.inner.running.lock().insert(
+            id,
+            Running {
+                pid: pid.clone(),
+                commands,
+            },
+        );
+        Ok(ChildHandle::new(pid, stop, self.inner.shutdown))
+    }
+}
+
+/// Kills the process it holds unless disarmed: makes a dropped start leave
+/// nothing running.
+struct KillOnDrop(Option<Pid>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.take() {
+            pid.kill();
+        }
+    }
+}
+
+#[async_trait]
+impl SessionChild for SessionSupervisorStub {
+    async fn start(&self, ctx: ChildContext) -> Result<StartOutcome, ChildError> {
+        let (_, script) = self.next_script(ctx.session().id());
+        let handle = match script {
+            Script::Succeed => self.spawn(&ctx, false, None)?,
+            Script::Fail(error) => return Err(error),
+            Script::Ignore => return Ok(StartOutcome::Ignore),
+            Script::Panic(message) => panic!("{message}"),
+            Script::Hang => std::future::pending().await,
+            Script::CrashAfterStart(reason) => self.spawn(&ctx, false, Some(reason))?,
+            Script::IgnoreStop => self.spawn(&ctx, true, None)?,
+            Script::Slow { before, after } => {
+                for _ in 0..before {
+                    tokio::task::yield_now().await;
+                }
+                let handle = self.spawn(&ctx, false, None)?;
+                let mut guard = KillOnDrop(Some(handle.pid().clone()));
+                for _ in 0..after {
+                    tokio::task::yield_now().await;
+                }
+                guard.0 = None;
+                handle
+            }
+        };
+        Ok(StartOutcome::Started(handle))
+    }
+}
