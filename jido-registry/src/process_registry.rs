@@ -126,13 +126,13 @@ where
     /// ```
     pub fn register(&self, key: K, owner: &Pid, value: V) -> Result<(), RegisterError<K>> {
         let mut map = self.inner.map.write();
-        if let Some(current) = map.get(&key) {
-            if current.owner.is_alive() {
-                return Err(RegisterError::Taken {
-                    key,
-                    owner: current.owner.clone(),
-                });
-            }
+        if let Some(current) = map.get(&key)
+            && current.owner.is_alive()
+        {
+            return Err(RegisterError::Taken {
+                key,
+                owner: current.owner.clone(),
+            });
         }
         let weak: Weak<Inner<K, V>> = Arc::downgrade(&self.inner);
         let hook_key = key.clone();

@@ -4,11 +4,17 @@
 //!   (succeed, fail, ignore, panic, hang, crash after start, ignore stop,
 //!   fail the Nth start) that records every call.
 //! - [`MockSessionChild`]: a mockall mock of the same trait.
+//! - [`strategies`]: proptest strategies for names, configs, a pool of
+//!   project directories with aliases, and supervisor operations.
+//! - [`model`]: a pure reference model of the supervisor and its registry,
+//!   to compare the real one with, operation by operation.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod mock;
+pub mod model;
+pub mod strategies;
 mod stub;
 
 pub use mock::MockSessionChild;

@@ -5,14 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jido_registry::{spawn_with_pid, ExitReason, Pid};
+use jido_registry::{ExitReason, Pid, spawn_with_pid};
 use jido_session::SessionId;
 use jido_supervisor::{
     ChildContext, ChildError, ChildHandle, ProcessKey, ProcessValue, SessionChild, Shutdown,
     StartOutcome,
 };
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// What the stub does on one start.
@@ -243,14 +243,27 @@ impl SessionSupervisorStub {
     }
 
     /// Spawns the stub process for `ctx`'s session and registers it.
-    fn spawn(&self, ctx: &ChildContext, ignore_stop: bool, end_with: Option<ExitReason>) -> Result<ChildHandle, ChildError> {
+    fn spawn(
+        &self,
+        ctx: &ChildContext,
+        ignore_stop: bool,
+        end_with: Option<ExitReason>,
+    ) -> Result<ChildHandle, ChildError> {
         let session = Arc::clone(ctx.session());
         let id = session.id();
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         let (commands, mut inbox) = mpsc::unbounded_channel();
+        // The process waits until it is registered: otherwise, on a
+        // multi-thread runtime, a process scripted to end at once could end
+        // before its registration, which would then fail.
+        let (registered, gate) = oneshot::channel::<()>();
         let pid = spawn_with_pid(move |_| async move {
             let _session = session; // the process holds its session, like the real one
+            if gate.await.is_err() {
+                // Registration failed; the start killed this process.
+                return ExitReason::Killed;
+            }
             if let Some(reason) = end_with {
                 return reason;
             }
@@ -265,13 +278,15 @@ impl SessionSupervisorStub {
                 }
             }
         });
-        if let Err(error) = ctx
-            .processes()
-            .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
+        if let Err(error) =
+            ctx.processes()
+                .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
         {
             pid.kill();
             return Err(ChildError::new(error));
         }
+        // The process holds the receiver until it is killed.
+        let _ = registered.send(());
         self.inner.running.lock().insert(
             id,
             Running {
