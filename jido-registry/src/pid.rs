@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use futures_util::FutureExt;
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
@@ -54,13 +55,21 @@ struct PidInner {
     /// Set by [`Pid::kill`]: the task counts as dead from that instant, even
     /// though tokio drops an aborted future only on its next scheduling.
     killed: AtomicBool,
+    /// Set by [`Pid::request_stop`].
+    stop_requested: AtomicBool,
     abort: OnceLock<AbortHandle>,
-    exited: Notify,
+    /// Wakes the waiters of [`Pid::wait`] and [`Pid::stop_requested`]; each
+    /// re-checks its own condition.
+    signal: Notify,
 }
+
+/// Up to two monitors (a registration and a supervisor's, the usual case)
+/// live inline, without an allocation.
+type Hooks = SmallVec<[(u64, ExitHook); 2]>;
 
 enum State {
     Alive {
-        hooks: Vec<(u64, ExitHook)>,
+        hooks: Hooks,
         next_hook: u64,
     },
     /// The reason is known and the monitors are running.
@@ -82,12 +91,13 @@ impl Pid {
             inner: Arc::new(PidInner {
                 id: NEXT_PID.fetch_add(1, Ordering::Relaxed),
                 state: Mutex::new(State::Alive {
-                    hooks: Vec::new(),
+                    hooks: Hooks::new(),
                     next_hook: 0,
                 }),
                 killed: AtomicBool::new(false),
+                stop_requested: AtomicBool::new(false),
                 abort: OnceLock::new(),
-                exited: Notify::new(),
+                signal: Notify::new(),
             }),
         }
     }
@@ -114,14 +124,56 @@ impl Pid {
     /// Waits until the task has ended and every monitor has run, then returns
     /// why it ended. Cancel-safe; any number of callers may wait.
     pub async fn wait(&self) -> ExitReason {
-        let mut notified = pin!(self.inner.exited.notified());
+        let mut notified = pin!(self.inner.signal.notified());
         loop {
             notified.as_mut().enable();
             if let State::Exited(reason) = &*self.inner.state.lock() {
                 return reason.clone();
             }
             notified.as_mut().await;
-            notified.set(self.inner.exited.notified());
+            notified.set(self.inner.signal.notified());
+        }
+    }
+
+    /// Asks the process to stop (Erlang's `exit(Pid, shutdown)` to a process
+    /// that traps exits): sets a flag the process watches with
+    /// [`stop_requested`](Pid::stop_requested). It is up to the process to end,
+    /// with [`ExitReason::Shutdown`] by convention; a supervisor kills it if it
+    /// takes too long.
+    pub fn request_stop(&self) {
+        self.inner.stop_requested.store(true, Ordering::Release);
+        self.inner.signal.notify_waiters();
+    }
+
+    /// `true` once [`request_stop`](Pid::request_stop) was called.
+    pub fn is_stop_requested(&self) -> bool {
+        self.inner.stop_requested.load(Ordering::Acquire)
+    }
+
+    /// Completes once [`request_stop`](Pid::request_stop) has been called: a
+    /// process selects on this beside its mailbox. Cancel-safe.
+    ///
+    /// ```
+    /// use jido_registry::{spawn_with_pid, ExitReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pid = spawn_with_pid(|me| async move {
+    ///     me.stop_requested().await;
+    ///     ExitReason::Shutdown
+    /// });
+    /// pid.request_stop();
+    /// assert_eq!(pid.wait().await, ExitReason::Shutdown);
+    /// # }
+    /// ```
+    pub async fn stop_requested(&self) {
+        let mut notified = pin!(self.inner.signal.notified());
+        loop {
+            notified.as_mut().enable();
+            if self.is_stop_requested() {
+                return;
+            }
+            notified.as_mut().await;
+            notified.set(self.inner.signal.notified());
         }
     }
 
@@ -197,7 +249,7 @@ impl Pid {
             }
         }
         *self.inner.state.lock() = State::Exited(reason);
-        self.inner.exited.notify_waiters();
+        self.inner.signal.notify_waiters();
     }
 }
 
@@ -278,13 +330,15 @@ where
         pid: pid.clone(),
         reason: None,
     };
-    let task = tokio::spawn(async move {
-        let reason = match AssertUnwindSafe(future).catch_unwind().await {
+    // Combinators rather than an `async` block: an async block would keep
+    // `future` twice in the task (as a captured variable and as the awaited
+    // value), doubling the task's size.
+    let task = tokio::spawn(AssertUnwindSafe(future).catch_unwind().map(move |result| {
+        guard.completed(match result {
             Ok(reason) => reason,
             Err(payload) => ExitReason::from_panic(&*payload),
-        };
-        guard.completed(reason);
-    });
+        });
+    }));
     // `set` fails only if already set, and nothing else sets it.
     let _ = pid.inner.abort.set(task.abort_handle());
     if pid.inner.killed.load(Ordering::Acquire) {

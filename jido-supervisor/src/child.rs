@@ -8,7 +8,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jido_registry::{ExitReason, Pid};
 use jido_session::Session;
-use tokio_util::sync::CancellationToken;
 
 use crate::{Events, Processes, Shutdown};
 
@@ -28,9 +27,8 @@ use crate::{Events, Processes, Shutdown};
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use jido_registry::{spawn, ExitReason};
+/// use jido_registry::{spawn_with_pid, ExitReason};
 /// use jido_supervisor::{ChildContext, ChildError, ChildHandle, SessionChild, Shutdown, StartOutcome};
-/// use tokio_util::sync::CancellationToken;
 ///
 /// /// One task per session that runs until asked to stop.
 /// struct Sleeper;
@@ -38,13 +36,11 @@ use crate::{Events, Processes, Shutdown};
 /// #[async_trait]
 /// impl SessionChild for Sleeper {
 ///     async fn start(&self, _ctx: ChildContext) -> Result<StartOutcome, ChildError> {
-///         let stop = CancellationToken::new();
-///         let stopped = stop.clone();
-///         let pid = spawn(async move {
-///             stopped.cancelled().await;
+///         let pid = spawn_with_pid(|me| async move {
+///             me.stop_requested().await;
 ///             ExitReason::Shutdown
 ///         });
-///         Ok(StartOutcome::Started(ChildHandle::new(pid, stop, Shutdown::default())))
+///         Ok(StartOutcome::Started(ChildHandle::new(pid, Shutdown::default())))
 ///     }
 /// }
 /// ```
@@ -183,19 +179,16 @@ impl StdError for Message {}
 #[derive(Clone, Debug)]
 pub struct ChildHandle {
     pid: Pid,
-    stop: CancellationToken,
     shutdown: Shutdown,
 }
 
 impl ChildHandle {
-    /// A handle to the process `pid`, which must end when `stop` is
-    /// cancelled, terminated by `shutdown`.
-    pub fn new(pid: Pid, stop: CancellationToken, shutdown: Shutdown) -> Self {
-        ChildHandle {
-            pid,
-            stop,
-            shutdown,
-        }
+    /// A handle to the process `pid`, terminated by `shutdown`. The process
+    /// is expected to end when asked to (it watches
+    /// [`Pid::stop_requested`]); with [`Shutdown::Timeout`] it is killed if it
+    /// does not.
+    pub fn new(pid: Pid, shutdown: Shutdown) -> Self {
+        ChildHandle { pid, shutdown }
     }
 
     /// The tree's top process.
@@ -220,7 +213,7 @@ impl ChildHandle {
 
     /// Asks the tree to stop; returns at once.
     pub fn request_stop(&self) {
-        self.stop.cancel();
+        self.pid.request_stop();
     }
 
     /// Kills the tree's top process at once.

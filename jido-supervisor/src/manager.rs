@@ -6,9 +6,8 @@ use std::sync::Arc;
 use jido_registry::{ExitReason, Pid};
 use jido_session::{Session, SessionId};
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Inbox, Mailbox};
 use crate::{CallError, ProcessKey, ProcessValue, Processes};
 
 pub(crate) enum ManagerRequest {
@@ -21,19 +20,19 @@ pub struct ManagerMailbox(pub(crate) Mailbox<ManagerRequest>);
 
 /// The Manager process's loop: answers for its session until asked to stop.
 pub(crate) async fn run(
+    me: Pid,
     session: Arc<Session>,
-    inbox: flume::Receiver<ManagerRequest>,
-    stop: CancellationToken,
+    mut inbox: Inbox<ManagerRequest>,
 ) -> ExitReason {
     loop {
         tokio::select! {
             biased;
-            () = stop.cancelled() => return ExitReason::Shutdown,
-            request = inbox.recv_async() => match request {
-                Ok(ManagerRequest::Session(reply)) => {
+            () = me.stop_requested() => return ExitReason::Shutdown,
+            request = inbox.recv() => match request {
+                Some(ManagerRequest::Session(reply)) => {
                     let _ = reply.send(Arc::clone(&session));
                 }
-                Err(_) => return ExitReason::Normal,
+                None => return ExitReason::Normal,
             },
         }
     }

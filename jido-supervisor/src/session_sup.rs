@@ -5,13 +5,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jido_registry::{ExitReason, spawn, spawn_with_pid};
+use jido_registry::{ExitReason, Pid, spawn_with_pid};
 use jido_session::{Session, SessionId};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::mailbox::mailbox;
+use crate::mailbox::{Inbox, Mailbox, mailbox};
 use crate::manager::{self, ManagerMailbox};
 use crate::restart::RestartWindow;
 use crate::state::{self, StateMailbox};
@@ -120,7 +119,7 @@ impl SessionSup {
         let session = Arc::clone(ctx.session());
         let id = session.id();
         let span = tracing::info_span!("session", id = %id);
-        let (exits_tx, exits) = flume::unbounded();
+        let (exits_tx, exits) = mailbox();
         let mut children = Children {
             id,
             session,
@@ -144,16 +143,14 @@ impl SessionSup {
         for index in 0..children.slots.len() {
             children.start(index)?;
         }
-        let stop = CancellationToken::new();
         let supervisor = Supervisor {
             strategy: self.strategy,
             window: RestartWindow::new(self.intensity),
             events: ctx.events().clone(),
-            stop: stop.clone(),
             exits,
             children,
         };
-        let pid = spawn(supervisor.run().instrument(span));
+        let pid = spawn_with_pid(|me| supervisor.run(me).instrument(span));
         if let Err(error) =
             ctx.processes()
                 .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
@@ -161,7 +158,7 @@ impl SessionSup {
             pid.kill();
             return Err(ChildError::new(error));
         }
-        Ok(ChildHandle::new(pid, stop, self.shutdown))
+        Ok(ChildHandle::new(pid, self.shutdown))
     }
 }
 
@@ -213,7 +210,7 @@ struct Children {
     id: SessionId,
     session: Arc<Session>,
     processes: Processes,
-    exits: flume::Sender<ChildExit>,
+    exits: Mailbox<ChildExit>,
     span: tracing::Span,
     slots: Vec<Slot>,
 }
@@ -222,18 +219,17 @@ impl Children {
     /// Spawns child `index`, registers it under its key, and monitors it.
     fn start(&mut self, index: usize) -> Result<(), ChildError> {
         let slot = &mut self.slots[index];
-        let stop = CancellationToken::new();
         let span = tracing::info_span!(parent: &self.span, "child", name = slot.kind.name());
         let (pid, value) = match slot.kind {
             ChildKind::Manager => {
                 let (mailbox, inbox) = mailbox();
-                let run = manager::run(Arc::clone(&self.session), inbox, stop.clone());
-                let pid = spawn_with_pid(|_| run.instrument(span));
+                let session = Arc::clone(&self.session);
+                let pid = spawn_with_pid(|me| manager::run(me, session, inbox).instrument(span));
                 (pid, ProcessValue::Manager(ManagerMailbox(mailbox)))
             }
             ChildKind::State => {
                 let (mailbox, inbox) = mailbox();
-                let pid = spawn_with_pid(|_| state::run(inbox, stop.clone()).instrument(span));
+                let pid = spawn_with_pid(|me| state::run(me, inbox).instrument(span));
                 (pid, ProcessValue::State(StateMailbox(mailbox)))
             }
         };
@@ -250,7 +246,7 @@ impl Children {
                 reason: reason.clone(),
             });
         });
-        slot.running = Some(ChildHandle::new(pid, stop, slot.spec.shutdown));
+        slot.running = Some(ChildHandle::new(pid, slot.spec.shutdown));
         Ok(())
     }
 
@@ -284,24 +280,25 @@ struct Supervisor {
     strategy: Strategy,
     window: RestartWindow,
     events: Events,
-    stop: CancellationToken,
-    exits: flume::Receiver<ChildExit>,
+    exits: Inbox<ChildExit>,
     children: Children,
 }
 
 impl Supervisor {
-    async fn run(mut self) -> ExitReason {
+    /// Waits for a stop request or a child's end. The rare paths are boxed,
+    /// so that an idle supervisor's task holds only this loop's small state.
+    async fn run(mut self, me: Pid) -> ExitReason {
         loop {
             tokio::select! {
                 biased;
-                () = self.stop.cancelled() => {
-                    self.children.terminate_all().await;
+                () = me.stop_requested() => {
+                    Box::pin(self.children.terminate_all()).await;
                     return ExitReason::Shutdown;
                 }
-                exit = self.exits.recv_async() => {
+                exit = self.exits.recv() => {
                     // `children` holds a sender, so the mailbox never closes.
-                    let Ok(exit) = exit else { return ExitReason::Normal };
-                    if let Err(reason) = self.on_child_exit(exit).await {
+                    let Some(exit) = exit else { return ExitReason::Normal };
+                    if let Err(reason) = Box::pin(self.on_child_exit(exit)).await {
                         return reason;
                     }
                 }
@@ -335,12 +332,12 @@ impl Supervisor {
         }
         for sibling in range {
             let spec = self.children.slots[sibling].spec;
-            if sibling == index || spec.restart != Restart::Temporary {
-                if let Err(error) = self.children.start(sibling) {
-                    tracing::error!(%error, "restart failed; shutting down");
-                    self.children.terminate_all().await;
-                    return Err(ExitReason::error(format!("restart failed: {error}")));
-                }
+            if (sibling == index || spec.restart != Restart::Temporary)
+                && let Err(error) = self.children.start(sibling)
+            {
+                tracing::error!(%error, "restart failed; shutting down");
+                self.children.terminate_all().await;
+                return Err(ExitReason::error(format!("restart failed: {error}")));
             }
         }
         tracing::warn!(child = kind.name(), %reason, "child restarted");

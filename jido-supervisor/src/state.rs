@@ -6,9 +6,8 @@ use std::collections::VecDeque;
 use jido_registry::{ExitReason, Pid};
 use jido_session::SessionId;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Inbox, Mailbox};
 use crate::{CallError, ProcessKey, ProcessValue, Processes};
 
 /// How many prompts the State keeps; older ones are forgotten.
@@ -121,18 +120,15 @@ impl Conversation {
 
 /// The State process's loop: serves requests until asked to stop. The
 /// conversation starts empty (a restarted State starts afresh).
-pub(crate) async fn run(
-    inbox: flume::Receiver<StateRequest>,
-    stop: CancellationToken,
-) -> ExitReason {
+pub(crate) async fn run(me: Pid, mut inbox: Inbox<StateRequest>) -> ExitReason {
     let mut conversation = Conversation::default();
     loop {
         tokio::select! {
             biased;
-            () = stop.cancelled() => return ExitReason::Shutdown,
-            request = inbox.recv_async() => match request {
-                Ok(request) => conversation.handle(request),
-                Err(_) => return ExitReason::Normal,
+            () = me.stop_requested() => return ExitReason::Shutdown,
+            request = inbox.recv() => match request {
+                Some(request) => conversation.handle(request),
+                None => return ExitReason::Normal,
             },
         }
     }

@@ -13,7 +13,6 @@ use jido_supervisor::{
 };
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 
 /// What the stub does on one start.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,14 +250,12 @@ impl SessionSupervisorStub {
     ) -> Result<ChildHandle, ChildError> {
         let session = Arc::clone(ctx.session());
         let id = session.id();
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
         let (commands, mut inbox) = mpsc::unbounded_channel();
         // The process waits until it is registered: otherwise, on a
         // multi-thread runtime, a process scripted to end at once could end
         // before its registration, which would then fail.
         let (registered, gate) = oneshot::channel::<()>();
-        let pid = spawn_with_pid(move |_| async move {
+        let pid = spawn_with_pid(move |me| async move {
             let _session = session; // the process holds its session, like the real one
             if gate.await.is_err() {
                 // Registration failed; the start killed this process.
@@ -269,7 +266,7 @@ impl SessionSupervisorStub {
             }
             loop {
                 tokio::select! {
-                    () = stopped.cancelled(), if !ignore_stop => return ExitReason::Shutdown,
+                    () = me.stop_requested(), if !ignore_stop => return ExitReason::Shutdown,
                     command = inbox.recv() => match command {
                         Some(Command::Exit(reason)) => return reason,
                         Some(Command::Panic(message)) => panic!("{message}"),
@@ -294,7 +291,7 @@ impl SessionSupervisorStub {
                 commands,
             },
         );
-        Ok(ChildHandle::new(pid, stop, self.inner.shutdown))
+        Ok(ChildHandle::new(pid, self.inner.shutdown))
     }
 }
 
