@@ -363,3 +363,40 @@ async fn pids_are_equal_only_to_their_clones() {
     a.kill();
     b.kill();
 }
+
+#[tokio::test]
+async fn a_stop_request_reaches_the_process_and_it_ends_with_its_own_reason() {
+    let pid = spawn_with_pid(|me| async move {
+        me.stop_requested().await;
+        ExitReason::Shutdown
+    });
+    tokio::task::yield_now().await;
+    assert!(pid.is_alive());
+    assert!(!pid.is_stop_requested());
+    pid.request_stop();
+    assert!(pid.is_stop_requested());
+    assert_eq!(pid.wait().await, ExitReason::Shutdown);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_request_does_not_end_a_process_that_ignores_it_nor_release_waiters() {
+    let pid = spawn(std::future::pending());
+    pid.request_stop();
+    // `wait` is woken by the stop request too, but must keep waiting.
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(60), pid.wait()).await;
+    assert!(waited.is_err(), "wait returned for a live process");
+    assert!(pid.is_alive());
+    pid.kill();
+    assert_eq!(pid.wait().await, ExitReason::Killed);
+}
+
+#[tokio::test]
+async fn stop_requested_completes_at_once_when_asked_before() {
+    let pid = spawn(std::future::pending());
+    pid.request_stop();
+    // Already requested: no wake-up needed.
+    tokio::time::timeout(std::time::Duration::from_secs(1), pid.stop_requested())
+        .await
+        .expect("stop_requested did not complete");
+    pid.kill();
+}
