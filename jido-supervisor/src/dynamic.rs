@@ -302,7 +302,6 @@ impl SessionSupervisor {
             Ok(Ok(Ok(StartOutcome::Started(handle)))) => handle,
         };
         rollback.commit(&handle)?;
-        inner.events.emit(id, EventKind::Started);
         tracing::info!(pid = %handle.pid(), "session started");
         Ok(handle)
     }
@@ -491,6 +490,9 @@ impl Rollback<'_> {
         );
         self.armed = false;
         inner.slot_changed.notify_waiters();
+        // Before the monitor: a tree that has already ended is reported
+        // started, then stopped or crashed, in that order.
+        inner.events.emit(id, EventKind::Started);
         // Outside the lock: if the tree has already ended, the monitor runs
         // right here.
         let weak: Weak<Inner> = Arc::downgrade(inner);

@@ -149,6 +149,8 @@ impl<R> fmt::Debug for Mailbox<R> {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
 
     #[tokio::test]
@@ -195,7 +197,7 @@ mod tests {
         {
             let recv = inbox.recv();
             tokio::pin!(recv);
-            assert!(futures_util::poll!(recv.as_mut()).is_pending());
+            assert!(recv.as_mut().now_or_never().is_none());
             mailbox.send(5).unwrap();
         }
         assert_eq!(inbox.recv().await, Some(5));

@@ -1,0 +1,429 @@
+//! Restarts in the real per-session supervisor: restart types, strategies,
+//! and the restart intensity (under paused time).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    assert_empty, assert_gone, assert_no_event, expect_restarted, next_kind, project, session,
+};
+use jido_registry::{ExitReason, Pid};
+use jido_session::SessionId;
+use jido_supervisor::{
+    CallError, ChildHandle, ChildSpec, EventKind, Message, ProcessKey, Restart, RestartIntensity,
+    Role, SessionEvent, SessionSup, SessionSupervisor, Strategy,
+};
+use tempfile::TempDir;
+use tokio::sync::broadcast;
+
+/// A supervisor of real trees built like `tree`, with one session started,
+/// and a receiver that has already read its `Started` event.
+struct Fixture {
+    supervisor: SessionSupervisor,
+    events: broadcast::Receiver<SessionEvent>,
+    id: SessionId,
+    handle: ChildHandle,
+    dir: TempDir,
+}
+
+async fn start(tree: SessionSup) -> Fixture {
+    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let mut events = supervisor.subscribe();
+    let dir = project();
+    let session = session(&dir);
+    let id = session.id();
+    let handle = supervisor.start_session(session).await.unwrap();
+    assert_eq!(next_kind(&mut events, id).await, EventKind::Started);
+    Fixture {
+        supervisor,
+        events,
+        id,
+        handle,
+        dir,
+    }
+}
+
+impl Fixture {
+    fn manager(&self) -> Option<Pid> {
+        self.supervisor
+            .processes()
+            .whereis(&ProcessKey::Manager(self.id))
+    }
+
+    fn state(&self) -> Option<Pid> {
+        self.supervisor
+            .processes()
+            .whereis(&ProcessKey::State(self.id))
+    }
+
+    /// Kills the child registered under `key`; returns its pid.
+    fn kill(&self, key: ProcessKey) -> Pid {
+        let pid = self
+            .supervisor
+            .processes()
+            .whereis(&key)
+            .unwrap_or_else(|| panic!("{key} runs"));
+        pid.kill();
+        pid
+    }
+
+    async fn kill_and_expect_restart(&mut self, key: ProcessKey, child: &str) -> Pid {
+        let killed = self.kill(key);
+        expect_restarted(&mut self.events, self.id, child).await;
+        killed
+    }
+}
+
+fn state_spec(restart: Restart) -> SessionSup {
+    SessionSup::new().state(ChildSpec {
+        restart,
+        ..ChildSpec::default()
+    })
+}
+
+#[tokio::test]
+async fn a_permanent_state_is_restarted_after_a_kill() {
+    let mut f = start(state_spec(Restart::Permanent)).await;
+    let state = f.supervisor.state(f.id).unwrap();
+    state
+        .append_message(Message::new(Role::User, "before the crash"))
+        .await
+        .unwrap();
+
+    let old = f
+        .kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    let new = f.state().expect("a new State is registered");
+    assert_ne!(new, old);
+    assert!(new.is_alive());
+    assert_eq!(state.pid(), Some(new));
+    // The same StateRef reaches the new State, which starts afresh.
+    assert_eq!(state.messages().await, Ok(Vec::new()));
+    state
+        .append_message(Message::new(Role::User, "after"))
+        .await
+        .unwrap();
+    assert_eq!(state.messages().await.unwrap().len(), 1);
+    assert!(f.supervisor.session_running(f.id));
+    assert!(f.handle.is_alive());
+}
+
+#[tokio::test]
+async fn a_transient_state_is_restarted_after_a_kill() {
+    let mut f = start(state_spec(Restart::Transient)).await;
+
+    let old = f
+        .kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    let new = f.state().expect("a new State is registered");
+    assert_ne!(new, old);
+    assert_eq!(
+        f.supervisor.state(f.id).unwrap().messages().await,
+        Ok(Vec::new())
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_state_is_not_restarted() {
+    let mut f = start(state_spec(Restart::Temporary)).await;
+    let state = f.supervisor.state(f.id).unwrap();
+    let manager_before = f.manager().unwrap();
+
+    let killed = f.kill(ProcessKey::State(f.id));
+    assert_eq!(killed.wait().await, ExitReason::Killed);
+    // The supervisor handles exits in order: once the Manager's restart is
+    // reported, the State's end has been handled too.
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+
+    assert_eq!(f.state(), None);
+    assert!(f.supervisor.state(f.id).is_none());
+    assert_eq!(
+        state.messages().await,
+        Err(CallError::NotRunning {
+            key: ProcessKey::State(f.id)
+        })
+    );
+    assert_ne!(f.manager().unwrap(), manager_before);
+    // The tree goes on without it.
+    assert!(f.supervisor.session_running(f.id));
+    assert_no_event(&mut f.events);
+}
+
+#[tokio::test]
+async fn a_temporary_manager_is_not_restarted() {
+    let mut f = start(SessionSup::new().manager(ChildSpec {
+        restart: Restart::Temporary,
+        ..ChildSpec::default()
+    }))
+    .await;
+    let state_before = f.state().unwrap();
+
+    let killed = f.kill(ProcessKey::Manager(f.id));
+    killed.wait().await;
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    assert_eq!(f.manager(), None);
+    assert_ne!(f.state().unwrap(), state_before);
+    assert!(f.supervisor.session_running(f.id));
+}
+
+#[tokio::test]
+async fn one_for_one_restarts_only_the_child_that_ended() {
+    let mut f = start(SessionSup::new().strategy(Strategy::OneForOne)).await;
+    let manager = f.manager().unwrap();
+    let state = f.state().unwrap();
+
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+    assert_eq!(f.manager(), Some(manager.clone()), "manager untouched");
+    let new_state = f.state().unwrap();
+    assert_ne!(new_state, state);
+
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+    assert_ne!(f.manager().unwrap(), manager);
+    assert_eq!(f.state(), Some(new_state), "state untouched");
+    assert_no_event(&mut f.events);
+}
+
+#[tokio::test]
+async fn one_for_all_restarts_every_child() {
+    let mut f = start(SessionSup::new().strategy(Strategy::OneForAll)).await;
+    let manager = f.manager().unwrap();
+    let state = f.state().unwrap();
+
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    let (manager2, state2) = (f.manager().unwrap(), f.state().unwrap());
+    assert_ne!(manager2, manager);
+    assert_ne!(state2, state);
+    assert_eq!(
+        manager.wait().await,
+        ExitReason::Shutdown,
+        "terminated gracefully"
+    );
+
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+
+    assert_ne!(f.manager().unwrap(), manager2);
+    assert_ne!(f.state().unwrap(), state2);
+    assert_eq!(state2.wait().await, ExitReason::Shutdown);
+    // One event per restart, not per child.
+    assert_no_event(&mut f.events);
+    assert_eq!(
+        f.supervisor
+            .manager(f.id)
+            .unwrap()
+            .session()
+            .await
+            .unwrap()
+            .id(),
+        f.id
+    );
+}
+
+#[tokio::test]
+async fn one_for_all_does_not_restart_a_temporary_sibling() {
+    let mut f = start(
+        SessionSup::new()
+            .strategy(Strategy::OneForAll)
+            .manager(ChildSpec {
+                restart: Restart::Temporary,
+                ..ChildSpec::default()
+            }),
+    )
+    .await;
+    let manager = f.manager().unwrap();
+
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    assert_eq!(manager.wait().await, ExitReason::Shutdown);
+    assert_eq!(f.manager(), None, "a temporary sibling is not restarted");
+    assert!(f.state().is_some());
+}
+
+#[tokio::test]
+async fn rest_for_one_after_the_manager_restarts_both() {
+    let mut f = start(SessionSup::new().strategy(Strategy::RestForOne)).await;
+    let manager = f.manager().unwrap();
+    let state = f.state().unwrap();
+
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+
+    assert_ne!(f.manager().unwrap(), manager);
+    assert_ne!(f.state().unwrap(), state);
+    assert_eq!(state.wait().await, ExitReason::Shutdown);
+    assert_no_event(&mut f.events);
+}
+
+#[tokio::test]
+async fn rest_for_one_after_the_state_restarts_only_the_state() {
+    let mut f = start(SessionSup::new().strategy(Strategy::RestForOne)).await;
+    let manager = f.manager().unwrap();
+    let state = f.state().unwrap();
+
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+
+    assert_eq!(f.manager(), Some(manager));
+    assert_ne!(f.state().unwrap(), state);
+    assert_no_event(&mut f.events);
+}
+
+/// Checks that the tree `f` ended for exceeding its restart intensity, and
+/// that it left nothing behind.
+async fn assert_gave_up(mut f: Fixture) {
+    let reason = f.handle.wait().await;
+    assert!(
+        reason.to_string().contains("restart intensity"),
+        "unexpected reason: {reason}"
+    );
+    assert!(reason.is_abnormal());
+    assert_gone(&f.supervisor, f.id);
+    assert_empty(&f.supervisor);
+    assert_eq!(
+        next_kind(&mut f.events, f.id).await,
+        EventKind::Crashed { reason }
+    );
+    assert_no_event(&mut f.events);
+    // The project can be opened again.
+    let again = session(&f.dir);
+    f.supervisor.start_session(again).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fourth_restart_within_the_period_ends_the_tree() {
+    let mut f = start(SessionSup::new()).await;
+    for _ in 0..3 {
+        f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+            .await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+    }
+    let manager = f.manager().unwrap();
+
+    f.kill(ProcessKey::State(f.id));
+
+    assert_gave_up(f).await;
+    assert_eq!(
+        manager.wait().await,
+        ExitReason::Shutdown,
+        "siblings are terminated"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn restarts_of_different_children_count_together() {
+    let mut f = start(SessionSup::new()).await;
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+
+    f.kill(ProcessKey::State(f.id));
+
+    assert_gave_up(f).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_just_inside_the_period_still_counts() {
+    let mut f = start(SessionSup::new()).await;
+    for _ in 0..3 {
+        f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+            .await;
+    }
+    tokio::time::advance(Duration::from_millis(4_999)).await;
+
+    f.kill(ProcessKey::State(f.id));
+
+    assert_gave_up(f).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn restarts_spread_beyond_the_period_do_not_end_the_tree() {
+    let mut f = start(SessionSup::new()).await;
+    for _ in 0..8 {
+        f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+            .await;
+        tokio::time::advance(Duration::from_secs(2)).await;
+    }
+
+    assert!(f.handle.is_alive());
+    assert!(f.supervisor.session_running(f.id));
+    assert_eq!(
+        f.supervisor.state(f.id).unwrap().messages().await,
+        Ok(Vec::new())
+    );
+    assert_no_event(&mut f.events);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_after_the_period_has_passed_is_allowed() {
+    let mut f = start(SessionSup::new()).await;
+    for _ in 0..3 {
+        f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+            .await;
+    }
+    tokio::time::advance(Duration::from_secs(5)).await;
+    for _ in 0..3 {
+        f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+            .await;
+    }
+
+    assert!(f.supervisor.session_running(f.id));
+    f.kill(ProcessKey::State(f.id));
+    assert_gave_up(f).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_custom_intensity_is_honoured() {
+    let mut f =
+        start(SessionSup::new().intensity(RestartIntensity::new(1, Duration::from_secs(60)))).await;
+    f.kill_and_expect_restart(ProcessKey::State(f.id), "state")
+        .await;
+    tokio::time::advance(Duration::from_secs(30)).await;
+
+    f.kill(ProcessKey::State(f.id));
+
+    assert_gave_up(f).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn zero_intensity_ends_the_tree_at_the_first_end_of_a_child() {
+    let f =
+        start(SessionSup::new().intensity(RestartIntensity::new(0, Duration::from_secs(5)))).await;
+
+    f.kill(ProcessKey::Manager(f.id));
+
+    assert_gave_up(f).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ended_temporary_child_does_not_count_as_a_restart() {
+    let mut f = start(
+        SessionSup::new()
+            .intensity(RestartIntensity::new(1, Duration::from_secs(5)))
+            .state(ChildSpec {
+                restart: Restart::Temporary,
+                ..ChildSpec::default()
+            }),
+    )
+    .await;
+
+    f.kill(ProcessKey::State(f.id)).wait().await;
+    f.kill_and_expect_restart(ProcessKey::Manager(f.id), "manager")
+        .await;
+
+    assert!(f.handle.is_alive());
+    assert!(f.supervisor.session_running(f.id));
+}
