@@ -39,9 +39,10 @@ struct Inner {
 #[derive(Default)]
 struct Index {
     by_id: HashMap<SessionId, Entry, RandomState>,
-    by_path: HashMap<ProjectPath, SessionId, RandomState>,
-    /// Per name, the sessions that bear it, oldest first.
-    by_name: HashMap<Box<str>, Vec<SessionId>, RandomState>,
+    by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
+    /// Per name, the sessions that bear it, oldest first (sorted by
+    /// [`age_key`], so that insertion and removal are binary searches).
+    by_name: HashMap<Box<str>, Vec<AgeKey>, RandomState>,
     next_seq: u64,
 }
 
@@ -175,13 +176,15 @@ impl SessionRegistry {
         if let Some(owner) = index.by_path.get(session.project_path()) {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
-                owner: *owner,
+                owner: owner.id(),
             });
         }
         let seq = index.next_seq;
         index.next_seq += 1;
         let session = Arc::new(session);
-        index.by_path.insert(session.project_path().clone(), id);
+        index
+            .by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
         index.add_name(&session);
         index.by_id.insert(
             id,
@@ -225,10 +228,21 @@ impl SessionRegistry {
     }
 
     /// The session whose project is the directory `path` names, however it
-    /// is spelled (the path is canonicalized first, which touches the file
-    /// system; [`lookup_by_project`](Self::lookup_by_project) does not).
-    /// `None` when no session has it, or the path does not resolve.
+    /// is spelled. `None` when no session has it, or the path does not
+    /// resolve.
+    ///
+    /// A path spelled exactly as a registered project (absolute and
+    /// canonical) is found by a hash lookup alone; any other spelling is
+    /// canonicalized first, which touches the file system
+    /// ([`lookup_by_project`](Self::lookup_by_project) never does).
     pub fn lookup_by_path(&self, path: impl AsRef<Path>) -> Option<Arc<Session>> {
+        let path = path.as_ref();
+        if path.is_absolute() {
+            let index = self.inner.index.read();
+            if let Some(session) = index.by_path.get(path.as_os_str().as_encoded_bytes()) {
+                return Some(Arc::clone(session));
+            }
+        }
         let project = ProjectPath::resolve(path).ok()?;
         self.lookup_by_project(&project)
     }
@@ -236,14 +250,13 @@ impl SessionRegistry {
     /// The session whose project is `project`.
     pub fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
         let index = self.inner.index.read();
-        let id = index.by_path.get(project)?;
-        index.by_id.get(id).map(|entry| Arc::clone(&entry.session))
+        index.by_path.get(project).map(Arc::clone)
     }
 
     /// The oldest session named `name` (by `created_at`, then id).
     pub fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
         let index = self.inner.index.read();
-        let id = index.by_name.get(name)?.first()?;
+        let (_, id) = index.by_name.get(name)?.first()?;
         index.by_id.get(id).map(|entry| Arc::clone(&entry.session))
     }
 
@@ -282,18 +295,20 @@ impl SessionRegistry {
             Some(entry) => Arc::clone(&entry.session),
             None => return Err(RegistryError::NotFound { id }),
         };
-        if old.project_path() != session.project_path() {
-            if let Some(owner) = index.by_path.get(session.project_path()) {
-                return Err(RegistryError::DuplicateProject {
-                    path: session.project_path().clone(),
-                    owner: *owner,
-                });
-            }
-            index.by_path.remove(old.project_path());
-            index.by_path.insert(session.project_path().clone(), id);
+        if old.project_path() != session.project_path()
+            && let Some(owner) = index.by_path.get(session.project_path())
+        {
+            return Err(RegistryError::DuplicateProject {
+                path: session.project_path().clone(),
+                owner: owner.id(),
+            });
         }
+        index.by_path.remove(old.project_path());
         index.remove_name(&old);
         let session = Arc::new(session);
+        index
+            .by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
         index.add_name(&session);
         if let Some(entry) = index.by_id.get_mut(&id) {
             entry.session = Arc::clone(&session);
@@ -312,8 +327,10 @@ impl SessionRegistry {
     }
 }
 
-/// The order of `list_all` and of the per-name lists.
-fn age_key(session: &Session) -> (chrono::DateTime<chrono::Utc>, SessionId) {
+/// A session's place in the order of `list_all` and of the per-name lists.
+type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
+
+fn age_key(session: &Session) -> AgeKey {
     (session.created_at(), session.id())
 }
 
@@ -326,25 +343,18 @@ impl Index {
     }
 
     fn add_name(&mut self, session: &Session) {
-        let ids = self.by_name.entry(Box::from(session.name())).or_default();
+        let sessions = self.by_name.entry(Box::from(session.name())).or_default();
         let key = age_key(session);
-        // The list is short (sessions sharing one name); keep it sorted so
-        // that the oldest is first.
-        let at = ids
-            .iter()
-            .position(|other| {
-                self.by_id
-                    .get(other)
-                    .is_some_and(|entry| age_key(&entry.session) > key)
-            })
-            .unwrap_or(ids.len());
-        ids.insert(at, session.id());
+        let at = sessions.partition_point(|other| *other < key);
+        sessions.insert(at, key);
     }
 
     fn remove_name(&mut self, session: &Session) {
-        if let Some(ids) = self.by_name.get_mut(session.name()) {
-            ids.retain(|id| *id != session.id());
-            if ids.is_empty() {
+        if let Some(sessions) = self.by_name.get_mut(session.name()) {
+            if let Ok(at) = sessions.binary_search(&age_key(session)) {
+                sessions.remove(at);
+            }
+            if sessions.is_empty() {
                 self.by_name.remove(session.name());
             }
         }

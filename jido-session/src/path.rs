@@ -1,6 +1,7 @@
 //! [`ProjectPath`]: the canonical path of a project directory, and its
 //! filesystem checks.
 
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -239,6 +240,15 @@ impl Ord for ProjectPath {
 impl Hash for ProjectPath {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.bytes().hash(state);
+    }
+}
+
+/// The raw bytes of the canonical path: lets a map keyed by `ProjectPath` be
+/// probed with a path's bytes, without building a `ProjectPath` (equality,
+/// ordering and hashing are all over these bytes).
+impl Borrow<[u8]> for ProjectPath {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
     }
 }
 
