@@ -9,6 +9,7 @@ use std::sync::Arc;
 use foldhash::fast::RandomState;
 use jido_session::{ProjectPath, Session, SessionId};
 use parking_lot::RwLock;
+use smallvec::SmallVec;
 
 use crate::RegistryError;
 
@@ -42,7 +43,7 @@ struct Index {
     by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
     /// Per name, the sessions that bear it, oldest first (sorted by
     /// [`age_key`], so that insertion and removal are binary searches).
-    by_name: HashMap<Box<str>, Vec<AgeKey>, RandomState>,
+    by_name: HashMap<Box<str>, NameBucket, RandomState>,
     next_seq: u64,
 }
 
@@ -329,6 +330,10 @@ impl SessionRegistry {
 
 /// A session's place in the order of `list_all` and of the per-name lists.
 type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
+
+/// The sessions bearing one name, oldest first; a name borne by one session
+/// (the usual case) needs no allocation.
+type NameBucket = SmallVec<[AgeKey; 1]>;
 
 fn age_key(session: &Session) -> AgeKey {
     (session.created_at(), session.id())

@@ -125,7 +125,6 @@ impl SessionSup {
             session,
             processes: ctx.processes().clone(),
             exits: exits_tx,
-            span: span.clone(),
             slots: vec![
                 Slot {
                     kind: ChildKind::Manager,
@@ -211,7 +210,9 @@ struct Children {
     session: Arc<Session>,
     processes: Processes,
     exits: Mailbox<ChildExit>,
-    span: tracing::Span,
+    /// Manager, then State: started in this order, terminated in reverse.
+    /// On the heap: inline, it would make every idle supervisor's task a
+    /// size class larger.
     slots: Vec<Slot>,
 }
 
@@ -219,17 +220,16 @@ impl Children {
     /// Spawns child `index`, registers it under its key, and monitors it.
     fn start(&mut self, index: usize) -> Result<(), ChildError> {
         let slot = &mut self.slots[index];
-        let span = tracing::info_span!(parent: &self.span, "child", name = slot.kind.name());
         let (pid, value) = match slot.kind {
             ChildKind::Manager => {
                 let (mailbox, inbox) = mailbox();
                 let session = Arc::clone(&self.session);
-                let pid = spawn_with_pid(|me| manager::run(me, session, inbox).instrument(span));
+                let pid = spawn_with_pid(|me| manager::run(me, session, inbox));
                 (pid, ProcessValue::Manager(ManagerMailbox(mailbox)))
             }
             ChildKind::State => {
                 let (mailbox, inbox) = mailbox();
-                let pid = spawn_with_pid(|me| state::run(me, inbox).instrument(span));
+                let pid = spawn_with_pid(|me| state::run(me, inbox));
                 (pid, ProcessValue::State(StateMailbox(mailbox)))
             }
         };
