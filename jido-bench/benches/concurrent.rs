@@ -12,8 +12,8 @@
 //! from `block_on` on the bench thread (group `concurrent_64_block_on`).
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench concurrent
-//! JIDO_BENCH_DRIVER=block_on CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench concurrent
+//! cargo bench -p jido-bench --bench concurrent
+//! JIDO_BENCH_DRIVER=block_on cargo bench -p jido-bench --bench concurrent
 //! ```
 
 use std::sync::Arc;

@@ -8,8 +8,10 @@
 //!
 //! - `lookup`: `registry().lookup(id)` (an `Arc<Session>` clone);
 //! - `lookup_by_project`: `registry().lookup_by_project(&project_path)`;
-//! - `lookup_by_path`: `registry().lookup_by_path(path)`, which canonicalizes
-//!   the path first (system calls);
+//! - `lookup_by_path`: `registry().lookup_by_path(path)` with the path
+//!   spelled as registered (absolute, canonical): a hash lookup;
+//! - `lookup_by_path_alias`: the same directory spelled `path/.`, which has
+//!   to be canonicalized first (system calls);
 //! - `session_running`: `session_running(id)`;
 //! - `plain_rwlock_hashmap`: the baseline's `get(&id).cloned()` under a read
 //!   lock.
@@ -21,7 +23,7 @@
 //! threads' total. The tokio workers are idle meanwhile.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench lookups
+//! cargo bench -p jido-bench --bench lookups
 //! ```
 
 use std::hint::black_box;
@@ -46,6 +48,8 @@ struct Keys {
     ids: Vec<SessionId>,
     projects: Vec<ProjectPath>,
     paths: Vec<PathBuf>,
+    /// The same directories, spelled `path/.`.
+    aliases: Vec<PathBuf>,
 }
 
 /// Benchmarks `op` (given a key index) single-threaded.
@@ -103,6 +107,7 @@ fn lookups(c: &mut Criterion) {
             .map(|s| s.project_path().clone())
             .collect(),
         paths: projects.paths().to_vec(),
+        aliases: projects.paths().iter().map(|path| path.join(".")).collect(),
     };
     {
         let supervisor = supervisor.clone();
@@ -144,6 +149,9 @@ fn lookups(c: &mut Criterion) {
         });
         bench!("lookup_by_path", |i| {
             registry.lookup_by_path(&keys.paths[i]).is_some()
+        });
+        bench!("lookup_by_path_alias", |i| {
+            registry.lookup_by_path(&keys.aliases[i]).is_some()
         });
         bench!("session_running", |i| supervisor
             .session_running(keys.ids[i]));

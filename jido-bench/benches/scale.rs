@@ -39,9 +39,9 @@
 //! session by session).
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench scale
-//! JIDO_SCALE_SESSIONS=20000 CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench scale
-//! JIDO_SCALE_CONTENDER=floor CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench scale
+//! cargo bench -p jido-bench --bench scale
+//! JIDO_SCALE_SESSIONS=20000 cargo bench -p jido-bench --bench scale
+//! JIDO_SCALE_CONTENDER=floor cargo bench -p jido-bench --bench scale
 //! ```
 
 use std::path::{Path, PathBuf};

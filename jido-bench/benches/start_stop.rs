@@ -25,8 +25,8 @@
 //! loop, for all three alike). Time is per session started and stopped.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench start_stop
-//! JIDO_BENCH_DRIVER=block_on CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench --bench start_stop
+//! cargo bench -p jido-bench --bench start_stop
+//! JIDO_BENCH_DRIVER=block_on cargo bench -p jido-bench --bench start_stop
 //! ```
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 //! - **ractor**: ractor 0.16 actors ([`ractor_baseline`]).
 //!
 //! The bench targets (`benches/`) are documented at their top; run them all
-//! with `CARGO_TARGET_DIR=/work/target-bench cargo bench -p jido-bench`.
+//! with `cargo bench -p jido-bench`.
 #![forbid(unsafe_code)]
 
 pub mod contender;
