@@ -131,6 +131,20 @@ impl ChildError {
     }
 }
 
+impl From<&str> for ChildError {
+    /// [`ChildError::msg`].
+    fn from(message: &str) -> Self {
+        ChildError::msg(message)
+    }
+}
+
+impl From<String> for ChildError {
+    /// [`ChildError::msg`].
+    fn from(message: String) -> Self {
+        ChildError::msg(message)
+    }
+}
+
 impl fmt::Debug for ChildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.source, f)

@@ -14,10 +14,11 @@
 //! ```
 //! use jido_registry::ExitReason;
 //! use jido_testkit::model::{Model, ModelId, Outcome};
-//! use jido_testkit::strategies::{Op, StubOutcome};
+//! use jido_testkit::Script;
+//! use jido_testkit::strategies::Op;
 //!
 //! let mut model = Model::new(1);
-//! let start = |project| Op::Start { project, alias: false, script: StubOutcome::Succeed };
+//! let start = |project| Op::Start { project, alias: false, script: Script::Succeed };
 //! assert_eq!(model.apply(&start(0)), Outcome::Started(ModelId(0)));
 //! // The limit is checked before the project.
 //! assert_eq!(model.apply(&start(0)), Outcome::LimitReached { count: 1, limit: 1 });
@@ -32,7 +33,8 @@ use std::collections::BTreeMap;
 
 use jido_registry::ExitReason;
 
-use crate::strategies::{Op, StubOutcome};
+use crate::Script;
+use crate::strategies::Op;
 
 /// A session of the model: the number of the successful start that opened
 /// it, counting from 0.
@@ -229,7 +231,7 @@ impl Model {
 
     /// A start on `project` following `script`; `None` for a start that is
     /// dropped in flight once it has begun.
-    fn start(&mut self, project: usize, script: Option<&StubOutcome>) -> Outcome {
+    fn start(&mut self, project: usize, script: Option<&Script>) -> Outcome {
         let count = self.running.len();
         if count >= self.limit {
             return Outcome::LimitReached {
@@ -249,20 +251,20 @@ impl Model {
             return Outcome::Cancelled;
         };
         let stop_reason = match script {
-            StubOutcome::Fail(message) => return Outcome::Child(message.clone()),
-            StubOutcome::Ignore => return Outcome::Ignored,
-            StubOutcome::Panic(message) => return Outcome::Panicked(message.clone()),
-            StubOutcome::Hang => return Outcome::Timeout,
-            StubOutcome::CrashAfterStart(reason) => {
+            Script::Fail(error) => return Outcome::Child(error.to_string()),
+            Script::Ignore => return Outcome::Ignored,
+            Script::Panic(message) => return Outcome::Panicked(message.clone()),
+            Script::Hang => return Outcome::Timeout,
+            Script::CrashAfterStart(reason) => {
                 let id = self.next_id();
                 return Outcome::StartedThenExited {
                     id,
                     reason: reason.clone(),
                 };
             }
-            StubOutcome::Succeed | StubOutcome::Slow { .. } => ExitReason::Shutdown,
+            Script::Succeed | Script::Slow { .. } => ExitReason::Shutdown,
             // Ignores the stop request: killed after the shutdown timeout.
-            StubOutcome::IgnoreStop => ExitReason::Killed,
+            Script::IgnoreStop => ExitReason::Killed,
         };
         let id = self.next_id();
         self.running.insert(

@@ -6,7 +6,7 @@
 //! case to a small one. Things that touch the file system or a runtime (a
 //! [`Session`](jido_session::Session), a stub [`Script`](crate::Script)) are
 //! made *from* that data by the test:
-//! [`ProjectPool::session`], [`StubOutcome::script`].
+//! [`ProjectPool::session`], [`Script`](crate::Script).
 //!
 //! ```
 //! use jido_session::Session;
@@ -47,9 +47,9 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 pub use ops::{
-    CANCELLED_START, CrashKind, MAX_CANCEL_POLLS, Op, SCRIPTED_PANIC_PREFIX, StubOutcome,
-    crash_kind, failure_message, op, ops, panic_message, pick, quiet_scripted_panics,
-    returned_exit_reason, stub_outcome,
+    CANCELLED_START, CrashKind, MAX_CANCEL_POLLS, Op, SCRIPTED_PANIC_PREFIX, crash_kind,
+    failure_message, op, ops, panic_message, pick, quiet_scripted_panics, returned_exit_reason,
+    stub_outcome,
 };
 pub use pool::{ProjectPool, SessionSpec, session_spec};
 pub use sequence::{Sequence, SequenceTree, sequence};

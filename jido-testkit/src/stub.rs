@@ -49,6 +49,15 @@ impl Script {
     pub fn exit_normally() -> Script {
         Script::CrashAfterStart(ExitReason::Normal)
     }
+
+    /// `true` for the scripts that leave a session running after its start
+    /// (`Succeed`, `IgnoreStop`, `Slow`).
+    pub fn keeps_running(&self) -> bool {
+        matches!(
+            self,
+            Script::Succeed | Script::IgnoreStop | Script::Slow { .. }
+        )
+    }
 }
 
 /// One call of [`SessionChild::start`] on the stub, as recorded.

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use jido_registry::{ExitReason, RegistryError};
 use jido_session::{Session, SessionId};
 use jido_supervisor::{ProcessKey, SessionSupervisor, Shutdown, StartError, StopError};
+use jido_testkit::Script;
 use jido_testkit::SessionSupervisorStub;
 use jido_testkit::strategies::{
-    CANCELLED_START, CrashKind, Op, ProjectPool, StubOutcome, ops, quiet_scripted_panics, sequence,
+    CANCELLED_START, CrashKind, Op, ProjectPool, ops, quiet_scripted_panics, sequence,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
@@ -166,10 +167,10 @@ async fn run_batch(
 fn new_session(
     path: impl AsRef<std::path::Path>,
     stub: &SessionSupervisorStub,
-    script: &StubOutcome,
+    script: &Script,
 ) -> Session {
     let session = Session::new(path).expect("session");
-    stub.script_session(session.id(), script.script());
+    stub.script_session(session.id(), script.clone());
     session
 }
 
@@ -186,12 +187,10 @@ async fn run_op(
             let id = session.id();
             match supervisor.start_session(session).await {
                 Ok(handle) => {
-                    if !(script.keeps_running()
-                        || matches!(script, StubOutcome::CrashAfterStart(_)))
-                    {
+                    if !(script.keeps_running() || matches!(script, Script::CrashAfterStart(_))) {
                         return Err(format!("started although scripted {script:?}"));
                     }
-                    if let StubOutcome::CrashAfterStart(reason) = script {
+                    if let Script::CrashAfterStart(reason) = script {
                         // Scripted to end at once; only a concurrent kill
                         // may come first.
                         let ended = handle.wait().await;
@@ -271,7 +270,7 @@ async fn run_op(
 
 /// A failed start failed for a reason its script (or a concurrent start,
 /// or a loaded machine) explains.
-fn check_start_error(error: &StartError, script: &StubOutcome) -> Result<(), String> {
+fn check_start_error(error: &StartError, script: &Script) -> Result<(), String> {
     let explained = match (error, script) {
         (
             StartError::Registry(
@@ -279,12 +278,12 @@ fn check_start_error(error: &StartError, script: &StubOutcome) -> Result<(), Str
             ),
             _,
         ) => true,
-        (StartError::Child(error), StubOutcome::Fail(message)) => error.to_string() == *message,
-        (StartError::Ignored, StubOutcome::Ignore) => true,
-        (StartError::Panicked { message: got }, StubOutcome::Panic(message)) => got == message,
+        (StartError::Child(error), Script::Fail(scripted)) => error == scripted,
+        (StartError::Ignored, Script::Ignore) => true,
+        (StartError::Panicked { message: got }, Script::Panic(message)) => got == message,
         // A hanging start always times out; a slow one may on a loaded
         // machine.
-        (StartError::Timeout { after }, StubOutcome::Hang | StubOutcome::Slow { .. }) => {
+        (StartError::Timeout { after }, Script::Hang | Script::Slow { .. }) => {
             *after == START_TIMEOUT
         }
         _ => false,

@@ -2,10 +2,11 @@
 //! ids by successful start, scripts decide the rest.
 
 use jido_registry::ExitReason;
+use jido_testkit::Script;
 use jido_testkit::model::{Model, ModelId, Outcome};
-use jido_testkit::strategies::{CrashKind, Op, StubOutcome};
+use jido_testkit::strategies::{CrashKind, Op};
 
-fn start(project: usize, script: StubOutcome) -> Op {
+fn start(project: usize, script: Script) -> Op {
     Op::Start {
         project,
         alias: false,
@@ -17,19 +18,19 @@ fn start(project: usize, script: StubOutcome) -> Op {
 fn the_limit_is_checked_before_the_project() {
     let mut model = Model::new(2);
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::Started(ModelId(0))
     );
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::DuplicateProject { owner: ModelId(0) }
     );
     assert_eq!(
-        model.apply(&start(1, StubOutcome::IgnoreStop)),
+        model.apply(&start(1, Script::IgnoreStop)),
         Outcome::Started(ModelId(1))
     );
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::LimitReached { count: 2, limit: 2 }
     );
     // Refused by the registry: the child was never called.
@@ -42,15 +43,15 @@ fn failed_starts_take_no_id_and_leave_nothing() {
     let mut model = Model::new(3);
     let failures = [
         (
-            StubOutcome::Fail("no key".into()),
+            Script::Fail("no key".into()),
             Outcome::Child("no key".into()),
         ),
-        (StubOutcome::Ignore, Outcome::Ignored),
+        (Script::Ignore, Outcome::Ignored),
         (
-            StubOutcome::Panic("boom".into()),
+            Script::Panic("boom".into()),
             Outcome::Panicked("boom".into()),
         ),
-        (StubOutcome::Hang, Outcome::Timeout),
+        (Script::Hang, Outcome::Timeout),
     ];
     for (script, expected) in failures {
         let outcome = model.apply(&start(0, script));
@@ -77,7 +78,7 @@ fn failed_starts_take_no_id_and_leave_nothing() {
     // dropped before its first poll.
     assert_eq!(model.stub_calls(), 5);
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::Started(ModelId(0))
     );
 }
@@ -87,7 +88,7 @@ fn a_session_that_exits_at_once_takes_an_id_but_no_slot() {
     let mut model = Model::new(1);
     let reason = ExitReason::error("boom");
     assert_eq!(
-        model.apply(&start(0, StubOutcome::CrashAfterStart(reason.clone()))),
+        model.apply(&start(0, Script::CrashAfterStart(reason.clone()))),
         Outcome::StartedThenExited {
             id: ModelId(0),
             reason
@@ -95,7 +96,7 @@ fn a_session_that_exits_at_once_takes_an_id_but_no_slot() {
     );
     assert_eq!(model.count(), 0);
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::Started(ModelId(1))
     );
     assert_eq!(model.apply(&Op::List), Outcome::Listed(vec![ModelId(1)]));
@@ -106,11 +107,11 @@ fn stops_and_crashes_end_running_sessions_only() {
     let mut model = Model::new(3);
     assert_eq!(model.apply(&Op::Stop { pick: 5 }), Outcome::NotFound);
     assert_eq!(model.apply(&Op::Lookup { pick: 0 }), Outcome::Found(false));
-    model.apply(&start(0, StubOutcome::Succeed));
-    model.apply(&start(1, StubOutcome::IgnoreStop));
+    model.apply(&start(0, Script::Succeed));
+    model.apply(&start(1, Script::IgnoreStop));
     model.apply(&start(
         2,
-        StubOutcome::Slow {
+        Script::Slow {
             before: 1,
             after: 0,
         },
@@ -153,7 +154,7 @@ fn stops_and_crashes_end_running_sessions_only() {
     assert_eq!(model.apply(&Op::List), Outcome::Listed(vec![]));
     // The project of a stopped session is free again.
     assert_eq!(
-        model.apply(&start(0, StubOutcome::Succeed)),
+        model.apply(&start(0, Script::Succeed)),
         Outcome::Started(ModelId(3))
     );
 }

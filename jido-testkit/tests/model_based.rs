@@ -15,10 +15,11 @@ use std::time::Duration;
 use jido_registry::RegistryError;
 use jido_session::{Session, SessionId};
 use jido_supervisor::{ChildHandle, ProcessKey, SessionSupervisor, StartError, StopError};
+use jido_testkit::Script;
 use jido_testkit::SessionSupervisorStub;
 use jido_testkit::model::{Model, ModelId, Outcome};
 use jido_testkit::strategies::{
-    CANCELLED_START, CrashKind, Op, ProjectPool, StubOutcome, ops, quiet_scripted_panics,
+    CANCELLED_START, CrashKind, Op, ProjectPool, ops, quiet_scripted_panics,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
@@ -189,7 +190,7 @@ impl<'a> Harness<'a> {
             } => {
                 let session = Session::new(self.pool.spelling(*project, *alias)).expect("session");
                 let id = session.id();
-                self.stub.script_session(id, script.script());
+                self.stub.script_session(id, script.clone());
                 let result = self.supervisor.start_session(session).await;
                 let outcome = self.start_outcome(id, *project, result, script).await?;
                 self.check_start_trace(id, *project, &outcome)?;
@@ -198,7 +199,7 @@ impl<'a> Harness<'a> {
             Op::StartCancelled { project, polls } => {
                 let session = Session::new(self.pool.path(*project)).expect("session");
                 let id = session.id();
-                self.stub.script_session(id, CANCELLED_START.script());
+                self.stub.script_session(id, CANCELLED_START);
                 let mut start = Box::pin(self.supervisor.start_session(session));
                 let mut finished = None;
                 for _ in 0..*polls {
@@ -301,14 +302,14 @@ impl<'a> Harness<'a> {
         id: SessionId,
         project: usize,
         result: Result<ChildHandle, StartError>,
-        script: &StubOutcome,
+        script: &Script,
     ) -> Result<Outcome, TestCaseError> {
         let error = match result {
             Ok(handle) => {
                 self.ids.push(id);
                 let mid = ModelId(self.ids.len() - 1);
                 prop_assert_eq!(self.supervisor.find_session_pid(id), Some(handle.clone()));
-                if let StubOutcome::CrashAfterStart(_) = script {
+                if let Script::CrashAfterStart(_) = script {
                     let reason = handle.wait().await;
                     self.check_gone(id, Some(project))?;
                     return Ok(Outcome::StartedThenExited { id: mid, reason });

@@ -1,5 +1,5 @@
-//! Supervisor operations as plain data: [`Op`], [`StubOutcome`],
-//! [`CrashKind`], and their strategies.
+//! Supervisor operations as plain data: [`Op`] (each start scripted with a
+//! [`Script`]), [`CrashKind`], and their strategies.
 
 use std::ops::RangeInclusive;
 use std::sync::Once;
@@ -36,62 +36,6 @@ pub fn quiet_scripted_panics() {
     });
 }
 
-/// What the stub does on one start, as plain data; [`script`](Self::script)
-/// turns it into the stub's [`Script`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum StubOutcome {
-    /// Starts a process that runs until asked to stop.
-    Succeed,
-    /// Fails with `ChildError::msg(message)`.
-    Fail(String),
-    /// Returns `StartOutcome::Ignore`.
-    Ignore,
-    /// Panics with this message.
-    Panic(String),
-    /// Never returns (the start times out).
-    Hang,
-    /// Starts, then the process ends at once with this reason.
-    CrashAfterStart(ExitReason),
-    /// Starts a process that ignores stop requests (stopping it kills it
-    /// after the shutdown timeout).
-    IgnoreStop,
-    /// Yields `before` times, spawns, yields `after` times, then succeeds.
-    Slow {
-        /// Yields before spawning.
-        before: u32,
-        /// Yields after spawning.
-        after: u32,
-    },
-}
-
-impl StubOutcome {
-    /// The stub's script for this outcome.
-    pub fn script(&self) -> Script {
-        match self {
-            StubOutcome::Succeed => Script::Succeed,
-            StubOutcome::Fail(message) => Script::Fail(ChildError::msg(message.clone())),
-            StubOutcome::Ignore => Script::Ignore,
-            StubOutcome::Panic(message) => Script::Panic(message.clone()),
-            StubOutcome::Hang => Script::Hang,
-            StubOutcome::CrashAfterStart(reason) => Script::CrashAfterStart(reason.clone()),
-            StubOutcome::IgnoreStop => Script::IgnoreStop,
-            StubOutcome::Slow { before, after } => Script::Slow {
-                before: *before,
-                after: *after,
-            },
-        }
-    }
-
-    /// `true` for the outcomes that leave a session running after its start
-    /// (`Succeed`, `IgnoreStop`, `Slow`).
-    pub fn keeps_running(&self) -> bool {
-        matches!(
-            self,
-            StubOutcome::Succeed | StubOutcome::IgnoreStop | StubOutcome::Slow { .. }
-        )
-    }
-}
-
 /// How a running session is made to end by [`Op::Crash`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum CrashKind {
@@ -118,7 +62,7 @@ impl CrashKind {
 /// The script of every [`Op::StartCancelled`]: a start that needs
 /// `before + after + 1` = 5 polls to finish, and spawns its process on the
 /// third.
-pub const CANCELLED_START: StubOutcome = StubOutcome::Slow {
+pub const CANCELLED_START: Script = Script::Slow {
     before: 2,
     after: 2,
 };
@@ -144,7 +88,7 @@ pub enum Op {
         /// Whether to use the alias spelling of the project's path.
         alias: bool,
         /// What the stub does.
-        script: StubOutcome,
+        script: Script,
     },
     /// Stops a session.
     Stop {
@@ -195,17 +139,17 @@ pub fn returned_exit_reason() -> impl Strategy<Value = ExitReason> {
     ]
 }
 
-/// A [`StubOutcome`], mostly ones that leave a session running.
-pub fn stub_outcome() -> impl Strategy<Value = StubOutcome> {
+/// A [`Script`], mostly ones that leave a session running.
+pub fn stub_outcome() -> impl Strategy<Value = Script> {
     prop_oneof![
-        8 => Just(StubOutcome::Succeed),
-        2 => (0_u32..3, 0_u32..3).prop_map(|(before, after)| StubOutcome::Slow { before, after }),
-        1 => Just(StubOutcome::IgnoreStop),
-        1 => returned_exit_reason().prop_map(StubOutcome::CrashAfterStart),
-        1 => failure_message().prop_map(StubOutcome::Fail),
-        1 => Just(StubOutcome::Ignore),
-        1 => panic_message().prop_map(StubOutcome::Panic),
-        1 => Just(StubOutcome::Hang),
+        8 => Just(Script::Succeed),
+        2 => (0_u32..3, 0_u32..3).prop_map(|(before, after)| Script::Slow { before, after }),
+        1 => Just(Script::IgnoreStop),
+        1 => returned_exit_reason().prop_map(Script::CrashAfterStart),
+        1 => failure_message().prop_map(|message| Script::Fail(ChildError::msg(message))),
+        1 => Just(Script::Ignore),
+        1 => panic_message().prop_map(Script::Panic),
+        1 => Just(Script::Hang),
     ]
 }
 
