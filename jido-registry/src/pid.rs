@@ -124,15 +124,11 @@ impl Pid {
     /// Waits until the task has ended and every monitor has run, then returns
     /// why it ended. Cancel-safe; any number of callers may wait.
     pub async fn wait(&self) -> ExitReason {
-        let mut notified = pin!(self.inner.signal.notified());
-        loop {
-            notified.as_mut().enable();
-            if let State::Exited(reason) = &*self.inner.state.lock() {
-                return reason.clone();
-            }
-            notified.as_mut().await;
-            notified.set(self.inner.signal.notified());
-        }
+        self.signalled(|inner| match &*inner.state.lock() {
+            State::Exited(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await
     }
 
     /// Asks the process to stop (Erlang's `exit(Pid, shutdown)` to a process
@@ -166,11 +162,19 @@ impl Pid {
     /// # }
     /// ```
     pub async fn stop_requested(&self) {
+        self.signalled(|inner| inner.stop_requested.load(Ordering::Acquire).then_some(()))
+            .await
+    }
+
+    /// Waits until `check` answers, re-checking on every signal. The waiter
+    /// is registered before each check, so a signal sent between the check
+    /// and the wait is not missed.
+    async fn signalled<T>(&self, check: impl Fn(&PidInner) -> Option<T>) -> T {
         let mut notified = pin!(self.inner.signal.notified());
         loop {
             notified.as_mut().enable();
-            if self.is_stop_requested() {
-                return;
+            if let Some(answer) = check(&self.inner) {
+                return answer;
             }
             notified.as_mut().await;
             notified.set(self.inner.signal.notified());

@@ -97,6 +97,16 @@ enum Slot {
     },
 }
 
+impl Slot {
+    /// The handle of a tree that runs and is alive.
+    fn live_handle(&self) -> Option<&ChildHandle> {
+        match self {
+            Slot::Running { handle, .. } if handle.is_alive() => Some(handle),
+            _ => None,
+        }
+    }
+}
+
 /// Configures a [`SessionSupervisor`].
 ///
 /// ```
@@ -368,10 +378,7 @@ impl SessionSupervisor {
     /// The handle of the session's running tree.
     pub fn find_session_pid(&self, id: SessionId) -> Option<ChildHandle> {
         let children = self.inner.children.read();
-        match children.get(&id) {
-            Some(Slot::Running { handle, .. }) if handle.is_alive() => Some(handle.clone()),
-            _ => None,
-        }
+        children.get(&id).and_then(Slot::live_handle).cloned()
     }
 
     /// Every running tree, with its session's id, in no particular order.
@@ -379,17 +386,14 @@ impl SessionSupervisor {
         let children = self.inner.children.read();
         children
             .iter()
-            .filter_map(|(id, slot)| match slot {
-                Slot::Running { handle, .. } if handle.is_alive() => Some((*id, handle.clone())),
-                _ => None,
-            })
+            .filter_map(|(id, slot)| Some((*id, slot.live_handle()?.clone())))
             .collect()
     }
 
     /// `true` if the session's tree runs.
     pub fn session_running(&self, id: SessionId) -> bool {
         let children = self.inner.children.read();
-        matches!(children.get(&id), Some(Slot::Running { handle, .. }) if handle.is_alive())
+        children.get(&id).and_then(Slot::live_handle).is_some()
     }
 
     /// The session's Manager, reached by name (keeps working across its
