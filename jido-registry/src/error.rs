@@ -1,17 +1,18 @@
-//! The registries' errors.
+//! The registry's errors.
 
 use jido_session::{ProjectPath, SessionId};
 
-use crate::Pid;
-
 /// Why [`SessionRegistry`](crate::SessionRegistry) refused a change.
 ///
-/// [`register`](crate::SessionRegistry::register) checks, in this order, the
-/// limit, the id and the project, so the first failing check is the one
-/// reported.
+/// [`register`](crate::SessionRegistry::register) checks, in this order,
+/// that the registry is open, the limit, the id and the project, so the
+/// first failing check is the one reported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// The registry was closed: it registers nothing more.
+    #[error("the session registry is closed")]
+    Closed,
     /// The registry already holds `limit` sessions.
     #[error("session limit reached: {count} of {limit} sessions are open")]
     LimitReached {
@@ -39,25 +40,5 @@ pub enum RegistryError {
     NotFound {
         /// The id asked for.
         id: SessionId,
-    },
-}
-
-/// Why [`ProcessRegistry::register`](crate::ProcessRegistry::register) failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegisterError<K> {
-    /// A live process already holds the key.
-    #[error("key {key:?} is already registered to {owner}")]
-    Taken {
-        /// The key asked for.
-        key: K,
-        /// The process that holds it.
-        owner: Pid,
-    },
-    /// The would-be owner has already ended (or was killed).
-    #[error("cannot register key {key:?}: its owner has exited")]
-    OwnerExited {
-        /// The key asked for.
-        key: K,
     },
 }

@@ -1,44 +1,42 @@
-//! Registries for session process management on tokio.
+//! The session registry: which sessions are open, at most `limit` of them,
+//! each id and each project (canonical directory) once.
 //!
-//! - [`SessionRegistry`]: the open [`Session`](jido_session::Session)s, at
-//!   most `limit` of them (default 10), each id and each project (canonical
-//!   directory) once. Registering is one critical section, so concurrent
-//!   registrations never race past a check.
-//! - [`ProcessRegistry`]: unique keys naming live processes (the analogue of
-//!   Elixir's `Registry` with unique keys). A key is freed when its owner's
-//!   task ends, however it ends.
-//! - [`Pid`] and [`spawn`]: the processes those keys name — tokio tasks whose
-//!   end (return, error, panic, abort) is observed, with its [`ExitReason`].
+//! - [`SessionRegistry`]: one lock over one index (by id, by project, by
+//!   name) and a slot per session for its owner's data; registering is one
+//!   critical section, so concurrent registrations never race past a check.
+//! - [`RegistryView`]: read-only access, for code that must not register or
+//!   unregister (a supervisor hands these out and keeps the registry).
+//!
+//! Processes and their names (pids, the unique-key process registry) are in
+//! `jido-process`: this crate knows sessions, not processes.
 //!
 //! ```
-//! use jido_registry::{spawn, ExitReason, ProcessRegistry, SessionRegistry};
+//! use jido_registry::{RegistryError, SessionRegistry};
 //! use jido_session::Session;
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let dir = tempfile::tempdir().unwrap();
-//! let sessions = SessionRegistry::new();
-//! let session = sessions.register(Session::new(dir.path()).unwrap()).unwrap();
+//! let sessions = SessionRegistry::with_limit(1);
+//! let first = sessions.register(Session::new(dir.path()).unwrap()).unwrap();
 //!
-//! let processes: ProcessRegistry<jido_session::SessionId> = ProcessRegistry::new();
-//! let pid = spawn(std::future::pending());
-//! processes.register(session.id(), &pid, ()).unwrap();
-//! pid.kill();
-//! assert_eq!(pid.wait().await, ExitReason::Killed);
-//! assert!(processes.whereis(&session.id()).is_none());
-//! # }
+//! let other = tempfile::tempdir().unwrap();
+//! assert_eq!(
+//!     sessions.register(Session::new(other.path()).unwrap()).unwrap_err(),
+//!     RegistryError::LimitReached { count: 1, limit: 1 }
+//! );
+//! sessions.unregister_ticket(first.ticket());
+//! assert_eq!(sessions.view().count(), 0);
 //! ```
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
-mod exit_reason;
-mod pid;
-mod process_registry;
+mod index;
 mod session_registry;
+mod ticket;
+mod view;
 
-pub use error::{RegisterError, RegistryError};
-pub use exit_reason::ExitReason;
-pub use pid::{MonitorRef, Pid, spawn, spawn_with_pid};
-pub use process_registry::ProcessRegistry;
-pub use session_registry::{DEFAULT_LIMIT, Registration, SessionRegistry, Ticket};
+pub use error::RegistryError;
+pub use session_registry::{DEFAULT_LIMIT, RegistryWriter, SessionRegistry};
+pub use ticket::{Registration, Ticket};
+pub use view::RegistryView;

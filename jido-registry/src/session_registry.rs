@@ -1,123 +1,65 @@
-//! [`SessionRegistry`]: the open sessions, indexed by id, project and name.
+//! [`SessionRegistry`]: the open sessions, indexed by id, project and name,
+//! each with a slot for whoever owns the registry; its write guard.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
-use foldhash::fast::RandomState;
 use jido_session::{ProjectPath, Session, SessionId};
-use parking_lot::RwLock;
-use smallvec::SmallVec;
+use parking_lot::{RwLock, RwLockWriteGuard};
 
-use crate::RegistryError;
+use crate::index::{Entry, Index};
+use crate::{Registration, RegistryError, RegistryView, Ticket};
 
 /// How many sessions a registry holds unless told otherwise.
 pub const DEFAULT_LIMIT: usize = 10;
 
 /// The open sessions: at most `limit` of them, each id once, each project
-/// (canonical directory) once.
+/// (canonical directory) once, each with a slot `S` for its owner's data
+/// (a supervisor keeps the session's running tree there).
 ///
-/// One lock guards one index (by id, by project, by name), so every check of
-/// [`register`](SessionRegistry::register) — limit, then id, then project —
-/// and the insert are one critical section: no check-then-insert race, and the
-/// limit is never exceeded, whatever the number of concurrent callers.
-/// Lookups by id, project and name are hash lookups (no scan).
+/// One lock guards one index (by id, by project, by name, and the slots), so
+/// every check of [`register`](SessionRegistry::register) — closed, limit,
+/// id, project — and the insert are one critical section: no
+/// check-then-insert race, the limit is never exceeded, and nothing is
+/// registered after [`close`](SessionRegistry::close). Owners that must
+/// change a session and its slot together do it under one
+/// [`write`](SessionRegistry::write) guard. Lookups by id, project and name
+/// are hash lookups (no scan).
 ///
-/// Cloning is cheap: clones share one registry. Sessions are stored as
-/// `Arc<Session>`, so lookups hand out a shared pointer, not a copy.
-#[derive(Clone)]
-pub struct SessionRegistry {
-    inner: Arc<Inner>,
+/// Cloning is cheap: clones share one registry. An owner that must be the
+/// only writer keeps the registry to itself and hands out
+/// [`view`](SessionRegistry::view)s, which only read.
+pub struct SessionRegistry<S = ()> {
+    inner: Arc<RwLock<Index<S>>>,
 }
 
-struct Inner {
-    limit: usize,
-    index: RwLock<Index>,
-}
-
-#[derive(Default)]
-struct Index {
-    by_id: HashMap<SessionId, Entry, RandomState>,
-    by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
-    /// Per name, the sessions that bear it, oldest first (sorted by
-    /// [`age_key`], so that insertion and removal are binary searches).
-    by_name: HashMap<Box<str>, NameBucket, RandomState>,
-    next_seq: u64,
-}
-
-struct Entry {
-    session: Arc<Session>,
-    seq: u64,
-}
-
-/// Names one registration of a session: the same id registered again later
-/// gets another ticket. [`SessionRegistry::unregister_ticket`] removes an entry
-/// only if it is still that registration, which lets a cleanup that runs late
-/// leave a newer registration alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Ticket {
-    id: SessionId,
-    seq: u64,
-}
-
-impl Ticket {
-    /// The registered session's id.
-    pub fn id(&self) -> SessionId {
-        self.id
+impl<S> Clone for SessionRegistry<S> {
+    fn clone(&self) -> Self {
+        SessionRegistry {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
-/// A successful registration: the stored session and its [`Ticket`].
-/// Dereferences to the [`Session`].
-#[derive(Debug, Clone)]
-pub struct Registration {
-    session: Arc<Session>,
-    ticket: Ticket,
-}
-
-impl Registration {
-    /// The stored session.
-    pub fn session(&self) -> &Arc<Session> {
-        &self.session
-    }
-
-    /// The ticket naming this registration.
-    pub fn ticket(&self) -> Ticket {
-        self.ticket
-    }
-
-    /// The stored session, by value.
-    pub fn into_session(self) -> Arc<Session> {
-        self.session
-    }
-}
-
-impl Deref for Registration {
-    type Target = Session;
-
-    fn deref(&self) -> &Session {
-        &self.session
-    }
-}
-
-impl Default for SessionRegistry {
+impl Default for SessionRegistry<()> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl fmt::Debug for SessionRegistry {
+impl<S> fmt::Debug for SessionRegistry<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index = self.inner.read();
         f.debug_struct("SessionRegistry")
-            .field("count", &self.count())
-            .field("limit", &self.inner.limit)
+            .field("count", &index.count())
+            .field("limit", &index.limit)
+            .field("closed", &index.is_closed())
             .finish()
     }
 }
 
-impl SessionRegistry {
+impl SessionRegistry<()> {
     /// An empty registry holding at most [`DEFAULT_LIMIT`] (10) sessions.
     pub fn new() -> Self {
         Self::with_limit(DEFAULT_LIMIT)
@@ -125,24 +67,30 @@ impl SessionRegistry {
 
     /// An empty registry holding at most `limit` sessions.
     pub fn with_limit(limit: usize) -> Self {
+        Self::bounded(limit)
+    }
+}
+
+impl<S> SessionRegistry<S> {
+    /// An empty registry holding at most `limit` sessions, each with a slot
+    /// of type `S`.
+    pub fn bounded(limit: usize) -> Self {
         SessionRegistry {
-            inner: Arc::new(Inner {
-                limit,
-                index: RwLock::new(Index::default()),
-            }),
+            inner: Arc::new(RwLock::new(Index::new(limit))),
         }
     }
 
     /// The most sessions this registry holds.
     pub fn limit(&self) -> usize {
-        self.inner.limit
+        self.inner.read().limit
     }
 
     /// Registers `session`. Checks, in this order and atomically with the
-    /// insert: the limit ([`RegistryError::LimitReached`], with the count and
-    /// the limit), the id ([`RegistryError::DuplicateId`]), the project
-    /// ([`RegistryError::DuplicateProject`], naming the session that has it).
-    /// Two sessions may share a name. On error nothing changes.
+    /// insert: that the registry is open ([`RegistryError::Closed`]), the
+    /// limit ([`RegistryError::LimitReached`], with the count and the
+    /// limit), the id ([`RegistryError::DuplicateId`]), the project
+    /// ([`RegistryError::DuplicateProject`], naming the session that has
+    /// it). Two sessions may share a name. On error nothing changes.
     ///
     /// ```
     /// use jido_registry::{RegistryError, SessionRegistry};
@@ -161,71 +109,103 @@ impl SessionRegistry {
     ///     Err(RegistryError::DuplicateProject { owner, .. }) if owner == first.id()
     /// ));
     /// ```
-    pub fn register(&self, session: Session) -> Result<Registration, RegistryError> {
-        let mut index = self.inner.index.write();
-        let count = index.by_id.len();
-        if count >= self.inner.limit {
-            return Err(RegistryError::LimitReached {
-                count,
-                limit: self.inner.limit,
-            });
-        }
-        let id = session.id();
-        if index.by_id.contains_key(&id) {
-            return Err(RegistryError::DuplicateId { id });
-        }
-        if let Some(owner) = index.by_path.get(session.project_path()) {
-            return Err(RegistryError::DuplicateProject {
-                path: session.project_path().clone(),
-                owner: owner.id(),
-            });
-        }
-        let seq = index.next_seq;
-        index.next_seq += 1;
-        let session = Arc::new(session);
-        index
-            .by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
-        index.add_name(&session);
-        index.by_id.insert(
-            id,
-            Entry {
-                session: Arc::clone(&session),
-                seq,
-            },
-        );
-        Ok(Registration {
-            session,
-            ticket: Ticket { id, seq },
-        })
+    pub fn register(&self, session: Session) -> Result<Registration, RegistryError>
+    where
+        S: Default,
+    {
+        self.register_with(session, S::default())
+    }
+
+    /// Like [`register`](Self::register), with the slot to keep beside the
+    /// session.
+    pub fn register_with(&self, session: Session, slot: S) -> Result<Registration, RegistryError> {
+        self.inner.write().register(session, slot)
     }
 
     /// Removes the session with `id` and returns it; a missing id is fine
     /// (`None`).
     pub fn unregister(&self, id: SessionId) -> Option<Arc<Session>> {
-        let mut index = self.inner.index.write();
-        index.remove(id)
+        self.inner.write().remove(id).map(|entry| entry.session)
     }
 
     /// Removes the session registered under `ticket`, if that registration
     /// is still the current one for its id.
     pub fn unregister_ticket(&self, ticket: Ticket) -> Option<Arc<Session>> {
-        let mut index = self.inner.index.write();
-        match index.by_id.get(&ticket.id) {
-            Some(entry) if entry.seq == ticket.seq => index.remove(ticket.id),
-            _ => None,
+        let mut index = self.inner.write();
+        index.current(ticket)?;
+        index.remove(ticket.id).map(|entry| entry.session)
+    }
+
+    /// Replaces the stored session that has `session`'s id, keeping its
+    /// registration (ticket and slot). Fails with
+    /// [`RegistryError::NotFound`] when the id is not registered, and with
+    /// [`RegistryError::DuplicateProject`] when the new project is another
+    /// session's.
+    pub fn update(&self, session: Session) -> Result<Arc<Session>, RegistryError> {
+        self.inner.write().update(session)
+    }
+
+    /// Removes every session (and its slot).
+    pub fn clear(&self) {
+        drop(self.inner.write().drain());
+    }
+
+    /// Refuses every later registration with [`RegistryError::Closed`];
+    /// what is registered stays.
+    pub fn close(&self) {
+        self.inner.write().close();
+    }
+
+    /// `true` once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.read().is_closed()
+    }
+
+    /// The lock, for changes that must happen together (a session's slot
+    /// and what depends on it). Hold it briefly: every lookup waits.
+    pub fn write(&self) -> RegistryWriter<'_, S> {
+        RegistryWriter {
+            index: self.inner.write(),
         }
+    }
+
+    /// Reads the slot of the current registration of `id` (and its
+    /// session and ticket) under the read lock.
+    pub fn with_slot<R>(
+        &self,
+        id: SessionId,
+        read: impl FnOnce(Ticket, &Arc<Session>, &S) -> R,
+    ) -> Option<R> {
+        let index = self.inner.read();
+        index
+            .entry(id)
+            .map(|entry| read(entry.ticket(), &entry.session, &entry.slot))
+    }
+
+    /// Folds over every registration under the read lock, in no order.
+    pub fn fold<A>(&self, init: A, mut f: impl FnMut(A, Ticket, &Arc<Session>, &S) -> A) -> A {
+        let index = self.inner.read();
+        index.entries().fold(init, |acc, entry| {
+            f(acc, entry.ticket(), &entry.session, &entry.slot)
+        })
+    }
+
+    /// A read-only view: every lookup, no change.
+    pub fn view(&self) -> RegistryView<'_>
+    where
+        S: Send + Sync + 'static,
+    {
+        RegistryView::new(&*self.inner)
     }
 
     /// The session with `id`.
     pub fn lookup(&self, id: SessionId) -> Option<Arc<Session>> {
-        let index = self.inner.index.read();
-        index.by_id.get(&id).map(|entry| Arc::clone(&entry.session))
+        self.inner.read().lookup(id)
     }
 
     /// `true` if a session with `id` is registered.
     pub fn contains(&self, id: SessionId) -> bool {
-        self.inner.index.read().by_id.contains_key(&id)
+        self.inner.read().entry(id).is_some()
     }
 
     /// The session whose project is the directory `path` names, however it
@@ -237,42 +217,22 @@ impl SessionRegistry {
     /// canonicalized first, which touches the file system
     /// ([`lookup_by_project`](Self::lookup_by_project) never does).
     pub fn lookup_by_path(&self, path: impl AsRef<Path>) -> Option<Arc<Session>> {
-        let path = path.as_ref();
-        if path.is_absolute() {
-            let index = self.inner.index.read();
-            if let Some(session) = index.by_path.get(path.as_os_str().as_encoded_bytes()) {
-                return Some(Arc::clone(session));
-            }
-        }
-        let project = ProjectPath::resolve(path).ok()?;
-        self.lookup_by_project(&project)
+        lookup_by_path(&*self.inner, path.as_ref())
     }
 
     /// The session whose project is `project`.
     pub fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
-        let index = self.inner.index.read();
-        index.by_path.get(project).map(Arc::clone)
+        self.inner.read().lookup_by_project(project)
     }
 
     /// The oldest session named `name` (by `created_at`, then id).
     pub fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
-        let index = self.inner.index.read();
-        let (_, id) = index.by_name.get(name)?.first()?;
-        index.by_id.get(id).map(|entry| Arc::clone(&entry.session))
+        self.inner.read().lookup_by_name(name)
     }
 
     /// Every session, oldest first (by `created_at`, then id).
     pub fn list_all(&self) -> Vec<Arc<Session>> {
-        let mut sessions: Vec<Arc<Session>> = {
-            let index = self.inner.index.read();
-            index
-                .by_id
-                .values()
-                .map(|entry| Arc::clone(&entry.session))
-                .collect()
-        };
-        sessions.sort_by_key(|session| age_key(session));
-        sessions
+        self.inner.read().list_all()
     }
 
     /// Every session's id, in the order of [`list_all`](Self::list_all).
@@ -282,86 +242,109 @@ impl SessionRegistry {
 
     /// How many sessions are registered.
     pub fn count(&self) -> usize {
-        self.inner.index.read().by_id.len()
-    }
-
-    /// Replaces the stored session that has `session`'s id, keeping its
-    /// registration (and ticket). Fails with [`RegistryError::NotFound`] when
-    /// the id is not registered, and with [`RegistryError::DuplicateProject`]
-    /// when the new project is another session's.
-    pub fn update(&self, session: Session) -> Result<Arc<Session>, RegistryError> {
-        let mut index = self.inner.index.write();
-        let id = session.id();
-        let old = match index.by_id.get(&id) {
-            Some(entry) => Arc::clone(&entry.session),
-            None => return Err(RegistryError::NotFound { id }),
-        };
-        if old.project_path() != session.project_path()
-            && let Some(owner) = index.by_path.get(session.project_path())
-        {
-            return Err(RegistryError::DuplicateProject {
-                path: session.project_path().clone(),
-                owner: owner.id(),
-            });
-        }
-        index.by_path.remove(old.project_path());
-        index.remove_name(&old);
-        let session = Arc::new(session);
-        index
-            .by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
-        index.add_name(&session);
-        if let Some(entry) = index.by_id.get_mut(&id) {
-            entry.session = Arc::clone(&session);
-        }
-        Ok(session)
-    }
-
-    /// Removes every session.
-    pub fn clear(&self) {
-        let mut index = self.inner.index.write();
-        let next_seq = index.next_seq;
-        *index = Index {
-            next_seq,
-            ..Index::default()
-        };
+        self.inner.read().count()
     }
 }
 
-/// A session's place in the order of `list_all` and of the per-name lists.
-type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
-
-/// The sessions bearing one name, oldest first; a name borne by one session
-/// (the usual case) needs no allocation.
-type NameBucket = SmallVec<[AgeKey; 1]>;
-
-fn age_key(session: &Session) -> AgeKey {
-    (session.created_at(), session.id())
+/// `lookup_by_path` over a locked index: a hash probe for the registered
+/// spelling, canonicalization (outside the lock) for any other.
+pub(crate) fn lookup_by_path<S>(index: &RwLock<Index<S>>, path: &Path) -> Option<Arc<Session>> {
+    if path.is_absolute()
+        && let Some(session) = index.read().lookup_exact_path(path)
+    {
+        return Some(session);
+    }
+    let project = ProjectPath::resolve(path).ok()?;
+    index.read().lookup_by_project(&project)
 }
 
-impl Index {
-    fn remove(&mut self, id: SessionId) -> Option<Arc<Session>> {
-        let entry = self.by_id.remove(&id)?;
-        self.by_path.remove(entry.session.project_path());
-        self.remove_name(&entry.session);
-        Some(entry.session)
+/// The registry's write lock, with the operations that change sessions and
+/// slots together. Everything done under one guard is one critical section.
+pub struct RegistryWriter<'a, S> {
+    index: RwLockWriteGuard<'a, Index<S>>,
+}
+
+impl<S> RegistryWriter<'_, S> {
+    /// [`SessionRegistry::register_with`], under this guard.
+    pub fn register(&mut self, session: Session, slot: S) -> Result<Registration, RegistryError> {
+        self.index.register(session, slot)
     }
 
-    fn add_name(&mut self, session: &Session) {
-        let sessions = self.by_name.entry(Box::from(session.name())).or_default();
-        let key = age_key(session);
-        let at = sessions.partition_point(|other| *other < key);
-        sessions.insert(at, key);
+    /// The session and slot of `ticket`, if it is still the current
+    /// registration of its id.
+    pub fn get(&self, ticket: Ticket) -> Option<(&Arc<Session>, &S)> {
+        self.index
+            .current(ticket)
+            .map(|entry| (&entry.session, &entry.slot))
     }
 
-    fn remove_name(&mut self, session: &Session) {
-        if let Some(sessions) = self.by_name.get_mut(session.name()) {
-            if let Ok(at) = sessions.binary_search(&age_key(session)) {
-                sessions.remove(at);
-            }
-            if sessions.is_empty() {
-                self.by_name.remove(session.name());
-            }
+    /// The slot of `ticket`, if it is still the current registration.
+    pub fn slot_mut(&mut self, ticket: Ticket) -> Option<&mut S> {
+        self.index.current_mut(ticket).map(|entry| &mut entry.slot)
+    }
+
+    /// The current registration of `id`: its ticket, session and slot.
+    pub fn get_by_id(&mut self, id: SessionId) -> Option<(Ticket, &Arc<Session>, &mut S)> {
+        let entry = self.index.entry_mut(id)?;
+        Some((entry.ticket(), &entry.session, &mut entry.slot))
+    }
+
+    /// Removes the registration `ticket`, if it is still the current one;
+    /// returns its session and slot.
+    pub fn remove(&mut self, ticket: Ticket) -> Option<(Arc<Session>, S)> {
+        self.index.current(ticket)?;
+        self.index
+            .remove(ticket.id)
+            .map(|entry| (entry.session, entry.slot))
+    }
+
+    /// Replaces the session of `ticket` (same id), keeping the slot.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] if `ticket` is not current or the ids
+    /// differ; [`RegistryError::DuplicateProject`] if the new project is
+    /// another session's.
+    pub fn replace(
+        &mut self,
+        ticket: Ticket,
+        session: Session,
+    ) -> Result<Arc<Session>, RegistryError> {
+        if session.id() != ticket.id || self.index.current(ticket).is_none() {
+            return Err(RegistryError::NotFound { id: ticket.id });
         }
+        self.index.update(session)
+    }
+
+    /// Every registration: ticket, session, slot; in no order.
+    pub fn entries_mut(&mut self) -> impl Iterator<Item = (Ticket, &Arc<Session>, &mut S)> {
+        self.index.entries_mut().map(|entry: &mut Entry<S>| {
+            let ticket = entry.ticket();
+            (ticket, &entry.session, &mut entry.slot)
+        })
+    }
+
+    /// [`SessionRegistry::close`], under this guard.
+    pub fn close(&mut self) {
+        self.index.close();
+    }
+
+    /// `true` once closed.
+    pub fn is_closed(&self) -> bool {
+        self.index.is_closed()
+    }
+
+    /// How many sessions are registered.
+    pub fn count(&self) -> usize {
+        self.index.count()
+    }
+
+    /// Removes every registration and returns them (ticket, session, slot).
+    pub fn drain(&mut self) -> Vec<(Ticket, Arc<Session>, S)> {
+        self.index
+            .drain()
+            .into_iter()
+            .map(|entry| (entry.ticket(), entry.session, entry.slot))
+            .collect()
     }
 }

@@ -235,8 +235,7 @@ fn a_hundred_thousand_sessions_register_list_and_unregister() {
             registry.lookup_by_name(&format!("s{i}")).unwrap().id(),
             ids[i]
         );
-        let project: ProjectPath =
-            serde_json::from_value(serde_json::json!(format!("/scale/{i}"))).unwrap();
+        let project = ProjectPath::new(common::stored_dir(&format!("/scale/{i}"))).unwrap();
         assert_eq!(registry.lookup_by_project(&project).unwrap().id(), ids[i]);
     }
     for id in &ids {

@@ -15,10 +15,12 @@ use chrono::{DateTime, Utc};
 #[non_exhaustive]
 pub enum SessionError {
     /// The text or UUID is not a hyphenated version 4 UUID.
-    #[error("invalid session id {value:?}: expected a hyphenated version 4 UUID")]
+    #[error("invalid session id {value:?} ({len} bytes): expected a hyphenated version 4 UUID")]
     InvalidId {
-        /// The rejected input.
+        /// The rejected input, cut to [`MAX_ECHO_CHARS`] characters.
         value: String,
+        /// Its whole length, in bytes.
+        len: usize,
     },
 
     /// The session name is empty or only whitespace.
@@ -28,7 +30,7 @@ pub enum SessionError {
     /// The session name has more than `max` characters.
     #[error("session name is {len} characters long; the limit is {max}")]
     NameTooLong {
-        /// The rejected name.
+        /// The rejected name, cut to [`MAX_ECHO_CHARS`] characters.
         name: String,
         /// Its length in characters (Unicode scalar values).
         len: usize,
@@ -77,20 +79,10 @@ pub enum SessionError {
         path: PathBuf,
     },
 
-    /// A stored project path is relative.
+    /// A stored project path ([`SessionRecord`](crate::SessionRecord)) is
+    /// relative: it would depend on the working directory.
     #[error("project path {} is not absolute", path.display())]
     PathNotAbsolute {
-        /// The rejected path.
-        path: PathBuf,
-    },
-
-    /// A stored project path is not in canonical form (it has `.`, `..` or
-    /// empty components, a trailing slash, or a NUL byte).
-    #[error(
-        "project path {} is not normalized (it has `.`, `..` or empty components, or a NUL byte)",
-        path.display()
-    )]
-    PathNotNormalized {
         /// The rejected path.
         path: PathBuf,
     },
@@ -115,14 +107,17 @@ pub enum SessionError {
     ModelEmpty,
 
     /// The temperature is NaN or infinite.
-    #[error("temperature {value} is not a finite number")]
+    #[error("temperature {} is not a finite number", Compact(*value))]
     TemperatureNotFinite {
         /// The rejected value.
         value: f64,
     },
 
     /// The temperature is outside `min..=max`.
-    #[error("temperature {value} is out of range; it must be between {min} and {max}")]
+    #[error(
+        "temperature {} is out of range; it must be between {min} and {max}",
+        Compact(*value)
+    )]
     TemperatureOutOfRange {
         /// The rejected value.
         value: f64,
@@ -144,6 +139,34 @@ pub enum SessionError {
         /// When the session was last updated.
         updated_at: DateTime<Utc>,
     },
+}
+
+/// How many characters of a rejected input an error keeps: a hostile input
+/// (a 10 MB id, say) must not make a 10 MB error message.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `input`, cut to [`MAX_ECHO_CHARS`] characters (with `…` when cut).
+pub(crate) fn echo(input: &str) -> String {
+    match input.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((end, _)) => format!("{}…", &input[..end]),
+        None => input.to_owned(),
+    }
+}
+
+/// Shows a number in at most a couple of dozen characters: plainly when
+/// that is short, in scientific notation otherwise (`-1e-300`, not three
+/// hundred digits).
+struct Compact(f64);
+
+impl fmt::Display for Compact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self.0.to_string();
+        if plain.len() <= 24 {
+            f.write_str(&plain)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
 }
 
 /// A non-empty list of every validation failure, in check order.
@@ -300,6 +323,38 @@ mod tests {
         assert_eq!((&errors).into_iter().count(), 2);
         assert_eq!(errors.clone().into_iter().collect::<Vec<_>>(), list);
         assert_eq!(errors.into_vec(), list);
+    }
+
+    #[test]
+    fn echoes_are_capped() {
+        assert_eq!(echo("short"), "short");
+        let long = "é".repeat(10_000);
+        let cut = echo(&long);
+        assert_eq!(cut.chars().count(), MAX_ECHO_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn extreme_numbers_are_printed_compactly() {
+        let error = SessionError::TemperatureOutOfRange {
+            value: -1e-300,
+            min: 0.0,
+            max: 2.0,
+        };
+        assert_eq!(
+            error.to_string(),
+            "temperature -1e-300 is out of range; it must be between 0 and 2"
+        );
+        let error = SessionError::TemperatureOutOfRange {
+            value: 2.5,
+            min: 0.0,
+            max: 2.0,
+        };
+        assert!(error.to_string().starts_with("temperature 2.5 is out"));
+        assert_eq!(
+            SessionError::TemperatureNotFinite { value: f64::NAN }.to_string(),
+            "temperature NaN is not a finite number"
+        );
     }
 
     #[test]

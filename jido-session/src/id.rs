@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::{Uuid, Variant, Version};
 
-use crate::error::SessionError;
+use crate::error::{SessionError, echo};
 
 /// Length of the canonical hyphenated form, e.g.
 /// `67e55044-10b1-426f-9247-bb680e5fe0c8`.
@@ -51,6 +51,7 @@ impl SessionId {
         } else {
             Err(SessionError::InvalidId {
                 value: uuid.hyphenated().to_string(),
+                len: HYPHENATED_LEN,
             })
         }
     }
@@ -94,10 +95,12 @@ impl FromStr for SessionId {
     ///
     /// Other UUID spellings (simple, braced, URN), UUIDs that are not
     /// version 4 and anything else are rejected with
-    /// [`SessionError::InvalidId`] carrying the input.
+    /// [`SessionError::InvalidId`] carrying the input (cut to
+    /// [`MAX_ECHO_CHARS`](crate::MAX_ECHO_CHARS) characters).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || SessionError::InvalidId {
-            value: s.to_owned(),
+            value: echo(s),
+            len: s.len(),
         };
         // With exactly 36 bytes `try_parse` only accepts the hyphenated form.
         if s.len() != HYPHENATED_LEN {

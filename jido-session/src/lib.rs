@@ -7,9 +7,10 @@
 //! the Rust port of the session model of `jido_code`.
 //!
 //! Every `Session` is valid by construction: [`Session::new`],
-//! [`SessionBuilder::build`], [`Session::rename`],
-//! [`Session::update_config`] and deserialization all check their input, and
-//! fields are only reachable through accessors. Checks that can find several
+//! [`SessionBuilder::build`], [`Session::from_record`] (for what comes from
+//! storage: serialized sessions deserialize into a [`SessionRecord`]),
+//! [`Session::rename`] and [`Session::update_config`] all check their input,
+//! and fields are only reachable through accessors. Checks that can find several
 //! problems report all of them at once, in a fixed order, as
 //! [`ValidationErrors`]; each problem is a [`SessionError`].
 //!
@@ -20,7 +21,7 @@
 //! # Example
 //!
 //! ```
-//! use jido_session::{Session, SessionConfig, SessionError};
+//! use jido_session::{Session, SessionConfig, SessionError, SessionRecord};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let mut session = Session::new(dir.path())?;
@@ -35,8 +36,8 @@
 //! assert_eq!(session.config(), &SessionConfig::default());
 //!
 //! let json = serde_json::to_string(&session)?;
-//! let restored: Session = serde_json::from_str(&json)?;
-//! assert_eq!(restored, session);
+//! let record: SessionRecord = serde_json::from_str(&json)?;
+//! assert_eq!(Session::from_record(record)?, session);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -47,10 +48,12 @@ mod config;
 mod error;
 mod id;
 mod path;
+mod record;
 mod session;
 
 pub use config::{MAX_TEMPERATURE, MIN_TEMPERATURE, SessionConfig};
-pub use error::{SessionError, ValidationErrors};
+pub use error::{MAX_ECHO_CHARS, SessionError, ValidationErrors};
 pub use id::SessionId;
 pub use path::{MAX_PATH_BYTES, ProjectPath};
+pub use record::SessionRecord;
 pub use session::{MAX_NAME_CHARS, Session, SessionBuilder};

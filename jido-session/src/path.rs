@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::Access;
 use rustix::io::Errno;
-use serde::de::{self, Deserializer, Visitor};
+use serde::Serialize;
 use serde::ser::{self, Serializer};
-use serde::{Deserialize, Serialize};
 
 use crate::error::SessionError;
 
@@ -27,6 +26,12 @@ pub const MAX_PATH_BYTES: usize = 4096;
 /// (through a symlink, with `..`, relative to the working directory...)
 /// compare equal and hash the same, which makes `ProjectPath` a sound key
 /// for "one session per project" lookups.
+///
+/// Only [`new`](Self::new) and [`resolve`](Self::resolve) make one: both
+/// canonicalize through the file system. There is deliberately no
+/// `Deserialize` (a path read from storage goes through
+/// [`Session::from_record`](crate::Session::from_record)), so no
+/// `ProjectPath` names a symlink or an unresolved spelling.
 ///
 /// Equality, ordering and hashing all use the raw bytes of the path, so they
 /// are consistent with each other and cheap.
@@ -113,6 +118,13 @@ impl ProjectPath {
     fn bytes(&self) -> &[u8] {
         self.0.as_os_str().as_encoded_bytes()
     }
+
+    /// A path taken as canonical without looking: for this crate's unit
+    /// tests only.
+    #[cfg(test)]
+    pub(crate) fn unchecked(path: impl Into<PathBuf>) -> Self {
+        Self(path.into())
+    }
 }
 
 /// Steps 1 to 3 of [`ProjectPath::new`].
@@ -162,32 +174,6 @@ fn io_error(path: &Path, error: &io::Error) -> SessionError {
             kind,
             message: error.to_string(),
         },
-    }
-}
-
-/// The checks a stored (deserialized) path must pass without touching the
-/// filesystem: non-empty, at most [`MAX_PATH_BYTES`], absolute, and in the
-/// form `canonicalize` produces (no `.`, `..` or empty components, no
-/// trailing slash, no NUL byte).
-fn check_stored(path: &str) -> Result<(), SessionError> {
-    if path.is_empty() {
-        return Err(SessionError::PathEmpty);
-    }
-    if path.len() > MAX_PATH_BYTES {
-        return Err(SessionError::PathTooLong {
-            len: path.len(),
-            max: MAX_PATH_BYTES,
-        });
-    }
-    let Some(rest) = path.strip_prefix('/') else {
-        return Err(SessionError::PathNotAbsolute { path: path.into() });
-    };
-    let normalized = !path.contains('\0')
-        && (rest.is_empty() || rest.split('/').all(|part| !matches!(part, "" | "." | "..")));
-    if normalized {
-        Ok(())
-    } else {
-        Err(SessionError::PathNotNormalized { path: path.into() })
     }
 }
 
@@ -269,70 +255,9 @@ impl Serialize for ProjectPath {
     }
 }
 
-impl<'de> Deserialize<'de> for ProjectPath {
-    /// Deserializes a path string that looks canonical: absolute, without
-    /// `.`, `..` or empty components, at most [`MAX_PATH_BYTES`] bytes.
-    ///
-    /// The filesystem is not accessed; call [`ProjectPath::check`] to know
-    /// whether the directory is still usable.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PathVisitor;
-
-        impl Visitor<'_> for PathVisitor {
-            type Value = ProjectPath;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an absolute, normalized path string")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ProjectPath, E> {
-                check_stored(v).map_err(E::custom)?;
-                Ok(ProjectPath(PathBuf::from(v)))
-            }
-
-            fn visit_string<E: de::Error>(self, v: String) -> Result<ProjectPath, E> {
-                check_stored(&v).map_err(E::custom)?;
-                Ok(ProjectPath(PathBuf::from(v)))
-            }
-        }
-
-        deserializer.deserialize_string(PathVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stored_paths_must_look_canonical() {
-        for ok in ["/", "/a", "/a/b", "/a/.b/c..", "/a/b c/d"] {
-            assert_eq!(check_stored(ok), Ok(()), "{ok:?}");
-        }
-        assert_eq!(check_stored(""), Err(SessionError::PathEmpty));
-        assert_eq!(
-            check_stored("a/b"),
-            Err(SessionError::PathNotAbsolute { path: "a/b".into() })
-        );
-        for bad in [
-            "/a/./b", "/a/../b", "/..", "/.", "//a", "/a//b", "/a/", "/a\0b",
-        ] {
-            assert_eq!(
-                check_stored(bad),
-                Err(SessionError::PathNotNormalized { path: bad.into() }),
-                "{bad:?}"
-            );
-        }
-        let long = format!("/{}", "a".repeat(MAX_PATH_BYTES));
-        assert_eq!(
-            check_stored(&long),
-            Err(SessionError::PathTooLong {
-                len: MAX_PATH_BYTES + 1,
-                max: MAX_PATH_BYTES
-            })
-        );
-        assert_eq!(check_stored(&long[..MAX_PATH_BYTES]), Ok(()));
-    }
 
     #[test]
     fn root_folder_name_is_slash() {

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::config::{SessionConfig, is_blank};
-use crate::error::{SessionError, ValidationErrors};
+use crate::error::{SessionError, ValidationErrors, echo};
 use crate::id::SessionId;
 use crate::path::ProjectPath;
+use crate::record::SessionRecord;
 
 /// The longest accepted session name, in characters (Unicode scalar values).
 pub const MAX_NAME_CHARS: usize = 50;
@@ -20,13 +20,23 @@ pub const MAX_NAME_CHARS: usize = 50;
 ///
 /// Fields are private so every `Session` upholds its invariants: the name
 /// is not blank and has at most [`MAX_NAME_CHARS`] characters, the config
-/// passes [`SessionConfig::validate`], and `updated_at >= created_at`.
-/// Deserialization checks all of these too; only the filesystem state of the
+/// passes [`SessionConfig::validate`], `updated_at >= created_at`, and the
+/// project path is canonical and was an existing, readable and writable
+/// directory when the session was made. Only the file-system state of the
 /// project directory can change behind a session's back, which
 /// [`validate`](Self::validate) re-checks.
 ///
 /// Serialized form (e.g. JSON): an object with `id`, `name`,
-/// `project_path`, `config`, `created_at` and `updated_at` (RFC 3339).
+/// `project_path`, `config`, `created_at` and `updated_at` (RFC 3339). It
+/// deserializes into a [`SessionRecord`], not a `Session`: what comes from
+/// storage or another process becomes a session only through
+/// [`from_record`](Self::from_record), which runs every check of
+/// [`new`](Self::new).
+///
+/// ```compile_fail
+/// // A Session cannot be deserialized: it would skip the file-system checks.
+/// let session: jido_session::Session = serde_json::from_str("{}").unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
     id: SessionId,
@@ -190,6 +200,66 @@ impl Session {
         Ok(())
     }
 
+    /// Turns a stored or received record into a session, after every check
+    /// [`new`](Self::new) and [`validate`](Self::validate) make: the project
+    /// path must be absolute, is canonicalized (symlinks and `..` resolved,
+    /// so a record spelling a project through a symlink names the same
+    /// project as any other spelling), and must be an existing, readable and
+    /// writable directory.
+    ///
+    /// # Errors
+    ///
+    /// Every failure, in this order: name, path
+    /// ([`SessionError::PathNotAbsolute`], or as [`ProjectPath::new`]),
+    /// provider, model, temperature, `max_tokens`, then
+    /// [`SessionError::UpdatedBeforeCreated`].
+    pub fn from_record(record: SessionRecord) -> Result<Session, ValidationErrors> {
+        let SessionRecord {
+            id,
+            name,
+            project_path,
+            config,
+            created_at,
+            updated_at,
+        } = record;
+        let mut errors = Vec::new();
+        push_err(&mut errors, check_name(&name));
+        let project = if project_path.is_absolute() {
+            ProjectPath::new(&project_path)
+        } else {
+            Err(SessionError::PathNotAbsolute { path: project_path })
+        };
+        if let Err(error) = &project {
+            errors.push(error.clone());
+        }
+        config.collect_errors(&mut errors);
+        push_err(&mut errors, check_timestamps(created_at, updated_at));
+        ValidationErrors::check(errors)?;
+        // A path error was pushed above, so `check` already returned it.
+        let project_path = project?;
+        Ok(Session {
+            id,
+            name,
+            project_path,
+            config,
+            created_at,
+            updated_at,
+        })
+    }
+
+    /// The session as a plain record, to store or send.
+    #[must_use]
+    pub fn to_record(&self) -> SessionRecord {
+        SessionRecord {
+            id: self.id,
+            name: self.name.clone(),
+            project_path: self.project_path.as_path().to_path_buf(),
+            config: self.config.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// Sets `updated_at` to now, unless the wall clock went backwards: it
     /// never decreases.
     fn touch(&mut self) {
@@ -305,7 +375,7 @@ fn check_name(name: &str) -> Result<(), SessionError> {
     let len = name.chars().count();
     if len > MAX_NAME_CHARS {
         return Err(SessionError::NameTooLong {
-            name: name.to_owned(),
+            name: echo(name),
             len,
             max: MAX_NAME_CHARS,
         });
@@ -333,64 +403,20 @@ fn push_err(errors: &mut Vec<SessionError>, result: Result<(), SessionError>) {
     }
 }
 
-/// The serialized shape of a [`Session`], before its checks.
-#[derive(Deserialize)]
-struct RawSession {
-    id: SessionId,
-    name: String,
-    project_path: ProjectPath,
-    config: SessionConfig,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl RawSession {
-    /// Runs every check that does not touch the filesystem. The id and the
-    /// path were already checked by their own `Deserialize`.
-    fn into_session(self) -> Result<Session, ValidationErrors> {
-        let mut errors = Vec::new();
-        push_err(&mut errors, check_name(&self.name));
-        self.config.collect_errors(&mut errors);
-        push_err(
-            &mut errors,
-            check_timestamps(self.created_at, self.updated_at),
-        );
-        ValidationErrors::check(errors)?;
-        Ok(Session {
-            id: self.id,
-            name: self.name,
-            project_path: self.project_path,
-            config: self.config,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Session {
-    /// Deserializes a session and runs every check that does not touch the
-    /// filesystem (name, config, timestamps, id, path shape); call
-    /// [`Session::validate`] to also check the project directory.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = RawSession::deserialize(deserializer)?;
-        raw.into_session().map_err(de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn blank_folder_name_falls_back_to_the_path() {
-        let path: ProjectPath = serde_json::from_str("\"/tmp/   \"").unwrap();
+        let path = ProjectPath::unchecked("/tmp/   ");
         assert_eq!(default_name(&path), "/tmp/   ");
         assert_eq!(check_name(&default_name(&path)), Ok(()));
     }
 
     #[test]
     fn long_folder_name_is_truncated_by_chars() {
-        let path: ProjectPath = serde_json::from_str(&format!("\"/{}\"", "é".repeat(60))).unwrap();
+        let path = ProjectPath::unchecked(format!("/{}", "é".repeat(60)));
         let name = default_name(&path);
         assert_eq!(name, "é".repeat(MAX_NAME_CHARS));
         assert_eq!(check_name(&name), Ok(()));
@@ -403,7 +429,7 @@ mod tests {
         let session = Session {
             id: SessionId::new(),
             name: " ".to_owned(),
-            project_path: serde_json::from_str("\"/jido-session-test/missing\"").unwrap(),
+            project_path: ProjectPath::unchecked("/jido-session-test/missing"),
             config: SessionConfig {
                 provider: String::new(),
                 model: String::new(),

@@ -13,6 +13,7 @@ const V4: &str = "67e55044-10b1-426f-9247-bb680e5fe0c8";
 fn invalid(value: &str) -> SessionError {
     SessionError::InvalidId {
         value: value.to_owned(),
+        len: value.len(),
     }
 }
 
@@ -106,6 +107,28 @@ fn serde_rejects_non_v4_and_non_strings() {
 fn invalid_id_message_names_the_input() {
     assert_eq!(
         invalid("xyz").to_string(),
-        "invalid session id \"xyz\": expected a hyphenated version 4 UUID"
+        "invalid session id \"xyz\" (3 bytes): expected a hyphenated version 4 UUID"
     );
+}
+
+// Issue 8, item 15: a hostile 10 MB "id" used to come back whole in the
+// error and its message.
+#[test]
+fn a_huge_invalid_id_is_echoed_only_in_part() {
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let error = huge.parse::<SessionId>().unwrap_err();
+    let SessionError::InvalidId { value, len } = &error else {
+        panic!("expected InvalidId, got {error:?}");
+    };
+    assert_eq!(*len, huge.len());
+    assert_eq!(value.chars().count(), jido_session::MAX_ECHO_CHARS + 1);
+    assert!(
+        error.to_string().len() < 200,
+        "{} bytes",
+        error.to_string().len()
+    );
+    let message = serde_json::from_str::<SessionId>(&format!("\"{huge}\""))
+        .unwrap_err()
+        .to_string();
+    assert!(message.len() < 300, "{} bytes", message.len());
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use jido_session::{
-    MAX_NAME_CHARS, ProjectPath, Session, SessionConfig, SessionError, SessionId, ValidationErrors,
+    MAX_NAME_CHARS, ProjectPath, Session, SessionConfig, SessionError, SessionId, SessionRecord,
+    ValidationErrors,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -26,13 +27,13 @@ fn name_too_long(name: &str) -> SessionError {
     }
 }
 
-/// The JSON of a valid session on a (non-existent) project path, created
+/// The JSON of a valid session on the project directory `path`, created
 /// and updated at fixed times in the past.
-fn stored_session() -> Value {
+fn stored_json(path: &Path) -> Value {
     json!({
         "id": "67e55044-10b1-426f-9247-bb680e5fe0c8",
         "name": "stored",
-        "project_path": "/jido-session-test/stored",
+        "project_path": path,
         "config": {
             "provider": "anthropic",
             "model": "claude-3-5-sonnet-20241022",
@@ -42,6 +43,18 @@ fn stored_session() -> Value {
         "created_at": "2020-01-01T00:00:00Z",
         "updated_at": "2020-06-01T00:00:00Z"
     })
+}
+
+/// A session restored from [`stored_json`], on a fresh project directory.
+fn stored() -> (TempDir, Session) {
+    let (dir, path) = project("stored");
+    (dir, restore(stored_json(&path)).unwrap())
+}
+
+/// What `Session::from_record` makes of `json`.
+fn restore(json: Value) -> Result<Session, ValidationErrors> {
+    let record: SessionRecord = serde_json::from_value(json).unwrap();
+    Session::from_record(record)
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -282,7 +295,7 @@ fn validate_reports_a_vanished_directory() {
 
 #[test]
 fn rename_bumps_updated_at_only() {
-    let mut session: Session = serde_json::from_value(stored_session()).unwrap();
+    let (_dir, mut session) = stored();
     let before = session.clone();
     session.rename("renamed").unwrap();
     assert_eq!(session.name(), "renamed");
@@ -295,7 +308,7 @@ fn rename_bumps_updated_at_only() {
 
 #[test]
 fn failed_rename_leaves_the_session_unchanged() {
-    let mut session: Session = serde_json::from_value(stored_session()).unwrap();
+    let (_dir, mut session) = stored();
     let before = session.clone();
     assert_eq!(session.rename("   "), Err(SessionError::NameEmpty));
     assert_eq!(session, before);
@@ -305,7 +318,7 @@ fn failed_rename_leaves_the_session_unchanged() {
 
 #[test]
 fn update_config_bumps_updated_at_only() {
-    let mut session: Session = serde_json::from_value(stored_session()).unwrap();
+    let (_dir, mut session) = stored();
     let before = session.clone();
     let config = SessionConfig {
         temperature: 0.0,
@@ -320,7 +333,7 @@ fn update_config_bumps_updated_at_only() {
 
 #[test]
 fn failed_update_config_leaves_the_session_unchanged() {
-    let mut session: Session = serde_json::from_value(stored_session()).unwrap();
+    let (_dir, mut session) = stored();
     let before = session.clone();
     let errors = session
         .update_config(SessionConfig {
@@ -345,10 +358,11 @@ fn failed_update_config_leaves_the_session_unchanged() {
 
 #[test]
 fn updated_at_never_goes_backwards() {
-    let mut stored = stored_session();
+    let (_dir, path) = project("p");
+    let mut stored = stored_json(&path);
     stored["created_at"] = json!("2020-01-01T00:00:00Z");
     stored["updated_at"] = json!("2999-01-01T00:00:00Z");
-    let mut session: Session = serde_json::from_value(stored).unwrap();
+    let mut session = restore(stored).unwrap();
     session.rename("later").unwrap();
     assert_eq!(session.updated_at(), at("2999-01-01T00:00:00Z"));
     session.update_config(SessionConfig::default()).unwrap();
@@ -356,7 +370,7 @@ fn updated_at_never_goes_backwards() {
 }
 
 #[test]
-fn serde_roundtrips() {
+fn serde_roundtrips_through_a_record() {
     let (_dir, path) = project("roundtrip");
     let mut session = Session::new(&path).unwrap();
     session.rename("round trip").unwrap();
@@ -367,14 +381,16 @@ fn serde_roundtrips() {
         json["project_path"],
         json!(session.project_path().to_str().unwrap())
     );
-    let restored: Session = serde_json::from_value(json).unwrap();
+    assert_eq!(json, serde_json::to_value(session.to_record()).unwrap());
+    let restored = restore(json).unwrap();
     assert_eq!(restored, session);
     assert_eq!(restored.validate(), Ok(()));
 }
 
 #[test]
 fn stored_fields_are_read_back() {
-    let session: Session = serde_json::from_value(stored_session()).unwrap();
+    let (_dir, path) = project("p");
+    let session = restore(stored_json(&path)).unwrap();
     assert_eq!(
         session.id().to_string(),
         "67e55044-10b1-426f-9247-bb680e5fe0c8"
@@ -382,75 +398,116 @@ fn stored_fields_are_read_back() {
     assert_eq!(session.name(), "stored");
     assert_eq!(
         session.project_path().as_path(),
-        Path::new("/jido-session-test/stored")
+        path.canonicalize().unwrap()
     );
     assert_eq!(session.created_at(), at("2020-01-01T00:00:00Z"));
     assert_eq!(session.updated_at(), at("2020-06-01T00:00:00Z"));
-    // The directory does not exist: only `validate` looks at the disk.
+}
+
+// Issue 8, item 1: a deserialized session used to skip the file-system
+// checks, so a symlink spelling of a project, or a directory that does not
+// exist, could be registered. A record now goes through every check of
+// `Session::new`.
+#[test]
+fn a_record_through_a_symlink_names_the_target_project() {
+    let (_dir, path) = project("real");
+    let link = path.parent().unwrap().join("alias");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let direct = restore(stored_json(&path)).unwrap();
+    let through_link = restore(stored_json(&link)).unwrap();
+    assert_eq!(through_link.project_path(), direct.project_path());
     assert_eq!(
-        session.validate().unwrap_err().errors(),
-        &[SessionError::PathNotFound {
-            path: "/jido-session-test/stored".into()
+        through_link.project_path().as_path(),
+        path.canonicalize().unwrap()
+    );
+}
+
+#[test]
+fn a_record_on_a_missing_directory_or_a_file_is_refused() {
+    let (dir, path) = project("p");
+    let missing = dir.path().join("definitely-not-here");
+    assert_eq!(
+        restore(stored_json(&missing)).unwrap_err().errors(),
+        &[SessionError::PathNotFound { path: missing }]
+    );
+    let file = path.join("file.txt");
+    fs::write(&file, "x").unwrap();
+    assert_eq!(
+        restore(stored_json(&file)).unwrap_err().errors(),
+        &[SessionError::PathNotADirectory { path: file }]
+    );
+    assert_eq!(
+        restore(stored_json(Path::new("relative/dir")))
+            .unwrap_err()
+            .errors(),
+        &[SessionError::PathNotAbsolute {
+            path: "relative/dir".into()
         }]
     );
 }
 
-fn deserialize_error(edit: impl FnOnce(&mut Value)) -> String {
-    let mut stored = stored_session();
+fn record_errors(edit: impl FnOnce(&mut Value)) -> String {
+    let (_dir, path) = project("p");
+    let mut stored = stored_json(&path);
     edit(&mut stored);
-    serde_json::from_value::<Session>(stored)
-        .unwrap_err()
-        .to_string()
+    restore(stored).unwrap_err().to_string()
 }
 
 #[test]
-fn deserialization_rejects_bad_names() {
-    let message = deserialize_error(|s| s["name"] = json!("n".repeat(51)));
+fn records_with_bad_names_are_refused() {
+    let message = record_errors(|s| s["name"] = json!("n".repeat(51)));
     assert!(message.contains("51 characters long"), "{message}");
-    let message = deserialize_error(|s| s["name"] = json!(" "));
+    let message = record_errors(|s| s["name"] = json!(" "));
     assert!(message.contains("session name is empty"), "{message}");
 }
 
 #[test]
-fn deserialization_rejects_bad_configs() {
-    let message = deserialize_error(|s| s["config"]["temperature"] = json!(2.5));
+fn records_with_bad_configs_are_refused() {
+    let message = record_errors(|s| s["config"]["temperature"] = json!(2.5));
     assert!(
         message.contains("temperature 2.5 is out of range"),
         "{message}"
     );
-    let message = deserialize_error(|s| s["config"]["max_tokens"] = json!(0));
+    let message = record_errors(|s| s["config"]["max_tokens"] = json!(0));
     assert!(message.contains("max_tokens is 0"), "{message}");
 }
 
 #[test]
-fn deserialization_rejects_updated_before_created() {
-    let message = deserialize_error(|s| s["updated_at"] = json!("2019-12-31T23:59:59Z"));
+fn records_updated_before_created_are_refused() {
+    let message = record_errors(|s| s["updated_at"] = json!("2019-12-31T23:59:59Z"));
     assert!(message.contains("before it was created"), "{message}");
 }
 
 #[test]
-fn deserialization_reports_every_problem() {
-    let message = deserialize_error(|s| {
+fn a_record_reports_every_problem_in_order() {
+    let message = record_errors(|s| {
         s["name"] = json!("");
+        s["project_path"] = json!("/jido-session-test/missing");
         s["config"]["provider"] = json!("");
         s["updated_at"] = json!("2019-01-01T00:00:00Z");
     });
     assert!(
-        message.starts_with("session name is empty; LLM provider is empty; session was updated at"),
+        message.starts_with(
+            "session name is empty; project path /jido-session-test/missing does not exist; \
+             LLM provider is empty; session was updated at"
+        ),
         "{message}"
     );
 }
 
 #[test]
-fn deserialization_rejects_bad_ids_and_paths() {
-    let message = deserialize_error(|s| s["id"] = json!("c232ab00-9414-11ec-b3c8-9f6bdeced846"));
+fn records_with_bad_ids_or_missing_fields_do_not_deserialize() {
+    let (_dir, path) = project("p");
+    let mut stored = stored_json(&path);
+    stored["id"] = json!("c232ab00-9414-11ec-b3c8-9f6bdeced846");
+    let message = serde_json::from_value::<SessionRecord>(stored)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("invalid session id"), "{message}");
-    let message = deserialize_error(|s| s["project_path"] = json!("relative"));
-    assert!(message.contains("is not absolute"), "{message}");
-    let message = deserialize_error(|s| s["project_path"] = json!("/a/../b"));
-    assert!(message.contains("is not normalized"), "{message}");
-    let message = deserialize_error(|s| {
-        s.as_object_mut().unwrap().remove("created_at");
-    });
+    let mut stored = stored_json(&path);
+    stored.as_object_mut().unwrap().remove("created_at");
+    let message = serde_json::from_value::<SessionRecord>(stored)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("created_at"), "{message}");
 }

@@ -15,8 +15,8 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Duration;
 
-use jido_registry::ExitReason;
 use jido_session::{Session, SessionId};
+use jido_supervisor::ExitReason;
 use jido_supervisor::{
     EventKind, Message, RestartIntensity, Role, SessionEvent, SessionSup, SessionSupervisor,
 };
@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let supervisor = SessionSupervisor::builder()
         .max_sessions(LIMIT)
-        .child(SessionSup::new().intensity(RestartIntensity::new(3, Duration::from_secs(5))))
+        .child(SessionSup::new().intensity(RestartIntensity::new(3, Duration::from_secs(5))?))
         .build();
     let mut events = supervisor.subscribe();
 

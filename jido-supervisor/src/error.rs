@@ -1,24 +1,29 @@
-//! The supervisor's errors.
+//! The session supervisor's errors.
 
 use std::time::Duration;
 
 use jido_registry::RegistryError;
-use jido_session::SessionId;
+use jido_session::{SessionError, SessionId, ValidationErrors};
 
-use crate::{ChildError, ProcessKey};
+use crate::Term;
 
 /// Why [`start_session`](crate::SessionSupervisor::start_session) failed.
-/// Whatever the reason, the session was not left registered.
+/// Whatever the reason, the session was not left registered and nothing it
+/// started is left running.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
     /// The registry refused the session (limit, duplicate id, duplicate
     /// project), unchanged.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// The child failed to start; its error, unchanged.
+    Registry(RegistryError),
+    /// [`create_session`](crate::SessionSupervisor::create_session) was given
+    /// a path that is no usable project directory.
+    #[error(transparent)]
+    InvalidSession(SessionError),
+    /// The child failed to start; its reason, unchanged.
     #[error("session failed to start: {0}")]
-    Child(ChildError),
+    Child(Term),
     /// The child chose not to start (Erlang's `:ignore`).
     #[error("session child ignored the start")]
     Ignored,
@@ -37,6 +42,19 @@ pub enum StartError {
     /// The supervisor is shutting down and starts nothing new.
     #[error("the session supervisor is shutting down")]
     ShuttingDown,
+    /// There is no tokio runtime to run the session on: call from within a
+    /// runtime (with its time driver enabled, for timeouts).
+    #[error("no tokio runtime: start sessions from within a tokio runtime")]
+    NoRuntime,
+}
+
+impl From<RegistryError> for StartError {
+    fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::Closed => StartError::ShuttingDown,
+            other => StartError::Registry(other),
+        }
+    }
 }
 
 /// Why [`stop_session`](crate::SessionSupervisor::stop_session) failed.
@@ -51,17 +69,17 @@ pub enum StopError {
     },
 }
 
-/// Why a call to a session's Manager or State failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why renaming a session or changing its config failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum CallError {
-    /// No live process is registered under the key.
-    #[error("no process is registered as {key}")]
-    NotRunning {
-        /// The key looked up.
-        key: ProcessKey,
+pub enum UpdateError {
+    /// No session with this id is running.
+    #[error("no running session with id {id}")]
+    NotFound {
+        /// The id asked for.
+        id: SessionId,
     },
-    /// The process ended before it replied.
-    #[error("the process exited before replying")]
-    Exited,
+    /// The new name or config is invalid; the session is unchanged.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
 }

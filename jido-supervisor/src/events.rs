@@ -1,16 +1,29 @@
-//! Lifecycle events: [`SessionEvent`], and [`Events`], where they are sent.
+//! Lifecycle events: [`SessionEvent`], [`Events`] (where they are sent), and
+//! [`ChildEvents`] (what a session's tree may report).
 
 use std::fmt;
+use std::sync::Weak;
 
-use jido_registry::ExitReason;
+use jido_process::{Observer, SupervisorEvent};
+use jido_registry::Ticket;
 use jido_session::SessionId;
 use tokio::sync::broadcast;
+
+use crate::core::Core;
+use crate::{ChildName, ExitReason, Term};
 
 /// How many events a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).
 pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
 
 /// Something that happened to a session's process tree.
+///
+/// Per session registration, the events always form a valid lifecycle:
+/// [`Started`](EventKind::Started) first; then any number of
+/// [`Restarted`](EventKind::Restarted) and
+/// [`RestartFailed`](EventKind::RestartFailed); then exactly one of
+/// [`Stopped`](EventKind::Stopped) or [`Crashed`](EventKind::Crashed), last.
+/// A session started again under the same id begins a new lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionEvent {
     /// The session it happened to.
@@ -25,48 +38,65 @@ pub struct SessionEvent {
 pub enum EventKind {
     /// The tree started and the session is open.
     Started,
-    /// The tree ended because it was asked to, or ended normally by itself;
-    /// the session has left the registries.
+    /// The tree ended because it was asked to (`stop_session`, `shutdown`),
+    /// or ended normally by itself (`normal`, `shutdown`, `{shutdown, _}`,
+    /// an auto shutdown after a significant child ended); the session has
+    /// left the registry.
     Stopped {
         /// Why it ended.
         reason: ExitReason,
     },
-    /// The tree ended abnormally by itself (a crash, or restart intensity
-    /// exceeded); the session has left the registries.
+    /// The tree ended abnormally by itself (a crash, or its restart
+    /// intensity was reached); the session has left the registry.
     Crashed {
         /// Why it ended.
         reason: ExitReason,
     },
-    /// A child of the tree ended and was restarted.
+    /// A child of the tree ended and was restarted. Children of nested
+    /// supervisors are named `outer/inner`.
     Restarted {
         /// Which child ("manager", "state", …).
-        child: &'static str,
+        child: ChildName,
         /// Why it had ended.
         reason: ExitReason,
     },
+    /// A child's restart failed; the tree tries again (each try counts
+    /// against its restart intensity).
+    RestartFailed {
+        /// Which child.
+        child: ChildName,
+        /// Why the start failed.
+        error: Term,
+    },
+}
+
+impl EventKind {
+    /// `true` for the events that end a lifecycle.
+    pub fn is_end(&self) -> bool {
+        matches!(self, EventKind::Stopped { .. } | EventKind::Crashed { .. })
+    }
 }
 
 impl fmt::Display for SessionEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.session_id;
         match &self.kind {
-            EventKind::Started => write!(f, "session {} started", self.session_id),
-            EventKind::Stopped { reason } => {
-                write!(f, "session {} stopped ({reason})", self.session_id)
+            EventKind::Started => write!(f, "session {id} started"),
+            EventKind::Stopped { reason } => write!(f, "session {id} stopped ({reason})"),
+            EventKind::Crashed { reason } => write!(f, "session {id} crashed ({reason})"),
+            EventKind::Restarted { child, reason } => {
+                write!(f, "session {id}: {child} restarted after {reason}")
             }
-            EventKind::Crashed { reason } => {
-                write!(f, "session {} crashed ({reason})", self.session_id)
+            EventKind::RestartFailed { child, error } => {
+                write!(f, "session {id}: restart of {child} failed ({error})")
             }
-            EventKind::Restarted { child, reason } => write!(
-                f,
-                "session {}: {child} restarted after {reason}",
-                self.session_id
-            ),
         }
     }
 }
 
-/// Where lifecycle events are sent: a broadcast channel. Sending never
-/// blocks and costs next to nothing when nobody listens. Cheap to clone.
+/// Where a supervisor sends lifecycle events: a broadcast channel. Sending
+/// never blocks and costs next to nothing when nobody listens. Cheap to
+/// clone. Only the supervisor sends: you [`subscribe`](Events::subscribe).
 #[derive(Clone)]
 pub struct Events {
     sender: broadcast::Sender<SessionEvent>,
@@ -80,7 +110,7 @@ impl Events {
     }
 
     /// Sends `kind` for `session_id` to every subscriber.
-    pub fn emit(&self, session_id: SessionId, kind: EventKind) {
+    pub(crate) fn emit(&self, session_id: SessionId, kind: EventKind) {
         // An error only means that nobody is subscribed.
         let _ = self.sender.send(SessionEvent { session_id, kind });
     }
@@ -101,6 +131,71 @@ impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")
             .field("subscribers", &self.sender.receiver_count())
+            .finish()
+    }
+}
+
+/// What a session's tree may report: restarts of its own children, for its
+/// own session, while it runs. Nothing else — a tree cannot say a session
+/// started or stopped, nor speak for another session. Reports made while
+/// the session is still starting are delivered right after its `Started`;
+/// reports after its end are dropped. Cheap to clone.
+///
+/// It is also an [`Observer`], so a [`SupervisorSpec`](crate::SupervisorSpec)
+/// started with it reports its restarts.
+#[derive(Clone)]
+pub struct ChildEvents {
+    core: Weak<Core>,
+    ticket: Ticket,
+}
+
+impl ChildEvents {
+    pub(crate) fn new(core: Weak<Core>, ticket: Ticket) -> Self {
+        ChildEvents { core, ticket }
+    }
+
+    /// The session this reports for.
+    pub fn session_id(&self) -> SessionId {
+        self.ticket.id()
+    }
+
+    /// Reports that `child` ended for `reason` and was restarted.
+    pub fn restarted(&self, child: impl Into<ChildName>, reason: ExitReason) {
+        self.report(EventKind::Restarted {
+            child: child.into(),
+            reason,
+        });
+    }
+
+    /// Reports that a restart of `child` failed with `error`.
+    pub fn restart_failed(&self, child: impl Into<ChildName>, error: Term) {
+        self.report(EventKind::RestartFailed {
+            child: child.into(),
+            error,
+        });
+    }
+
+    fn report(&self, kind: EventKind) {
+        if let Some(core) = self.core.upgrade() {
+            core.child_event(self.ticket, kind);
+        }
+    }
+}
+
+impl Observer for ChildEvents {
+    fn observe(&self, event: SupervisorEvent) {
+        match event {
+            SupervisorEvent::ChildRestarted { child, reason } => self.restarted(child, reason),
+            SupervisorEvent::RestartFailed { child, error } => self.restart_failed(child, error),
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Debug for ChildEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildEvents")
+            .field("session_id", &self.ticket.id())
             .finish()
     }
 }

@@ -2,17 +2,26 @@
 //!
 //! - [`SessionSupervisor`] (a `DynamicSupervisor`): registers a session,
 //!   starts its process tree, rolls back on any failure, stops it, finds it.
-//!   No stale entries, cancel-safe, atomic against concurrent starts.
+//!   It owns its registry: no stale entries, cancel-safe, atomic against
+//!   concurrent starts, every stop completes.
 //! - [`SessionChild`]: the pluggable start of one session's tree (Elixir's
 //!   `:supervisor_module`). [`SessionSup`] is the real one; `jido-testkit`
 //!   has a scriptable stub and a mock.
-//! - [`SessionSup`]: the per-session supervisor with its Manager and State
-//!   children, [`Strategy`], [`Restart`] types, [`RestartIntensity`] and
-//!   [`Shutdown`] policies as in OTP.
+//! - [`SessionSup`]: the per-session tree, a supervisor of children you
+//!   declare as [`ChildSpec`]s ([`Worker`]s, plain tasks, nested
+//!   supervisors), with OTP's [`Strategy`], [`Restart`] types,
+//!   [`RestartIntensity`], [`Shutdown`] policies and [`AutoShutdown`]. The
+//!   default children, [`Manager`] and [`State`], are built with that same
+//!   API.
+//! - [`ChildRef`]: reaches a session's child by name across restarts
+//!   ([`SessionSupervisor::child`]); [`SessionSupervisor::tree`] manages
+//!   children at run time.
 //! - [`SessionEvent`]s: started, stopped, crashed, restarted, by broadcast.
 //!
+//! One dependency suffices: the types of `jido-session`, `jido-registry`
+//! and `jido-process` a user needs are re-exported here.
+//!
 //! ```
-//! use jido_session::Session;
 //! use jido_supervisor::{EventKind, Message, Role, SessionSupervisor};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -20,9 +29,7 @@
 //! let supervisor = SessionSupervisor::new();
 //! let mut events = supervisor.subscribe();
 //!
-//! let session = Session::new(dir.path()).unwrap();
-//! let id = session.id();
-//! supervisor.start_session(session).await.unwrap();
+//! let id = supervisor.create_session(dir.path()).await.unwrap().id();
 //! assert_eq!(events.recv().await.unwrap().kind, EventKind::Started);
 //!
 //! // The State child keeps the conversation.
@@ -32,7 +39,7 @@
 //!
 //! // A crashed child is restarted (one-for-one), and `state` reaches the new one.
 //! state.pid().unwrap().kill();
-//! assert!(matches!(events.recv().await.unwrap().kind, EventKind::Restarted { child: "state", .. }));
+//! assert!(matches!(events.recv().await.unwrap().kind, EventKind::Restarted { child, .. } if child == "state"));
 //! assert!(state.messages().await.unwrap().is_empty());
 //!
 //! supervisor.shutdown().await;
@@ -43,27 +50,41 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-mod child;
-mod dynamic;
+mod context;
+mod core;
 mod error;
 mod events;
-mod mailbox;
 mod manager;
 mod process_key;
-mod restart;
+mod session_child;
+mod session_handle;
 mod session_sup;
-mod shutdown;
+mod session_supervisor;
+mod shutdown_report;
 mod state;
-mod strategy;
 
-pub use child::{ChildContext, ChildError, ChildHandle, SessionChild, StartOutcome};
-pub use dynamic::{DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder};
-pub use error::{CallError, StartError, StopError};
-pub use events::{DEFAULT_EVENT_CAPACITY, EventKind, Events, SessionEvent};
-pub use manager::{ManagerMailbox, ManagerRef};
-pub use process_key::{ProcessKey, ProcessValue, Processes};
-pub use restart::{Restart, RestartIntensity};
-pub use session_sup::{ChildSpec, SessionSup};
-pub use shutdown::Shutdown;
-pub use state::{Message, PROMPT_HISTORY_LIMIT, Role, StateMailbox, StateRef, Todo, TodoStatus};
-pub use strategy::Strategy;
+pub use context::SessionContext;
+pub use error::{StartError, StopError, UpdateError};
+pub use events::{ChildEvents, DEFAULT_EVENT_CAPACITY, EventKind, Events, SessionEvent};
+pub use manager::{Manager, ManagerRef, ManagerRequest};
+pub use process_key::ProcessKey;
+pub use session_child::{ChildContext, SessionChild, TreeHandle};
+pub use session_handle::SessionHandle;
+pub use session_sup::SessionSup;
+pub use session_supervisor::{DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder};
+pub use shutdown_report::ShutdownReport;
+pub use state::{
+    Message, PROMPT_HISTORY_LIMIT, Role, State, StateRef, StateRequest, Todo, TodoStatus,
+};
+
+pub use jido_process::{
+    Addr, AutoShutdown, CallError, ChildCounts, ChildInfo, ChildKind, ChildName, ChildRef,
+    ChildSpec, ChildStatus, Context, DEFAULT_CALL_TIMEOUT, Directory, Down, ExitReason, Inbox,
+    Locate, Mailbox, MonitorRef, Observer, Pid, Restart, RestartIntensity, Shutdown, SpecError,
+    StartOutcome, StartPanicked, Strategy, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorExit, SupervisorSpec, Term, Worker, mailbox, spawn, spawn_with_pid, spawn_worker,
+};
+pub use jido_registry::{RegistryError, RegistryView};
+pub use jido_session::{
+    ProjectPath, Session, SessionConfig, SessionError, SessionId, SessionRecord, ValidationErrors,
+};

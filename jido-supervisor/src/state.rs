@@ -1,14 +1,16 @@
-//! The State process: a session's conversation (messages, todos, prompt
-//! history), and [`StateRef`], which reaches it by name.
+//! The State: a session's conversation (messages, todos, prompt history),
+//! a [`Worker`] child of the default tree; and [`StateRef`], which reaches
+//! it by name.
 
 use std::collections::VecDeque;
 
-use jido_registry::{ExitReason, Pid};
 use jido_session::SessionId;
 use tokio::sync::oneshot;
 
-use crate::mailbox::{Inbox, Mailbox};
-use crate::{CallError, ProcessKey, ProcessValue, Processes};
+use crate::{CallError, ChildRef, ChildSpec, Context, Pid, SessionContext, Worker};
+
+/// The State's name in its session's tree.
+pub const NAME: &str = "state";
 
 /// How many prompts the State keeps; older ones are forgotten.
 pub const PROMPT_HISTORY_LIMIT: usize = 100;
@@ -65,30 +67,48 @@ pub struct Todo {
     pub status: TodoStatus,
 }
 
-pub(crate) enum StateRequest {
+/// What a [`State`] is asked (through [`StateRef`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StateRequest {
+    /// Appends a message.
     AppendMessage(Message, oneshot::Sender<()>),
+    /// The messages, oldest first.
     Messages(oneshot::Sender<Vec<Message>>),
+    /// Replaces the todo list.
     SetTodos(Vec<Todo>, oneshot::Sender<()>),
+    /// The todo list.
     Todos(oneshot::Sender<Vec<Todo>>),
+    /// Records a prompt.
     RecordPrompt(String, oneshot::Sender<()>),
+    /// The recorded prompts, oldest first.
     PromptHistory(oneshot::Sender<Vec<String>>),
 }
 
-/// The mailbox of a State process (opaque).
-#[derive(Debug, Clone)]
-pub struct StateMailbox(pub(crate) Mailbox<StateRequest>);
-
-#[derive(Default)]
-struct Conversation {
+/// A session's conversation (jido_code's `Session.State`): messages, todos,
+/// prompt history. An ordinary [`Worker`], started by [`State::spec`] like
+/// any user child; a restarted State starts empty.
+#[derive(Debug, Default)]
+pub struct State {
     messages: Vec<Message>,
     todos: Vec<Todo>,
     prompts: VecDeque<String>,
 }
 
-impl Conversation {
-    fn handle(&mut self, request: StateRequest) {
-        // A caller that gave up waiting dropped its reply channel; that is
-        // not the State's concern.
+impl State {
+    /// The State child, named `"state"`: permanent, 5 s shutdown.
+    pub fn spec() -> ChildSpec<SessionContext> {
+        ChildSpec::worker(NAME, |_: &SessionContext| State::default())
+    }
+}
+
+impl Worker for State {
+    type Request = StateRequest;
+    type Reply = ();
+
+    async fn handle(&mut self, request: StateRequest, _ctx: &mut Context) {
+        // A caller that gave up waiting dropped its receiver; that is not
+        // the State's concern.
         match request {
             StateRequest::AppendMessage(message, reply) => {
                 self.messages.push(message);
@@ -118,34 +138,18 @@ impl Conversation {
     }
 }
 
-/// The State process's loop: serves requests until asked to stop. The
-/// conversation starts empty (a restarted State starts afresh).
-pub(crate) async fn run(me: Pid, mut inbox: Inbox<StateRequest>) -> ExitReason {
-    let mut conversation = Conversation::default();
-    loop {
-        tokio::select! {
-            biased;
-            () = me.stop_requested() => return ExitReason::Shutdown,
-            request = inbox.recv() => match request {
-                Some(request) => conversation.handle(request),
-                None => return ExitReason::Normal,
-            },
-        }
-    }
-}
-
 /// Reaches a session's State by name, on every call: after the State is
 /// restarted, the same `StateRef` reaches the new one (an Elixir
 /// `{:via, Registry, {:state, id}}`). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct StateRef {
     id: SessionId,
-    processes: Processes,
+    child: ChildRef<State>,
 }
 
 impl StateRef {
-    pub(crate) fn new(id: SessionId, processes: Processes) -> Self {
-        StateRef { id, processes }
+    pub(crate) fn new(id: SessionId, child: ChildRef<State>) -> Self {
+        StateRef { id, child }
     }
 
     /// The session this State belongs to.
@@ -153,46 +157,64 @@ impl StateRef {
         self.id
     }
 
-    /// The State process now registered, if any.
+    /// The State process running now, if any.
     pub fn pid(&self) -> Option<Pid> {
-        self.processes.whereis(&ProcessKey::State(self.id))
+        self.child.pid()
     }
 
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> StateRequest,
     ) -> Result<T, CallError> {
-        let key = ProcessKey::State(self.id);
-        match self.processes.lookup(&key) {
-            Some((_, ProcessValue::State(mailbox))) => mailbox.0.call(make).await,
-            _ => Err(CallError::NotRunning { key }),
-        }
+        let (reply, answer) = oneshot::channel();
+        self.child.call(make(reply)).await?;
+        answer.await.map_err(|_| CallError::Exited { reason: None })
     }
 
     /// Appends `message` to the conversation.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn append_message(&self, message: Message) -> Result<(), CallError> {
         self.call(|reply| StateRequest::AppendMessage(message, reply))
             .await
     }
 
     /// The conversation so far, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn messages(&self) -> Result<Vec<Message>, CallError> {
         self.call(StateRequest::Messages).await
     }
 
     /// Replaces the todo list.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn set_todos(&self, todos: Vec<Todo>) -> Result<(), CallError> {
         self.call(|reply| StateRequest::SetTodos(todos, reply))
             .await
     }
 
     /// The todo list.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn todos(&self) -> Result<Vec<Todo>, CallError> {
         self.call(StateRequest::Todos).await
     }
 
     /// Records a prompt the person typed; the last
     /// [`PROMPT_HISTORY_LIMIT`] are kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn record_prompt(&self, prompt: impl Into<String>) -> Result<(), CallError> {
         let prompt = prompt.into();
         self.call(|reply| StateRequest::RecordPrompt(prompt, reply))
@@ -200,6 +222,10 @@ impl StateRef {
     }
 
     /// The recorded prompts, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`].
     pub async fn prompt_history(&self) -> Result<Vec<String>, CallError> {
         self.call(StateRequest::PromptHistory).await
     }

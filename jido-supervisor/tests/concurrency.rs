@@ -6,12 +6,12 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    alive_tasks, assert_empty, assert_tasks_settle, project, projects, session,
+    assert_empty, assert_tasks_settle, baseline, project, projects, session,
     stub_supervisor_with_limit,
 };
-use jido_registry::{ExitReason, RegistryError};
-use jido_session::{ProjectPath, Session, SessionId};
-use jido_supervisor::{ChildHandle, SessionSupervisor, StartError};
+use jido_supervisor::{ExitReason, RegistryError};
+use jido_supervisor::{ProjectPath, Session, SessionId};
+use jido_supervisor::{SessionHandle, SessionSupervisor, StartError};
 use tokio::sync::Barrier;
 
 /// Starts every session in `sessions` at once, each from its own task (all
@@ -19,7 +19,7 @@ use tokio::sync::Barrier;
 async fn start_all_at_once(
     supervisor: &SessionSupervisor,
     sessions: Vec<Session>,
-) -> Vec<(SessionId, Result<ChildHandle, StartError>)> {
+) -> Vec<(SessionId, Result<SessionHandle, StartError>)> {
     let barrier = Arc::new(Barrier::new(sessions.len()));
     let tasks: Vec<_> = sessions
         .into_iter()
@@ -46,8 +46,8 @@ async fn start_all_at_once(
 fn assert_one_winner(
     supervisor: &SessionSupervisor,
     dir: &tempfile::TempDir,
-    results: Vec<(SessionId, Result<ChildHandle, StartError>)>,
-) -> (SessionId, ChildHandle) {
+    results: Vec<(SessionId, Result<SessionHandle, StartError>)>,
+) -> (SessionId, SessionHandle) {
     let total = results.len();
     let (winners, losers): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|(_, result)| result.is_ok());
@@ -67,13 +67,6 @@ fn assert_one_winner(
     }
     assert_eq!(supervisor.registry().count(), 1);
     assert_eq!(supervisor.count_children(), 1);
-    assert_eq!(
-        supervisor
-            .processes()
-            .whereis(&jido_supervisor::ProcessKey::Session(winner))
-            .as_ref(),
-        Some(handle.pid())
-    );
     assert_eq!(supervisor.find_session_pid(winner), Some(handle.clone()));
     (winner, handle)
 }
@@ -81,7 +74,7 @@ fn assert_one_winner(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_starts_of_one_project_have_one_winner() {
     let (supervisor, stub) = stub_supervisor_with_limit(10);
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let sessions = (0..100).map(|_| session(&dir)).collect();
 
@@ -103,17 +96,18 @@ async fn a_hundred_starts_of_one_project_have_one_winner() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_starts_of_one_project_have_one_winner_with_real_trees() {
     let supervisor = SessionSupervisor::new();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let sessions = (0..100).map(|_| session(&dir)).collect();
 
     let results = start_all_at_once(&supervisor, sessions).await;
 
     let (winner, _) = assert_one_winner(&supervisor, &dir, results);
+    let tree = supervisor.tree(winner).expect("the winner runs a tree");
     assert_eq!(
-        supervisor.processes().len(),
-        3,
-        "one tree: session, manager, state"
+        tree.count_children().active,
+        2,
+        "one tree: manager and state"
     );
     assert_eq!(
         supervisor.stop_session(winner).await,
@@ -127,7 +121,7 @@ async fn a_hundred_starts_of_one_project_have_one_winner_with_real_trees() {
 async fn starts_of_distinct_projects_beyond_the_limit_stop_at_the_limit() {
     let limit = 5;
     let (supervisor, stub) = stub_supervisor_with_limit(limit);
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dirs = projects(40);
     let sessions = dirs.iter().map(session).collect();
 
@@ -146,7 +140,7 @@ async fn starts_of_distinct_projects_beyond_the_limit_stop_at_the_limit() {
     }
     assert_eq!(supervisor.registry().count(), limit);
     assert_eq!(supervisor.count_children(), limit);
-    assert_eq!(supervisor.processes().len(), limit);
+    assert_eq!(stub.running_count(), limit);
     assert_eq!(stub.calls().len(), limit);
     for (id, _) in &won {
         assert!(supervisor.session_running(*id));
@@ -161,7 +155,7 @@ async fn starts_of_distinct_projects_beyond_the_limit_stop_at_the_limit() {
 async fn many_tasks_starting_and_stopping_their_own_projects_leave_nothing() {
     let limit = 8;
     let (supervisor, _stub) = stub_supervisor_with_limit(limit);
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dirs = Arc::new(projects(limit));
     let barrier = Arc::new(Barrier::new(limit));
     let tasks: Vec<_> = (0..limit)

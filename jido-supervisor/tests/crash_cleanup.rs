@@ -6,26 +6,26 @@ mod common;
 
 use async_trait::async_trait;
 use common::{
-    alive_tasks, assert_empty, assert_gone, assert_no_event, assert_tasks_settle, next_kind,
-    project, projects, session, stub_supervisor,
+    assert_empty, assert_gone, assert_no_event, assert_tasks_settle, baseline, next_kind, project,
+    projects, session, stub_supervisor,
 };
-use jido_registry::{ExitReason, spawn};
 use jido_supervisor::{
-    ChildContext, ChildError, ChildHandle, EventKind, SessionChild, SessionSupervisor, Shutdown,
-    StartOutcome, StopError,
+    ChildContext, EventKind, SessionChild, SessionSupervisor, Shutdown, StartOutcome, StopError,
+    Term, TreeHandle,
 };
+use jido_supervisor::{ExitReason, spawn};
 use jido_testkit::{Script, SessionSupervisorStub};
 
 /// Starts a session on `dir`, ends its tree with `end`, waits for the end,
 /// and checks the cleanup and the events (`Started`, then `expected`).
 async fn assert_end_is_cleaned_up(
-    end: impl FnOnce(&SessionSupervisorStub, jido_session::SessionId) -> Option<jido_registry::Pid>,
+    end: impl FnOnce(&SessionSupervisorStub, jido_supervisor::SessionId) -> Option<jido_supervisor::Pid>,
     expected_reason: ExitReason,
     expected_event: EventKind,
 ) {
     let (supervisor, stub) = stub_supervisor();
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let session = session(&dir);
     let id = session.id();
@@ -194,14 +194,14 @@ async fn a_crash_leaves_the_other_sessions_alone() {
     assert!(supervisor.session_running(ids[2]));
     assert_eq!(supervisor.count_children(), 2);
     assert_eq!(supervisor.registry().count(), 2);
-    assert_eq!(supervisor.processes().len(), 2);
+    assert_eq!(stub.running_count(), 2);
 }
 
 #[tokio::test]
 async fn a_killed_real_tree_takes_its_children_and_names_with_it() {
     let supervisor = SessionSupervisor::new();
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let session = session(&dir);
     let id = session.id();
@@ -209,7 +209,7 @@ async fn a_killed_real_tree_takes_its_children_and_names_with_it() {
     let manager = supervisor.manager(id).unwrap().pid().unwrap();
     let state = supervisor.state(id).unwrap().pid().unwrap();
 
-    handle.kill();
+    handle.pid().kill();
     assert_eq!(handle.wait().await, ExitReason::Killed);
 
     assert!(!manager.is_alive());
@@ -235,10 +235,10 @@ struct EndsBeforeStartReturns;
 
 #[async_trait]
 impl SessionChild for EndsBeforeStartReturns {
-    async fn start(&self, _ctx: ChildContext) -> Result<StartOutcome, ChildError> {
+    async fn start(&self, _ctx: ChildContext) -> Result<StartOutcome<TreeHandle>, Term> {
         let pid = spawn(async { ExitReason::error("ended early") });
         pid.wait().await;
-        Ok(StartOutcome::Started(ChildHandle::new(
+        Ok(StartOutcome::Started(TreeHandle::new(
             pid,
             Shutdown::BrutalKill,
         )))

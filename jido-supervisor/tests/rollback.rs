@@ -1,6 +1,6 @@
 //! A start that fails in any way (child error, ignore, panic, timeout, a
-//! process name already taken) leaves nothing behind, and the project can be
-//! started again.
+//! tree whose own children fail to start) leaves nothing behind, and the
+//! project can be started again.
 
 mod common;
 
@@ -10,12 +10,13 @@ use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, projects, session,
     stub_supervisor,
 };
-use jido_registry::{ExitReason, RegisterError, SessionRegistry, spawn, spawn_with_pid};
 use jido_supervisor::{
-    ChildError, ChildHandle, EventKind, ProcessKey, ProcessValue, SessionSupervisor, Shutdown,
-    StartError, StartOutcome,
+    EventKind, ExitReason, SessionContext, SessionSup, SessionSupervisor, Shutdown, StartError,
+    StartOutcome, SupervisorError, Term, TreeHandle, spawn_with_pid,
 };
-use jido_testkit::{MockSessionChild, Script, SessionSupervisorStub};
+use jido_testkit::{
+    MockSessionChild, Script, ScriptedChildren, SessionSupervisorStub, WorkerStart,
+};
 use tokio::time::Instant;
 
 /// After a failed start of a session on `dir`: nothing is left, no event was
@@ -24,7 +25,7 @@ async fn assert_rolled_back_and_restartable(
     supervisor: &SessionSupervisor,
     stub: &SessionSupervisorStub,
     dir: &tempfile::TempDir,
-    failed: jido_session::SessionId,
+    failed: jido_supervisor::SessionId,
     events: &mut tokio::sync::broadcast::Receiver<jido_supervisor::SessionEvent>,
 ) {
     assert_gone(supervisor, failed);
@@ -49,7 +50,7 @@ async fn a_child_error_is_returned_unchanged_and_rolled_back() {
     let dir = project();
     let session = session(&dir);
     let id = session.id();
-    let cause = ChildError::new(std::io::Error::other("disk full"));
+    let cause = Term::new(std::io::Error::other("disk full"));
     stub.script_next(Script::Fail(cause.clone()));
 
     let error = supervisor.start_session(session).await.unwrap_err();
@@ -145,44 +146,61 @@ async fn a_start_that_does_not_finish_in_time_is_rolled_back() {
     assert_rolled_back_and_restartable(&supervisor, &stub, &dir, id, &mut events).await;
 }
 
+// Issue 8, item 6: when a tree failed to start after some of its children
+// had started, the error came back while those children were still alive.
+// As in OTP, the tree terminates what it started before the error returns,
+// and an immediate retry of the project works.
 #[tokio::test]
-async fn a_start_whose_name_is_taken_kills_what_it_spawned_and_rolls_back() {
-    let (supervisor, stub) = stub_supervisor();
+async fn a_tree_whose_child_fails_terminates_what_it_started_before_returning() {
+    let children = ScriptedChildren::new();
+    children.plan("agent", [WorkerStart::Fail(Term::msg("no API key"))]);
+    let tree = SessionSup::empty()
+        .child(children.spec::<SessionContext>("manager"))
+        .child(children.spec::<SessionContext>("state"))
+        .child(children.spec::<SessionContext>("agent"));
+    let supervisor = SessionSupervisor::builder().child(tree).build();
     let mut events = supervisor.subscribe();
     let dir = project();
     let session = session(&dir);
     let id = session.id();
-    // A stray process holds the tree's name.
-    let squatter = spawn(std::future::pending());
-    supervisor
-        .processes()
-        .register(ProcessKey::Session(id), &squatter, ProcessValue::Supervisor)
-        .unwrap();
 
     let error = supervisor.start_session(session).await.unwrap_err();
 
-    let StartError::Child(error) = error else {
+    let StartError::Child(reason) = error else {
         panic!("expected StartError::Child, got {error:?}");
     };
-    assert!(matches!(
-        error.downcast_ref::<RegisterError<ProcessKey>>(),
-        Some(RegisterError::Taken { owner, .. }) if *owner == squatter
-    ));
-    assert_eq!(stub.pid(id), None, "the stub's process was killed");
-    assert!(supervisor.registry().lookup(id).is_none());
-    assert_eq!(supervisor.count_children(), 0);
+    assert_eq!(
+        reason.downcast_ref::<SupervisorError>(),
+        Some(&SupervisorError::StartFailed {
+            name: "agent".into(),
+            reason: Term::msg("no API key")
+        })
+    );
+    // Both started children were terminated, last first, before the error.
+    assert_eq!(
+        children.journal().take(),
+        [
+            "start manager",
+            "start state",
+            "fail agent",
+            "stop state shutdown",
+            "stop manager shutdown"
+        ]
+    );
+    assert_gone(&supervisor, id);
     assert_no_event(&mut events);
-
-    squatter.kill();
-    squatter.wait().await;
-    assert_rolled_back_and_restartable(&supervisor, &stub, &dir, id, &mut events).await;
+    let retry = supervisor
+        .start_session(common::session(&dir))
+        .await
+        .unwrap();
+    assert!(retry.is_alive());
 }
 
 #[tokio::test]
 async fn a_failing_nth_start_leaves_the_others_running() {
     let (supervisor, stub) = stub_supervisor();
     let dirs = projects(3);
-    stub.fail_nth(2, ChildError::msg("second fails"));
+    stub.fail_nth(2, Term::msg("second fails"));
     let mut ids = Vec::new();
     let mut results = Vec::new();
     for dir in &dirs {
@@ -195,7 +213,7 @@ async fn a_failing_nth_start_leaves_the_others_running() {
         results,
         vec![
             Ok(()),
-            Err(StartError::Child(ChildError::msg("second fails"))),
+            Err(StartError::Child(Term::msg("second fails"))),
             Ok(())
         ]
     );
@@ -217,12 +235,12 @@ async fn a_mock_child_is_called_once_with_the_registered_session() {
         .expect_start()
         .withf(move |ctx| ctx.session().id() == id && *ctx.session().project_path() == project_path)
         .times(1)
-        .returning(|_| Err(ChildError::msg("refused by the mock")));
+        .returning(|_| Err(Term::msg("refused by the mock")));
     let supervisor = SessionSupervisor::builder().child(child).build();
 
     assert_eq!(
         supervisor.start_session(session).await,
-        Err(StartError::Child(ChildError::msg("refused by the mock")))
+        Err(StartError::Child(Term::msg("refused by the mock")))
     );
     assert_gone(&supervisor, id);
     assert_empty(&supervisor);
@@ -230,43 +248,30 @@ async fn a_mock_child_is_called_once_with_the_registered_session() {
 }
 
 #[tokio::test]
-async fn a_mock_child_sees_the_session_registered_while_it_starts() {
+async fn a_mock_child_starts_the_tree_of_the_registered_session() {
     let dir = project();
     let session = session(&dir);
     let id = session.id();
-    let registry = SessionRegistry::new();
-    let seen_by_child = registry.clone();
     let mut child = MockSessionChild::new();
-    child.expect_start().times(1).returning(move |ctx| {
-        // During the start the session is already registered.
-        assert!(seen_by_child.contains(id));
-        let pid = spawn_with_pid(|me| async move {
-            me.stop_requested().await;
-            ExitReason::Shutdown
+    child
+        .expect_start()
+        .withf(move |ctx| ctx.session().id() == id && ctx.events().session_id() == id)
+        .times(1)
+        .returning(|_| {
+            let pid = spawn_with_pid(|me| async move {
+                me.stop_requested().await;
+                ExitReason::Shutdown
+            });
+            Ok(StartOutcome::Started(TreeHandle::new(
+                pid,
+                Shutdown::Infinity,
+            )))
         });
-        ctx.processes()
-            .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
-            .unwrap();
-        Ok(StartOutcome::Started(ChildHandle::new(
-            pid,
-            Shutdown::Infinity,
-        )))
-    });
-    let supervisor = SessionSupervisor::builder()
-        .registry(registry)
-        .child(child)
-        .build();
+    let supervisor = SessionSupervisor::builder().child(child).build();
 
     let handle = supervisor.start_session(session).await.unwrap();
 
     assert_eq!(supervisor.find_session_pid(id), Some(handle.clone()));
-    assert_eq!(
-        supervisor
-            .processes()
-            .whereis(&ProcessKey::Session(id))
-            .as_ref(),
-        Some(handle.pid())
-    );
     assert_eq!(supervisor.stop_session(id).await, Ok(ExitReason::Shutdown));
     assert_empty(&supervisor);
 }
@@ -280,7 +285,7 @@ async fn every_failure_in_a_row_leaves_the_supervisor_usable() {
         .build();
     let dir = project();
     for script in [
-        Script::Fail(ChildError::msg("no")),
+        Script::Fail(Term::msg("no")),
         Script::Ignore,
         Script::Panic("again".into()),
     ] {

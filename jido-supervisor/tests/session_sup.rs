@@ -3,17 +3,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use common::{alive_tasks, assert_empty, assert_gone, assert_tasks_settle, project, session};
-use jido_registry::ExitReason;
+use common::{assert_empty, assert_gone, assert_tasks_settle, baseline, project, session};
+use jido_supervisor::ExitReason;
 use jido_supervisor::{
-    CallError, Message, PROMPT_HISTORY_LIMIT, ProcessKey, ProcessValue, Role, SessionSupervisor,
-    Todo, TodoStatus,
+    CallError, ChildKind, ChildStatus, Down, Message, PROMPT_HISTORY_LIMIT, ProcessKey, Restart,
+    Role, SessionSupervisor, Todo, TodoStatus, mailbox,
 };
 
 #[tokio::test]
-async fn the_tree_registers_session_manager_and_state() {
+async fn the_tree_is_a_supervisor_of_a_manager_and_a_state_reached_by_name() {
     let supervisor = SessionSupervisor::new();
     let dir = project();
     let session = session(&dir);
@@ -21,31 +19,24 @@ async fn the_tree_registers_session_manager_and_state() {
 
     let handle = supervisor.start_session(session).await.unwrap();
 
-    let processes = supervisor.processes();
-    assert_eq!(
-        processes.whereis(&ProcessKey::Session(id)).as_ref(),
-        Some(handle.pid())
-    );
-    let (manager, manager_value) = processes.lookup(&ProcessKey::Manager(id)).unwrap();
-    let (state, state_value) = processes.lookup(&ProcessKey::State(id)).unwrap();
-    assert!(matches!(manager_value, ProcessValue::Manager(_)));
-    assert!(matches!(state_value, ProcessValue::State(_)));
+    let tree = supervisor
+        .tree(id)
+        .expect("the default tree is a supervisor");
+    assert_eq!(tree.pid(), handle.pid());
+    let children = tree.which_children();
+    let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["manager", "state"], "started in this order");
+    assert!(children.iter().all(|c| c.status == ChildStatus::Running
+        && c.kind == ChildKind::Worker
+        && c.restart == Restart::Permanent));
+    let manager = supervisor.whereis(&ProcessKey::new(id, "manager")).unwrap();
+    let state = supervisor.whereis(&ProcessKey::new(id, "state")).unwrap();
     assert!(manager.is_alive() && state.is_alive());
     assert_ne!(&manager, handle.pid());
-    assert_ne!(&state, handle.pid());
     assert_ne!(manager, state);
-    let mut keys = processes.keys();
-    keys.sort();
-    assert_eq!(
-        keys,
-        vec![
-            ProcessKey::Session(id),
-            ProcessKey::Manager(id),
-            ProcessKey::State(id)
-        ]
-    );
     assert_eq!(supervisor.manager(id).unwrap().pid(), Some(manager));
     assert_eq!(supervisor.state(id).unwrap().pid(), Some(state));
+    assert_eq!(supervisor.whereis(&ProcessKey::new(id, "nope")), None);
 }
 
 #[tokio::test]
@@ -145,7 +136,7 @@ async fn each_session_has_its_own_state() {
 #[tokio::test]
 async fn stopping_the_tree_stops_state_then_manager_gracefully() {
     let supervisor = SessionSupervisor::new();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let session = session(&dir);
     let id = session.id();
@@ -154,31 +145,31 @@ async fn stopping_the_tree_stops_state_then_manager_gracefully() {
     let manager_ref = supervisor.manager(id).unwrap();
     let manager = manager_ref.pid().unwrap();
     let state = state_ref.pid().unwrap();
-    let order = Arc::new(Mutex::new(Vec::new()));
-    for (pid, name) in [(&manager, "manager"), (&state, "state")] {
-        let order = Arc::clone(&order);
-        pid.monitor(move |_, _| order.lock().unwrap().push(name));
-    }
+    let (watcher, mut downs) = mailbox::<Down<&str>>();
+    manager.monitor(&watcher, "manager");
+    state.monitor(&watcher, "state");
 
     // The tree itself is waited for (Shutdown::Infinity), as OTP does for a
     // supervisor child.
     assert_eq!(supervisor.stop_session(id).await, Ok(ExitReason::Shutdown));
 
-    assert_eq!(*order.lock().unwrap(), vec!["state", "manager"]);
+    let order: Vec<&str> = std::iter::from_fn(|| downs.try_recv().map(|d| d.tag)).collect();
+    assert_eq!(order, ["state", "manager"]);
     assert_eq!(manager.exit_reason(), Some(ExitReason::Shutdown));
     assert_eq!(state.exit_reason(), Some(ExitReason::Shutdown));
     assert_gone(&supervisor, id);
     assert_empty(&supervisor);
+    // The session is gone: its children's references say so.
     assert_eq!(
         state_ref.messages().await,
-        Err(CallError::NotRunning {
-            key: ProcessKey::State(id)
+        Err(CallError::SupervisorDown {
+            name: "state".into()
         })
     );
     assert_eq!(
         manager_ref.session().await.unwrap_err(),
-        CallError::NotRunning {
-            key: ProcessKey::Manager(id)
+        CallError::SupervisorDown {
+            name: "manager".into()
         }
     );
     assert_tasks_settle(baseline).await;

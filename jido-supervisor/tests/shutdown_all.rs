@@ -9,11 +9,12 @@ use std::pin::pin;
 use std::time::Duration;
 
 use common::{
-    alive_tasks, assert_empty, assert_gone, assert_no_event, assert_tasks_settle, next_event,
-    poll_once, project, projects, session, stub_supervisor, supervisor_with, within_a_minute,
+    alive_tasks, assert_empty, assert_gone, assert_no_event, assert_tasks_settle, baseline,
+    next_event, poll_once, project, projects, session, stub_supervisor, supervisor_with,
+    within_a_minute,
 };
-use jido_registry::ExitReason;
-use jido_session::SessionId;
+use jido_supervisor::ExitReason;
+use jido_supervisor::SessionId;
 use jido_supervisor::{EventKind, SessionSupervisor, Shutdown, StartError};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
@@ -25,7 +26,7 @@ async fn start_sessions(
     n: usize,
 ) -> (
     Vec<tempfile::TempDir>,
-    Vec<(SessionId, jido_supervisor::ChildHandle)>,
+    Vec<(SessionId, jido_supervisor::SessionHandle)>,
 ) {
     let dirs = projects(n);
     let mut started = Vec::new();
@@ -69,7 +70,7 @@ async fn assert_shut_down(supervisor: &SessionSupervisor, baseline: usize) {
 async fn shutdown_stops_every_real_tree() {
     let supervisor = SessionSupervisor::new();
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let (_dirs, started) = start_sessions(&supervisor, 3).await;
     let children: Vec<_> = started
         .iter()
@@ -119,7 +120,7 @@ async fn shutdown_stops_every_real_tree() {
 #[tokio::test]
 async fn shutdown_stops_every_stub_tree() {
     let (supervisor, stub) = stub_supervisor();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let (_dirs, started) = start_sessions(&supervisor, 5).await;
 
     supervisor.shutdown().await;
@@ -142,7 +143,7 @@ async fn shutdown_stops_sessions_concurrently_each_by_its_policy() {
     let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(timeout));
     let supervisor = supervisor_with(&stub);
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     stub.script_nth(1, Script::IgnoreStop);
     stub.script_nth(2, Script::IgnoreStop);
     stub.script_nth(3, Script::IgnoreStop);
@@ -194,7 +195,7 @@ async fn shutdown_stops_sessions_concurrently_each_by_its_policy() {
 #[tokio::test]
 async fn shutdown_of_an_empty_supervisor_returns_and_can_be_repeated() {
     let (supervisor, stub) = stub_supervisor();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
 
     supervisor.shutdown().await;
     supervisor.shutdown().await;
@@ -207,7 +208,7 @@ async fn shutdown_of_an_empty_supervisor_returns_and_can_be_repeated() {
 async fn shutdown_waits_for_a_start_in_flight_and_refuses_it() {
     let (supervisor, stub) = stub_supervisor();
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let (_dirs, started) = start_sessions(&supervisor, 2).await;
     read_events(&mut events, 2).await;
     let dir = project();
@@ -262,11 +263,15 @@ async fn stop_session_after_shutdown_is_not_found() {
     );
 }
 
+// Issue 8, item 3: dropping the last clone used to kill the trees but leave
+// every session in a shared registry, with no `Stopped` event. The registry
+// is the supervisor's own now, and every session's end is reported.
 #[tokio::test]
-async fn dropping_the_last_supervisor_kills_the_trees() {
-    let (supervisor, stub) = stub_supervisor();
+async fn dropping_the_last_supervisor_kills_the_trees_and_reports_each_end() {
+    // Before the supervisor: its own process ends with it.
     let baseline = alive_tasks();
-    let processes = supervisor.processes().clone();
+    let (supervisor, stub) = stub_supervisor();
+    let mut events = supervisor.subscribe();
     let (_dirs, started) = start_sessions(&supervisor, 3).await;
     let clone = supervisor.clone();
     drop(supervisor);
@@ -281,6 +286,22 @@ async fn dropping_the_last_supervisor_kills_the_trees() {
         assert_eq!(handle.wait().await, ExitReason::Killed);
         assert_eq!(stub.pid(*id), None);
     }
-    assert!(processes.is_empty());
+    assert_eq!(stub.running_count(), 0);
+    let mut ended = Vec::new();
+    for _ in 0..6 {
+        let event = events.recv().await.unwrap();
+        match event.kind {
+            EventKind::Started => assert!(!ended.contains(&event.session_id)),
+            EventKind::Stopped { reason } => {
+                assert_eq!(reason, ExitReason::Killed);
+                ended.push(event.session_id);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    ended.sort();
+    let mut ids: Vec<_> = started.iter().map(|(id, _)| *id).collect();
+    ids.sort();
+    assert_eq!(ended, ids);
     assert_tasks_settle(baseline).await;
 }

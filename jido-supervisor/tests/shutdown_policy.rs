@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, session, supervisor_with,
 };
-use jido_registry::ExitReason;
+use jido_supervisor::ExitReason;
 use jido_supervisor::{EventKind, SessionSup, SessionSupervisor, Shutdown};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
@@ -120,7 +120,7 @@ async fn infinity_waits_for_as_long_as_it_takes() {
     assert!(handle.is_alive());
     assert!(supervisor.registry().contains(id));
 
-    handle.kill();
+    handle.pid().kill();
 
     assert_eq!(stop.await, Ok(ExitReason::Killed));
     assert_gone(&supervisor, id);
@@ -155,7 +155,7 @@ async fn a_real_tree_is_waited_for_by_default() {
     let session = session(&dir);
     let id = session.id();
     let handle = supervisor.start_session(session).await.unwrap();
-    assert_eq!(handle.shutdown_policy(), Shutdown::Infinity);
+    assert_eq!(handle.tree().shutdown_policy(), Shutdown::Infinity);
 
     assert_eq!(supervisor.stop_session(id).await, Ok(ExitReason::Shutdown));
     assert_gone(&supervisor, id);

@@ -9,9 +9,9 @@ use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, projects, session,
     stub_supervisor, stub_supervisor_with_limit,
 };
-use jido_registry::{ExitReason, RegistryError};
-use jido_session::{ProjectPath, Session, SessionId};
-use jido_supervisor::{EventKind, ProcessKey, ProcessValue, StartError, StopError};
+use jido_supervisor::{EventKind, StartError, StopError};
+use jido_supervisor::{ExitReason, RegistryError};
+use jido_supervisor::{ProjectPath, Session, SessionId};
 
 #[tokio::test]
 async fn start_returns_the_handle_of_a_live_tree() {
@@ -53,7 +53,7 @@ async fn start_registers_the_session() {
 }
 
 #[tokio::test]
-async fn start_registers_the_tree_in_the_process_registry() {
+async fn start_records_the_tree_under_the_session() {
     let (supervisor, _stub) = stub_supervisor();
     let dir = project();
     let session = session(&dir);
@@ -61,13 +61,17 @@ async fn start_registers_the_tree_in_the_process_registry() {
 
     let handle = supervisor.start_session(session).await.unwrap();
 
-    let (owner, value) = supervisor
-        .processes()
-        .lookup(&ProcessKey::Session(id))
-        .expect("the tree is registered under (Session, id)");
-    assert_eq!(&owner, handle.pid());
-    assert!(matches!(value, ProcessValue::Supervisor));
-    assert_eq!(supervisor.processes().keys(), vec![ProcessKey::Session(id)]);
+    let found = supervisor
+        .find_session_pid(id)
+        .expect("the tree is found by id");
+    assert_eq!(found, handle);
+    assert_eq!(found.pid(), handle.pid());
+    assert_eq!(found.id(), id);
+    let listed = supervisor.list_session_pids();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0], (id, handle));
+    // The stub's tree is a bare process: no supervisor to manage children in.
+    assert!(supervisor.tree(id).is_none());
 }
 
 #[tokio::test]
@@ -247,7 +251,7 @@ async fn stop_many_leaves_nothing() {
     }
     assert_eq!(supervisor.count_children(), 5);
     assert_eq!(supervisor.registry().count(), 5);
-    assert_eq!(supervisor.processes().len(), 5);
+    assert_eq!(stub.running_count(), 5);
 
     for (id, _) in &started {
         assert_eq!(supervisor.stop_session(*id).await, Ok(ExitReason::Shutdown));

@@ -7,10 +7,10 @@ use std::pin::pin;
 use std::time::Duration;
 
 use common::{
-    alive_tasks, assert_empty, assert_gone, assert_no_event, assert_tasks_settle, next_kind,
+    assert_empty, assert_gone, assert_no_event, assert_tasks_settle, baseline, next_kind,
     poll_once, project, session, stub_supervisor, supervisor_with, within_a_minute,
 };
-use jido_registry::ExitReason;
+use jido_supervisor::ExitReason;
 use jido_supervisor::{EventKind, SessionSupervisor, Shutdown, StartError, StopError};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
@@ -19,7 +19,7 @@ use tokio::time::Instant;
 async fn a_stop_during_a_start_waits_for_it_then_stops_the_tree() {
     let (supervisor, stub) = stub_supervisor();
     let mut events = supervisor.subscribe();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let (before, after) = (3, 3);
     // Issue the stop after every number of polls of the start.
@@ -82,7 +82,7 @@ async fn a_stop_during_a_start_that_fails_is_not_found() {
 #[tokio::test(start_paused = true)]
 async fn a_stop_during_a_start_that_is_dropped_is_not_found() {
     let (supervisor, stub) = stub_supervisor();
-    let baseline = alive_tasks();
+    let baseline = baseline(&supervisor);
     let dir = project();
     let session = session(&dir);
     let id = session.id();

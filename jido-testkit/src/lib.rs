@@ -4,6 +4,10 @@
 //!   (succeed, fail, ignore, panic, hang, crash after start, ignore stop,
 //!   fail the Nth start) that records every call.
 //! - [`MockSessionChild`]: a mockall mock of the same trait.
+//! - [`ScriptedChildren`]: user-defined children ([`ScriptedWorker`]s) whose
+//!   starts follow a script (start, fail, ignore, panic) and whose lives are
+//!   written to a [`Journal`]; [`SupervisorEvents`] to await a supervisor's
+//!   reports.
 //! - [`strategies`]: proptest strategies for names, configs, a pool of
 //!   project directories with aliases, and supervisor operations.
 //! - [`model`]: a pure reference model of the supervisor and its registry,
@@ -14,8 +18,12 @@
 
 mod mock;
 pub mod model;
+mod scripted_worker;
 pub mod strategies;
 mod stub;
 
 pub use mock::MockSessionChild;
-pub use stub::{Script, SessionSupervisorStub, StubCall};
+pub use scripted_worker::{
+    Journal, ScriptedChildren, ScriptedWorker, SupervisorEvents, WorkerCommand, WorkerStart,
+};
+pub use stub::{DEFAULT_CALL_LOG, Script, SessionSupervisorStub, StubCall};

@@ -2,15 +2,14 @@
 //! expectation-based tests.
 
 use async_trait::async_trait;
-use jido_supervisor::{ChildContext, ChildError, SessionChild, StartOutcome};
+use jido_supervisor::{ChildContext, SessionChild, StartOutcome, Term, TreeHandle};
 
 mockall::mock! {
     /// A mockall mock of [`SessionChild`]: set expectations on `start` with
     /// `expect_start()`.
     ///
     /// ```
-    /// use jido_session::Session;
-    /// use jido_supervisor::{ChildError, SessionSupervisor, StartError};
+    /// use jido_supervisor::{Session, SessionSupervisor, StartError, Term};
     /// use jido_testkit::MockSessionChild;
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -23,11 +22,11 @@ mockall::mock! {
     ///     .expect_start()
     ///     .withf(move |ctx| ctx.session().id() == id)
     ///     .times(1)
-    ///     .returning(|_| Err(ChildError::msg("refused")));
+    ///     .returning(|_| Err(Term::msg("refused")));
     ///
     /// let supervisor = SessionSupervisor::builder().child(child).build();
     /// let error = supervisor.start_session(session).await.unwrap_err();
-    /// assert_eq!(error, StartError::Child(ChildError::msg("refused")));
+    /// assert_eq!(error, StartError::Child(Term::msg("refused")));
     /// assert!(supervisor.registry().lookup(id).is_none());
     /// # }
     /// ```
@@ -35,6 +34,6 @@ mockall::mock! {
 
     #[async_trait]
     impl SessionChild for SessionChild {
-        async fn start(&self, ctx: ChildContext) -> Result<StartOutcome, ChildError>;
+        async fn start(&self, ctx: ChildContext) -> Result<StartOutcome<TreeHandle>, Term>;
     }
 }

@@ -12,7 +12,7 @@
 //! `SessionId`s in a `Vec` in that order.
 //!
 //! ```
-//! use jido_registry::ExitReason;
+//! use jido_supervisor::ExitReason;
 //! use jido_testkit::model::{Model, ModelId, Outcome};
 //! use jido_testkit::Script;
 //! use jido_testkit::strategies::Op;
@@ -31,7 +31,7 @@
 
 use std::collections::BTreeMap;
 
-use jido_registry::ExitReason;
+use jido_supervisor::ExitReason;
 
 use crate::Script;
 use crate::strategies::Op;

@@ -4,12 +4,12 @@
 //! Everything generated here is plain data (strings, numbers, enums), built
 //! from `Just`, ranges, `Vec` and `prop_oneof!`, so proptest shrinks a failing
 //! case to a small one. Things that touch the file system or a runtime (a
-//! [`Session`](jido_session::Session), a stub [`Script`](crate::Script)) are
+//! [`Session`](jido_supervisor::Session), a stub [`Script`](crate::Script)) are
 //! made *from* that data by the test:
 //! [`ProjectPool::session`], [`Script`](crate::Script).
 //!
 //! ```
-//! use jido_session::Session;
+//! use jido_supervisor::Session;
 //! use jido_testkit::strategies::{invalid_name, valid_config, valid_name, ProjectPool};
 //! use proptest::prelude::*;
 //! use proptest::test_runner::TestRunner;

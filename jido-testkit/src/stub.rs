@@ -2,25 +2,27 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
-use jido_registry::{ExitReason, Pid, spawn_with_pid};
-use jido_session::SessionId;
 use jido_supervisor::{
-    ChildContext, ChildError, ChildHandle, ProcessKey, ProcessValue, SessionChild, Shutdown,
-    StartOutcome,
+    ChildContext, ChildEvents, ExitReason, Pid, SessionChild, SessionId, Shutdown, StartOutcome,
+    Term, TreeHandle, spawn_with_pid,
 };
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
+
+/// How many calls the stub remembers unless told otherwise; older ones are
+/// forgotten (their count is kept).
+pub const DEFAULT_CALL_LOG: usize = 1024;
 
 /// What the stub does on one start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Script {
     /// Starts a process that runs until asked to stop.
     Succeed,
-    /// Fails with this error.
-    Fail(ChildError),
+    /// Fails with this reason.
+    Fail(Term),
     /// Returns [`StartOutcome::Ignore`].
     Ignore,
     /// Panics inside `start` with this message.
@@ -33,9 +35,9 @@ pub enum Script {
     /// Starts a process that ignores stop requests: only a kill ends it (for
     /// shutdown timeouts).
     IgnoreStop,
-    /// Yields `before` times, spawns and registers the process, yields
-    /// `after` times, then returns it: every yield is an await point at which
-    /// a test may drop the start. A dropped start kills what it spawned.
+    /// Yields `before` times, spawns the process, yields `after` times, then
+    /// returns it: every yield is an await point at which a test may drop
+    /// the start. A dropped start kills what it spawned.
     Slow {
         /// Yields before spawning.
         before: u32,
@@ -81,26 +83,32 @@ enum Command {
 struct Running {
     pid: Pid,
     commands: mpsc::UnboundedSender<Command>,
+    events: ChildEvents,
 }
 
-#[derive(Default)]
 struct Scripts {
     default: Option<Script>,
     per_session: HashMap<SessionId, VecDeque<Script>>,
     per_call: VecDeque<Script>,
     nth: HashMap<usize, Script>,
-    calls: Vec<StubCall>,
+    /// The most recent calls, at most `log_limit`.
+    calls: VecDeque<StubCall>,
+    log_limit: usize,
+    /// Every call ever made.
+    count: usize,
 }
 
 /// A [`SessionChild`] for test authors: the analogue of the stub supervisor
 /// module jido_code's tests pass as `:supervisor_module`.
 ///
-/// Like the real per-session supervisor it registers its process under
-/// [`ProcessKey::Session`] and holds the session; unlike it, it does what it
-/// is scripted to: succeed, fail, ignore, panic, hang, crash after start,
-/// exit normally, ignore stop requests, fail the Nth start. It records every
-/// call ([`calls`](Self::calls)) and can crash or end a running session on
-/// demand ([`crash`](Self::crash)).
+/// Like the real tree it runs one process per session that holds the
+/// session; unlike it, it does what it is scripted to: succeed, fail,
+/// ignore, panic, hang, crash after start, exit normally, ignore stop
+/// requests, fail the Nth start. It records calls ([`calls`](Self::calls),
+/// the last [`DEFAULT_CALL_LOG`] unless set otherwise) and can crash or end
+/// a running session on demand ([`crash`](Self::crash)). Its memory stays
+/// bounded however many sessions come and go: ended sessions are forgotten
+/// and the call log is a ring.
 ///
 /// Which script a start follows: the next one queued for its session
 /// ([`script_session`](Self::script_session)), else the one set for its call
@@ -110,18 +118,17 @@ struct Scripts {
 /// otherwise).
 ///
 /// ```
-/// use jido_session::Session;
-/// use jido_supervisor::{ChildError, SessionSupervisor, StartError};
+/// use jido_supervisor::{Session, SessionSupervisor, StartError, Term};
 /// use jido_testkit::{Script, SessionSupervisorStub};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let stub = SessionSupervisorStub::new();
 /// let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
 ///
-/// stub.script_next(Script::Fail(ChildError::msg("no API key")));
+/// stub.script_next(Script::Fail(Term::msg("no API key")));
 /// let dir = tempfile::tempdir().unwrap();
 /// let result = supervisor.start_session(Session::new(dir.path()).unwrap()).await;
-/// assert_eq!(result.unwrap_err(), StartError::Child(ChildError::msg("no API key")));
+/// assert_eq!(result.unwrap_err(), StartError::Child(Term::msg("no API key")));
 /// assert_eq!(supervisor.registry().count(), 0); // rolled back
 /// assert_eq!(stub.calls().len(), 1);
 /// # }
@@ -146,7 +153,8 @@ impl Default for SessionSupervisorStub {
 impl fmt::Debug for SessionSupervisorStub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionSupervisorStub")
-            .field("calls", &self.inner.scripts.lock().calls.len())
+            .field("calls", &self.call_count())
+            .field("running", &self.running_count())
             .finish()
     }
 }
@@ -162,11 +170,31 @@ impl SessionSupervisorStub {
     pub fn with_shutdown(shutdown: Shutdown) -> Self {
         SessionSupervisorStub {
             inner: Arc::new(Inner {
-                scripts: Mutex::new(Scripts::default()),
+                scripts: Mutex::new(Scripts {
+                    default: None,
+                    per_session: HashMap::new(),
+                    per_call: VecDeque::new(),
+                    nth: HashMap::new(),
+                    calls: VecDeque::new(),
+                    log_limit: DEFAULT_CALL_LOG,
+                    count: 0,
+                }),
                 running: Mutex::new(HashMap::new()),
                 shutdown,
             }),
         }
+    }
+
+    /// Keeps the last `limit` calls in [`calls`](Self::calls) (0: none).
+    pub fn call_log(self, limit: usize) -> Self {
+        {
+            let mut scripts = self.inner.scripts.lock();
+            scripts.log_limit = limit;
+            while scripts.calls.len() > limit {
+                scripts.calls.pop_front();
+            }
+        }
+        self
     }
 
     /// What every start does unless scripted otherwise.
@@ -195,13 +223,27 @@ impl SessionSupervisorStub {
     }
 
     /// Makes the `n`th start (counting from 1) fail with `error`.
-    pub fn fail_nth(&self, n: usize, error: ChildError) {
+    pub fn fail_nth(&self, n: usize, error: Term) {
         self.script_nth(n, Script::Fail(error));
     }
 
-    /// Every start so far, in order.
+    /// The most recent starts (at most the call log's size), oldest first.
     pub fn calls(&self) -> Vec<StubCall> {
-        self.inner.scripts.lock().calls.clone()
+        self.inner.scripts.lock().calls.iter().cloned().collect()
+    }
+
+    /// How many starts the stub has seen in all.
+    pub fn call_count(&self) -> usize {
+        self.inner.scripts.lock().count
+    }
+
+    /// How many of the stub's processes are alive.
+    pub fn running_count(&self) -> usize {
+        let running = self.inner.running.lock();
+        running
+            .values()
+            .filter(|process| process.pid.is_alive())
+            .count()
     }
 
     /// The process the stub started for `session_id`, if it is still alive.
@@ -224,6 +266,25 @@ impl SessionSupervisorStub {
         self.command(session_id, Command::Panic(message.into()))
     }
 
+    /// Reports, as the tree of `session_id` would, that its child `child`
+    /// was restarted after `reason` (a `Restarted` event, if the session
+    /// runs). `false` if the stub runs no process for it.
+    pub fn report_restart(&self, session_id: SessionId, child: &str, reason: ExitReason) -> bool {
+        let events = self
+            .inner
+            .running
+            .lock()
+            .get(&session_id)
+            .map(|process| process.events.clone());
+        match events {
+            Some(events) => {
+                events.restarted(child, reason);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn command(&self, session_id: SessionId, command: Command) -> Option<Pid> {
         let running = self.inner.running.lock();
         let process = running.get(&session_id)?;
@@ -231,76 +292,107 @@ impl SessionSupervisorStub {
         Some(process.pid.clone())
     }
 
-    fn next_script(&self, session_id: SessionId) -> (usize, Script) {
+    fn next_script(&self, session_id: SessionId) -> Script {
         let mut scripts = self.inner.scripts.lock();
-        let number = scripts.calls.len() + 1;
-        let script = scripts
-            .per_session
-            .get_mut(&session_id)
-            .and_then(VecDeque::pop_front)
+        scripts.count += 1;
+        let number = scripts.count;
+        let queued = match scripts.per_session.get_mut(&session_id) {
+            Some(queue) => {
+                let script = queue.pop_front();
+                if queue.is_empty() {
+                    scripts.per_session.remove(&session_id);
+                }
+                script
+            }
+            None => None,
+        };
+        let script = queued
             .or_else(|| scripts.nth.remove(&number))
             .or_else(|| scripts.per_call.pop_front())
             .or_else(|| scripts.default.clone())
             .unwrap_or(Script::Succeed);
-        scripts.calls.push(StubCall {
-            number,
-            session_id,
-            script: script.clone(),
-        });
-        (number, script)
+        if scripts.log_limit > 0 {
+            if scripts.calls.len() == scripts.log_limit {
+                scripts.calls.pop_front();
+            }
+            scripts.calls.push_back(StubCall {
+                number,
+                session_id,
+                script: script.clone(),
+            });
+        }
+        script
     }
 
-    /// Spawns the stub process for `ctx`'s session and registers it.
+    /// Spawns the stub process for `ctx`'s session.
     fn spawn(
         &self,
         ctx: &ChildContext,
         ignore_stop: bool,
         end_with: Option<ExitReason>,
-    ) -> Result<ChildHandle, ChildError> {
+    ) -> TreeHandle {
         let session = Arc::clone(ctx.session());
         let id = session.id();
         let (commands, mut inbox) = mpsc::unbounded_channel();
-        // The process waits until it is registered: otherwise, on a
-        // multi-thread runtime, a process scripted to end at once could end
-        // before its registration, which would then fail.
-        let (registered, gate) = oneshot::channel::<()>();
-        let pid = spawn_with_pid(move |me| async move {
-            let _session = session; // the process holds its session, like the real one
-            if gate.await.is_err() {
-                // Registration failed; the start killed this process.
-                return ExitReason::Killed;
-            }
-            if let Some(reason) = end_with {
-                return reason;
-            }
-            loop {
-                tokio::select! {
-                    () = me.stop_requested(), if !ignore_stop => return ExitReason::Shutdown,
-                    command = inbox.recv() => match command {
-                        Some(Command::Exit(reason)) => return reason,
-                        Some(Command::Panic(message)) => panic!("{message}"),
-                        None => std::future::pending::<()>().await,
-                    },
+        let pid = spawn_with_pid(|me| {
+            // Recorded before the task exists, so that a process that ends
+            // at once still finds its entry to remove.
+            self.inner.running.lock().insert(
+                id,
+                Running {
+                    pid: me.clone(),
+                    commands,
+                    events: ctx.events().clone(),
+                },
+            );
+            let forget = Forget {
+                stub: Arc::downgrade(&self.inner),
+                id,
+                pid: me.clone(),
+            };
+            async move {
+                // The process holds its session, like the real one, and
+                // forgets itself when it ends, however it ends.
+                let _held = (session, forget);
+                if let Some(reason) = end_with {
+                    return reason;
+                }
+                loop {
+                    tokio::select! {
+                        () = me.stop_requested(), if !ignore_stop => return me.stop_reason(),
+                        command = inbox.recv() => match command {
+                            Some(Command::Exit(reason)) => return reason,
+                            Some(Command::Panic(message)) => panic!("{message}"),
+                            None => std::future::pending::<()>().await,
+                        },
+                    }
                 }
             }
         });
-        if let Err(error) =
-            ctx.processes()
-                .register(ProcessKey::Session(id), &pid, ProcessValue::Supervisor)
-        {
-            pid.kill();
-            return Err(ChildError::new(error));
+        TreeHandle::new(pid, self.inner.shutdown)
+    }
+}
+
+/// Owned by a stub process: removes its entry when the process ends,
+/// however it ends, if the entry is still its own (a later start of the
+/// same id has its own).
+struct Forget {
+    stub: Weak<Inner>,
+    id: SessionId,
+    pid: Pid,
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        if let Some(stub) = self.stub.upgrade() {
+            let mut running = stub.running.lock();
+            if running
+                .get(&self.id)
+                .is_some_and(|process| process.pid == self.pid)
+            {
+                running.remove(&self.id);
+            }
         }
-        // The process holds the receiver until it is killed.
-        let _ = registered.send(());
-        self.inner.running.lock().insert(
-            id,
-            Running {
-                pid: pid.clone(),
-                commands,
-            },
-        );
-        Ok(ChildHandle::new(pid, self.inner.shutdown))
     }
 }
 
@@ -318,29 +410,29 @@ impl Drop for KillOnDrop {
 
 #[async_trait]
 impl SessionChild for SessionSupervisorStub {
-    async fn start(&self, ctx: ChildContext) -> Result<StartOutcome, ChildError> {
-        let (_, script) = self.next_script(ctx.session().id());
-        let handle = match script {
-            Script::Succeed => self.spawn(&ctx, false, None)?,
+    async fn start(&self, ctx: ChildContext) -> Result<StartOutcome<TreeHandle>, Term> {
+        let script = self.next_script(ctx.session().id());
+        let tree = match script {
+            Script::Succeed => self.spawn(&ctx, false, None),
             Script::Fail(error) => return Err(error),
             Script::Ignore => return Ok(StartOutcome::Ignore),
             Script::Panic(message) => panic!("{message}"),
             Script::Hang => std::future::pending().await,
-            Script::CrashAfterStart(reason) => self.spawn(&ctx, false, Some(reason))?,
-            Script::IgnoreStop => self.spawn(&ctx, true, None)?,
+            Script::CrashAfterStart(reason) => self.spawn(&ctx, false, Some(reason)),
+            Script::IgnoreStop => self.spawn(&ctx, true, None),
             Script::Slow { before, after } => {
                 for _ in 0..before {
                     tokio::task::yield_now().await;
                 }
-                let handle = self.spawn(&ctx, false, None)?;
-                let mut guard = KillOnDrop(Some(handle.pid().clone()));
+                let tree = self.spawn(&ctx, false, None);
+                let mut guard = KillOnDrop(Some(tree.pid().clone()));
                 for _ in 0..after {
                     tokio::task::yield_now().await;
                 }
                 guard.0 = None;
-                handle
+                tree
             }
         };
-        Ok(StartOutcome::Started(handle))
+        Ok(StartOutcome::Started(tree))
     }
 }

@@ -1,7 +1,7 @@
 //! The reference model follows the documented rules: limit before project,
 //! ids by successful start, scripts decide the rest.
 
-use jido_registry::ExitReason;
+use jido_supervisor::ExitReason;
 use jido_testkit::Script;
 use jido_testkit::model::{Model, ModelId, Outcome};
 use jido_testkit::strategies::{CrashKind, Op};

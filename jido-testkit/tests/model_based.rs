@@ -12,9 +12,9 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use jido_registry::RegistryError;
-use jido_session::{Session, SessionId};
-use jido_supervisor::{ChildHandle, ProcessKey, SessionSupervisor, StartError, StopError};
+use jido_supervisor::RegistryError;
+use jido_supervisor::{Session, SessionId};
+use jido_supervisor::{SessionHandle, SessionSupervisor, StartError, StopError};
 use jido_testkit::Script;
 use jido_testkit::SessionSupervisorStub;
 use jido_testkit::model::{Model, ModelId, Outcome};
@@ -250,6 +250,9 @@ impl<'a> Harness<'a> {
                     None => Ok(Outcome::NotRunning),
                     Some(pid) => {
                         let reason = pid.wait().await;
+                        // The supervisor reads tree exits from its mailbox:
+                        // sync with it, as an Erlang test would.
+                        self.supervisor.settle().await;
                         self.check_gone(id, project)?;
                         Ok(Outcome::Crashed {
                             id: self.model_id(id)?,
@@ -264,11 +267,7 @@ impl<'a> Harness<'a> {
                 prop_assert_eq!(self.supervisor.session_running(id), found);
                 prop_assert_eq!(self.supervisor.registry().contains(id), found);
                 prop_assert_eq!(self.supervisor.registry().lookup(id).is_some(), found);
-                let process = self
-                    .supervisor
-                    .processes()
-                    .whereis(&ProcessKey::Session(id));
-                prop_assert_eq!(process.is_some(), found);
+                prop_assert_eq!(self.stub.pid(id).is_some(), found);
                 Ok(Outcome::Found(found))
             }
             Op::List => {
@@ -301,7 +300,7 @@ impl<'a> Harness<'a> {
         &mut self,
         id: SessionId,
         project: usize,
-        result: Result<ChildHandle, StartError>,
+        result: Result<SessionHandle, StartError>,
         script: &Script,
     ) -> Result<Outcome, TestCaseError> {
         let error = match result {
@@ -383,14 +382,6 @@ impl<'a> Harness<'a> {
         prop_assert!(!supervisor.registry().contains(id), "{} registered", id);
         prop_assert!(!supervisor.session_running(id), "{} running", id);
         prop_assert!(supervisor.find_session_pid(id).is_none());
-        prop_assert!(
-            supervisor
-                .processes()
-                .whereis(&ProcessKey::Session(id))
-                .is_none(),
-            "{} has a live process key",
-            id
-        );
         prop_assert!(self.stub.pid(id).is_none(), "stub process of {} alive", id);
         Ok(())
     }
@@ -413,18 +404,13 @@ impl<'a> Harness<'a> {
     fn check_invariants(&self) -> Result<(), TestCaseError> {
         let supervisor = &self.supervisor;
         let registered = supervisor.registry().count();
-        let session_keys = supervisor
-            .processes()
-            .keys()
-            .into_iter()
-            .filter(|key| matches!(key, ProcessKey::Session(_)))
-            .count();
+        let processes = self.stub.running_count();
         prop_assert_eq!(
             registered,
             supervisor.count_children(),
             "registry vs children"
         );
-        prop_assert_eq!(registered, session_keys, "registry vs process registry");
+        prop_assert_eq!(registered, processes, "registry vs stub processes");
         prop_assert_eq!(registered, supervisor.list_session_pids().len());
         prop_assert_eq!(registered, self.model.count(), "registry vs model");
         prop_assert!(registered <= supervisor.max_children());
@@ -452,7 +438,7 @@ impl<'a> Harness<'a> {
             self.model.running()
         );
         prop_assert_eq!(
-            self.stub.calls().len(),
+            self.stub.call_count(),
             self.model.stub_calls(),
             "stub calls"
         );
@@ -464,7 +450,7 @@ impl<'a> Harness<'a> {
         self.supervisor.shutdown().await;
         prop_assert_eq!(self.supervisor.registry().count(), 0);
         prop_assert_eq!(self.supervisor.count_children(), 0);
-        prop_assert!(self.supervisor.processes().is_empty());
+        prop_assert_eq!(self.stub.running_count(), 0);
         // Killed processes are dropped when the runtime next schedules them;
         // on a current-thread runtime a few yields are enough.
         let metrics = tokio::runtime::Handle::current().metrics();

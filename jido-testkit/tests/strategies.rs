@@ -6,7 +6,7 @@
 use std::mem::discriminant;
 
 use jido_registry::{RegistryError, SessionRegistry};
-use jido_session::{MAX_NAME_CHARS, Session, SessionConfig, SessionError};
+use jido_session::{MAX_ECHO_CHARS, MAX_NAME_CHARS, Session, SessionConfig, SessionError};
 use jido_testkit::strategies::{
     ConfigFault, ProjectPool, blank_name, invalid_config_with_faults, invalid_temperature,
     sequence, session_spec, too_long_name, valid_config, valid_name, valid_temperature,
@@ -45,9 +45,15 @@ proptest! {
         let len = name.chars().count();
         prop_assert!(len > MAX_NAME_CHARS);
         let errors = Session::builder(pool().path(0)).name(name.clone()).build().unwrap_err();
+        // The error echoes at most MAX_ECHO_CHARS characters of the name.
+        let echoed = if len > MAX_ECHO_CHARS {
+            format!("{}…", name.chars().take(MAX_ECHO_CHARS).collect::<String>())
+        } else {
+            name
+        };
         prop_assert_eq!(
             errors.into_vec(),
-            vec![SessionError::NameTooLong { name, len, max: MAX_NAME_CHARS }]
+            vec![SessionError::NameTooLong { name: echoed, len, max: MAX_NAME_CHARS }]
         );
     }
 

@@ -1,6 +1,6 @@
 //! `Script::CrashAfterStart` on a multi-thread runtime.
 
-use jido_session::Session;
+use jido_supervisor::Session;
 use jido_supervisor::SessionSupervisor;
 use jido_testkit::{Script, SessionSupervisorStub};
 

@@ -1,15 +1,12 @@
 //! Helpers shared by the registry's integration tests: project directories,
-//! sessions with chosen timestamps, and processes that end on cue.
+//! and sessions with chosen timestamps.
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use jido_registry::{ExitReason, Pid, spawn};
-use jido_session::{Session, SessionConfig, SessionId};
-use tokio::sync::oneshot;
+use jido_session::{Session, SessionConfig, SessionId, SessionRecord};
 
 /// A temporary directory holding project directories; removed on drop.
 pub struct Projects {
@@ -57,19 +54,36 @@ pub fn with_id(path: impl AsRef<Path>, id: SessionId) -> Session {
     Session::builder(path).id(id).build().unwrap()
 }
 
-/// A session as restored from storage: chosen id, name, project path (which
-/// need not exist) and creation instant (RFC 3339), so that tests control the
-/// age order that `list_all` and `lookup_by_name` follow.
+/// The directory under which [`stored`] creates its projects: one per test
+/// process, removed when the process ends.
+fn stored_root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// The project directory [`stored`] uses for `path`: `path` (absolute,
+/// like `/p/new`) under a temporary root, created if needed.
+pub fn stored_dir(path: &str) -> PathBuf {
+    let dir = stored_root().join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A session as restored from storage: chosen id, name, project (a
+/// directory named `path` under a temporary root, created if needed) and
+/// creation instant (RFC 3339), so that tests control the age order that
+/// `list_all` and `lookup_by_name` follow.
 pub fn stored(id: SessionId, name: &str, path: &str, created_at: &str) -> Session {
-    serde_json::from_value(serde_json::json!({
+    let record: SessionRecord = serde_json::from_value(serde_json::json!({
         "id": id,
         "name": name,
-        "project_path": path,
+        "project_path": stored_dir(path),
         "config": SessionConfig::default(),
         "created_at": created_at,
         "updated_at": created_at,
     }))
-    .unwrap()
+    .unwrap();
+    Session::from_record(record).unwrap()
 }
 
 /// `n` fresh ids in ascending order.
@@ -77,32 +91,4 @@ pub fn sorted_ids(n: usize) -> Vec<SessionId> {
     let mut ids: Vec<SessionId> = (0..n).map(|_| SessionId::new()).collect();
     ids.sort();
     ids
-}
-
-/// A value whose strong count tells whether a registry still holds a clone
-/// of it (that is, whether the entry was really removed, not only hidden).
-pub type Token = Arc<()>;
-
-/// A new [`Token`].
-pub fn token() -> Token {
-    Arc::new(())
-}
-
-/// Spawns a process that waits for the returned sender to fire (or be
-/// dropped), then ends with whatever `end` returns — or panics, if `end` does.
-pub fn gated<F>(end: F) -> (Pid, oneshot::Sender<()>)
-where
-    F: FnOnce() -> ExitReason + Send + 'static,
-{
-    let (go, gate) = oneshot::channel();
-    let pid = spawn(async move {
-        let _ = gate.await;
-        end()
-    });
-    (pid, go)
-}
-
-/// Spawns a process that never ends on its own.
-pub fn forever() -> Pid {
-    spawn(std::future::pending())
 }

@@ -9,9 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use jido_registry::ExitReason;
-use jido_session::{Session, SessionId};
-use jido_supervisor::{EventKind, ProcessKey, SessionEvent, SessionSupervisor};
+use jido_supervisor::{EventKind, ExitReason, Session, SessionEvent, SessionId, SessionSupervisor};
 use jido_testkit::SessionSupervisorStub;
 use tempfile::TempDir;
 use tokio::sync::broadcast::{self, error::TryRecvError};
@@ -52,8 +50,8 @@ pub fn stub_supervisor_with_limit(limit: usize) -> (SessionSupervisor, SessionSu
     (supervisor, stub)
 }
 
-/// Asserts that session `id` has left the session registry and the process
-/// registry and is reported by no lookup.
+/// Asserts that session `id` has left the registry and is reported by no
+/// lookup.
 #[track_caller]
 pub fn assert_gone(supervisor: &SessionSupervisor, id: SessionId) {
     assert!(
@@ -68,17 +66,7 @@ pub fn assert_gone(supervisor: &SessionSupervisor, id: SessionId) {
             .iter()
             .all(|(listed, _)| *listed != id)
     );
-    for key in [
-        ProcessKey::Session(id),
-        ProcessKey::Manager(id),
-        ProcessKey::State(id),
-    ] {
-        assert_eq!(
-            supervisor.processes().whereis(&key),
-            None,
-            "{key} is still registered"
-        );
-    }
+    assert!(supervisor.tree(id).is_none());
     assert!(supervisor.manager(id).is_none());
     assert!(supervisor.state(id).is_none());
 }
@@ -93,11 +81,6 @@ pub fn assert_empty(supervisor: &SessionSupervisor) {
     );
     assert_eq!(supervisor.count_children(), 0, "trees still counted");
     assert!(supervisor.list_session_pids().is_empty());
-    assert!(
-        supervisor.processes().is_empty(),
-        "processes still registered: {:?}",
-        supervisor.processes().keys()
-    );
 }
 
 /// The next event, failing (rather than hanging) if none comes within a
@@ -124,7 +107,7 @@ pub async fn expect_restarted(
 ) {
     match next_kind(events, id).await {
         EventKind::Restarted { child: got, reason } => {
-            assert_eq!(got, child, "wrong child restarted");
+            assert_eq!(got, *child, "wrong child restarted");
             assert_eq!(reason, ExitReason::Killed);
         }
         other => panic!("expected Restarted {{ child: {child} }}, got {other:?}"),
@@ -151,6 +134,13 @@ pub fn assert_no_event(events: &mut broadcast::Receiver<SessionEvent>) {
 /// Polls `future` once, with a waker that does nothing.
 pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// How many tasks the current runtime should have alive once `supervisor`
+/// has started a session: those alive now, plus the supervisor's own
+/// process if it has not started yet.
+pub fn baseline(supervisor: &SessionSupervisor) -> usize {
+    alive_tasks() + usize::from(supervisor.pid().is_none())
 }
 
 /// How many tasks the current runtime has alive.

@@ -4,8 +4,8 @@
 use std::ops::RangeInclusive;
 use std::sync::Once;
 
-use jido_registry::ExitReason;
-use jido_supervisor::ChildError;
+use jido_supervisor::ExitReason;
+use jido_supervisor::Term;
 use proptest::prelude::*;
 
 use super::{Sequence, sequence};
@@ -146,7 +146,7 @@ pub fn stub_outcome() -> impl Strategy<Value = Script> {
         2 => (0_u32..3, 0_u32..3).prop_map(|(before, after)| Script::Slow { before, after }),
         1 => Just(Script::IgnoreStop),
         1 => returned_exit_reason().prop_map(Script::CrashAfterStart),
-        1 => failure_message().prop_map(|message| Script::Fail(ChildError::msg(message))),
+        1 => failure_message().prop_map(|message| Script::Fail(Term::msg(message))),
         1 => Just(Script::Ignore),
         1 => panic_message().prop_map(Script::Panic),
         1 => Just(Script::Hang),

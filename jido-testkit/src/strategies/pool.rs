@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use jido_session::{ProjectPath, Session, SessionConfig, ValidationErrors};
+use jido_supervisor::{ProjectPath, Session, SessionConfig, ValidationErrors};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
@@ -28,7 +28,7 @@ use super::{valid_config, valid_name};
 /// assert_eq!(pool.len(), 3);
 /// assert!(pool.alias(0).is_some() && pool.alias(1).is_none());
 /// assert_ne!(pool.spelling(0, true), pool.spelling(0, false));
-/// let via_alias = jido_session::Session::new(pool.spelling(0, true)).unwrap();
+/// let via_alias = jido_supervisor::Session::new(pool.spelling(0, true)).unwrap();
 /// assert_eq!(via_alias.project_path(), &pool.project_path(0));
 /// ```
 #[derive(Debug)]
@@ -146,7 +146,7 @@ impl ProjectPool {
     ///
     /// # Errors
     ///
-    /// What [`SessionBuilder::build`](jido_session::SessionBuilder::build)
+    /// What [`SessionBuilder::build`](jido_supervisor::SessionBuilder::build)
     /// returns for the spec's name and config.
     ///
     /// # Panics

@@ -8,8 +8,7 @@ use std::sync::{Arc, Weak};
 use foldhash::fast::RandomState;
 use parking_lot::RwLock;
 
-use crate::pid::MonitorRef;
-use crate::{Pid, RegisterError};
+use crate::{MonitorRef, Pid, RegisterError};
 
 /// Unique keys naming live processes: the analogue of Elixir's
 /// `Registry` with `keys: :unique`.
@@ -23,7 +22,7 @@ use crate::{Pid, RegisterError};
 /// Cloning is cheap: clones share one registry.
 ///
 /// ```
-/// use jido_registry::{spawn, ExitReason, ProcessRegistry, RegisterError};
+/// use jido_process::{spawn, ExitReason, ProcessRegistry, RegisterError};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let names: ProcessRegistry<&'static str> = ProcessRegistry::new();
@@ -107,7 +106,7 @@ where
     /// succeeds.
     ///
     /// ```
-    /// use jido_registry::{spawn_with_pid, ExitReason, ProcessRegistry};
+    /// use jido_process::{spawn_with_pid, ExitReason, ProcessRegistry};
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let names: ProcessRegistry<String, u32> = ProcessRegistry::new();
@@ -144,7 +143,7 @@ where
         // The pid's lock is taken inside the map's lock; an exiting pid runs
         // this hook (which takes the map's lock) only after releasing its own,
         // so the two never wait on each other.
-        let monitor = match owner.try_monitor(hook) {
+        let monitor = match owner.on_exit(hook) {
             Ok(monitor) => monitor,
             Err(_) => return Err(RegisterError::OwnerExited { key }),
         };

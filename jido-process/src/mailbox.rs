@@ -1,19 +1,16 @@
-//! [`Mailbox`] and [`Inbox`]: a process's unbounded mailbox, and
-//! request/reply calls over it.
+//! [`Mailbox`] and [`Inbox`]: a process's unbounded mailbox.
 //!
 //! A mutex-guarded queue and a [`Notify`]: no allocation until a message
 //! waits, and a waiting receiver keeps its waker inside its own future. It is
 //! about a third of the memory of a general-purpose channel, which matters
-//! with two mailboxes per idle session.
+//! with several mailboxes per idle session.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use tokio::sync::{Notify, oneshot};
-
-use crate::CallError;
+use tokio::sync::Notify;
 
 struct Shared<R> {
     queue: Mutex<Queue<R>>,
@@ -29,17 +26,29 @@ struct Queue<R> {
 
 /// The sending side of a process's mailbox. Unbounded, like an Erlang
 /// mailbox. Cheap to clone.
-pub(crate) struct Mailbox<R> {
+///
+/// ```
+/// use jido_process::mailbox;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (mailbox, mut inbox) = mailbox();
+/// mailbox.send("hello").unwrap();
+/// drop(mailbox);
+/// assert_eq!(inbox.recv().await, Some("hello"));
+/// assert_eq!(inbox.recv().await, None); // every sender is gone
+/// # }
+/// ```
+pub struct Mailbox<R> {
     shared: Arc<Shared<R>>,
 }
 
 /// The receiving side, read by the process that owns the mailbox.
-pub(crate) struct Inbox<R> {
+pub struct Inbox<R> {
     shared: Arc<Shared<R>>,
 }
 
 /// A new mailbox and the inbox its process reads.
-pub(crate) fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
+pub fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(Queue {
             messages: VecDeque::new(),
@@ -58,7 +67,7 @@ pub(crate) fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
 
 impl<R> Mailbox<R> {
     /// Queues `message`; gives it back if the receiver is gone.
-    pub(crate) fn send(&self, message: R) -> Result<(), R> {
+    pub fn send(&self, message: R) -> Result<(), R> {
         {
             let mut queue = self.shared.queue.lock();
             if !queue.receiver_alive {
@@ -70,23 +79,16 @@ impl<R> Mailbox<R> {
         Ok(())
     }
 
-    /// Sends the request `make` builds around a reply channel and waits for
-    /// the reply (a `GenServer.call`). Fails with [`CallError::Exited`] if the
-    /// process ends before replying.
-    pub(crate) async fn call<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<T>) -> R,
-    ) -> Result<T, CallError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(make(reply)).map_err(|_| CallError::Exited)?;
-        answer.await.map_err(|_| CallError::Exited)
+    /// `true` once the receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        !self.shared.queue.lock().receiver_alive
     }
 }
 
 impl<R> Inbox<R> {
     /// The next message, oldest first; `None` once every sender is gone and
     /// the queue is empty. Cancel-safe: a dropped `recv` loses no message.
-    pub(crate) async fn recv(&mut self) -> Option<R> {
+    pub async fn recv(&mut self) -> Option<R> {
         loop {
             {
                 let mut queue = self.shared.queue.lock();
@@ -101,6 +103,23 @@ impl<R> Inbox<R> {
             // sent between the check above and this wait is not missed.
             self.shared.notify.notified().await;
         }
+    }
+}
+
+impl<R> Inbox<R> {
+    /// The next message if one is waiting, without waiting.
+    pub fn try_recv(&mut self) -> Option<R> {
+        self.shared.queue.lock().messages.pop_front()
+    }
+
+    /// How many messages wait.
+    pub fn len(&self) -> usize {
+        self.shared.queue.lock().messages.len()
+    }
+
+    /// `true` when no message waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -136,6 +155,14 @@ impl<R> Drop for Inbox<R> {
             std::mem::take(&mut queue.messages)
         };
         drop(unread);
+    }
+}
+
+impl<R> fmt::Debug for Inbox<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("queued", &self.len())
+            .finish()
     }
 }
 
@@ -180,15 +207,6 @@ mod tests {
         let (mailbox, inbox) = mailbox();
         drop(inbox);
         assert_eq!(mailbox.send(7), Err(7));
-    }
-
-    #[tokio::test]
-    async fn a_call_fails_when_the_process_ends_without_replying() {
-        let (mailbox, inbox) = mailbox::<oneshot::Sender<u8>>();
-        let call = tokio::spawn(async move { mailbox.call(|reply| reply).await });
-        tokio::task::yield_now().await;
-        drop(inbox); // the queued request, and its reply channel, go with it
-        assert_eq!(call.await.unwrap(), Err(CallError::Exited));
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! Dropping a runtime that still runs processes: each records
-//! `ExitReason::Killed`, runs its monitors, and leaves the process registry.
+//! `ExitReason::Killed`, sends its `Down`s, and leaves the process registry.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{Token, forever, token};
 use futures_util::FutureExt;
-use jido_registry::{ExitReason, Pid, ProcessRegistry, spawn};
+use jido_process::{Down, ExitReason, Inbox, Pid, ProcessRegistry, mailbox, spawn};
 use parking_lot::Mutex;
 use tokio::runtime::{Builder, Runtime};
 
@@ -20,7 +20,7 @@ struct Survivors {
     unpolled_ran: Arc<AtomicBool>,
     finished: Pid,
     values: Vec<Token>,
-    monitor_calls: Arc<Mutex<Vec<ExitReason>>>,
+    downs: Mutex<Inbox<Down>>,
 }
 
 /// On `runtime`, starts a process that is running (and registered under two
@@ -29,13 +29,12 @@ struct Survivors {
 fn populate(runtime: &Runtime) -> Survivors {
     let names = ProcessRegistry::new();
     let values = vec![token(), token(), token()];
-    let monitor_calls = Arc::new(Mutex::new(Vec::new()));
+    let (watcher, downs) = mailbox();
     let (running, finished) = runtime.block_on(async {
         let running = forever();
         names.register("a", &running, values[0].clone()).unwrap();
         names.register("b", &running, values[1].clone()).unwrap();
-        let calls = Arc::clone(&monitor_calls);
-        running.monitor(move |_, reason| calls.lock().push(reason.clone()));
+        running.monitor(&watcher, ());
         let finished = spawn(async { ExitReason::Normal });
         names.register("c", &finished, values[2].clone()).unwrap();
         assert_eq!(finished.wait().await, ExitReason::Normal);
@@ -59,14 +58,16 @@ fn populate(runtime: &Runtime) -> Survivors {
         unpolled_ran,
         finished,
         values,
-        monitor_calls,
+        downs: Mutex::new(downs),
     }
 }
 
 fn check_after_drop(s: &Survivors) {
     assert_eq!(s.running.exit_reason(), Some(ExitReason::Killed));
     assert_eq!(s.running.wait().now_or_never(), Some(ExitReason::Killed));
-    assert_eq!(*s.monitor_calls.lock(), vec![ExitReason::Killed]);
+    let mut downs = s.downs.lock();
+    assert_eq!(downs.try_recv().map(|d| d.reason), Some(ExitReason::Killed));
+    assert!(downs.try_recv().is_none());
     assert_eq!(s.unpolled.wait().now_or_never(), Some(ExitReason::Killed));
     assert_eq!(s.finished.exit_reason(), Some(ExitReason::Normal));
     assert!(s.names.is_empty());

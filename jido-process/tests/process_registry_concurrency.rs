@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Token, forever, gated, token};
-use jido_registry::{ExitReason, Pid, ProcessRegistry, RegisterError};
+use jido_process::{ExitReason, Pid, ProcessRegistry, RegisterError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_racers_for_one_key_yield_exactly_one_winner() {

@@ -1,28 +1,16 @@
-//! `Pid`, `spawn` and `spawn_with_pid`: exit reasons, `wait`, `kill`, and
-//! exit monitors.
+//! `Pid`, `spawn` and `spawn_with_pid`: exit reasons, `wait`, `kill`,
+//! `exit`, stop requests, and monitors (`Down` messages).
 
 mod common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{forever, gated};
+use common::{drain, forever, gated, watch};
 use futures_util::FutureExt;
-use jido_registry::{ExitReason, Pid, spawn, spawn_with_pid};
+use jido_process::{Down, ExitReason, Pid, Term, mailbox, spawn, spawn_with_pid};
 use parking_lot::Mutex;
-
-/// The reasons a monitor was called with, in call order.
-type Calls = Arc<Mutex<Vec<ExitReason>>>;
-
-/// Installs a monitor on `pid` that records each call into the returned list.
-fn record(pid: &Pid) -> Calls {
-    let calls = Calls::default();
-    let sink = Arc::clone(&calls);
-    pid.monitor(move |_, reason| sink.lock().push(reason.clone()));
-    calls
-}
 
 #[tokio::test]
 async fn the_returned_reason_is_the_exit_reason() {
@@ -189,148 +177,194 @@ async fn every_waiter_on_every_thread_gets_the_reason() {
 }
 
 #[tokio::test]
-async fn a_monitor_runs_exactly_once_with_the_reason() {
+async fn a_monitor_sends_exactly_one_down_with_the_reason_and_the_pid() {
     let (pid, go) = gated(|| ExitReason::error("oops"));
-    let calls = record(&pid);
-    let seen_pid = Arc::new(Mutex::new(None));
-    let slot = Arc::clone(&seen_pid);
-    pid.monitor(move |pid, _| *slot.lock() = Some(pid.clone()));
-    assert!(calls.lock().is_empty());
+    let mut downs = watch(&pid);
+    assert!(drain(&mut downs).is_empty());
 
     go.send(()).unwrap();
     pid.wait().await;
     pid.kill();
     pid.wait().await;
 
-    assert_eq!(*calls.lock(), vec![ExitReason::error("oops")]);
-    assert_eq!(seen_pid.lock().as_ref(), Some(&pid));
+    let got = drain(&mut downs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].reason, ExitReason::error("oops"));
+    assert_eq!(got[0].pid, pid);
 }
 
 #[tokio::test]
-async fn monitors_run_before_waiters_are_released_and_see_the_reason() {
+async fn the_down_is_queued_before_waiters_are_released() {
     let (pid, go) = gated(|| ExitReason::Shutdown);
-    let seen = Arc::new(Mutex::new(None));
-    let slot = Arc::clone(&seen);
-    pid.monitor(move |pid, reason| {
-        // What an observer sees while the monitor runs.
-        *slot.lock() = Some((
-            reason.clone(),
-            pid.exit_reason(),
-            pid.is_alive(),
-            pid.wait().now_or_never().is_some(),
-        ));
-    });
+    let mut downs = watch(&pid);
 
     go.send(()).unwrap();
     pid.wait().await;
 
-    let (reason, recorded, alive, released) = seen.lock().clone().unwrap();
-    assert_eq!(reason, ExitReason::Shutdown);
-    assert_eq!(
-        recorded,
-        Some(ExitReason::Shutdown),
-        "reason not yet recorded"
-    );
-    assert!(!alive);
-    assert!(!released, "waiters were released before the monitors ran");
+    // `wait` returned: the Down is already there, no need to wait for it.
+    let down = downs
+        .try_recv()
+        .expect("the Down was queued before wait returned");
+    assert_eq!(down.reason, ExitReason::Shutdown);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn wait_returns_only_after_the_monitors_ran_on_another_thread() {
+async fn wait_returns_only_after_every_down_was_sent_from_another_thread() {
     for _ in 0..50 {
         let (pid, go) = gated(|| panic!("crash"));
-        let ran = Arc::new(AtomicUsize::new(0));
-        for _ in 0..5 {
-            let ran = Arc::clone(&ran);
-            pid.monitor(move |_, _| {
-                ran.fetch_add(1, Ordering::SeqCst);
-            });
+        let (watcher, mut downs) = mailbox::<Down<usize>>();
+        for n in 0..5 {
+            pid.monitor(&watcher, n);
         }
         let waiter = {
-            let (pid, ran) = (pid.clone(), Arc::clone(&ran));
-            tokio::spawn(async move {
-                pid.wait().await;
-                ran.load(Ordering::SeqCst)
-            })
+            let pid = pid.clone();
+            tokio::spawn(async move { pid.wait().await })
         };
 
         go.send(()).unwrap();
 
-        assert_eq!(waiter.await.unwrap(), 5);
+        waiter.await.unwrap();
+        let mut tags: Vec<usize> = drain(&mut downs).into_iter().map(|d| d.tag).collect();
+        tags.sort_unstable();
+        assert_eq!(tags, vec![0, 1, 2, 3, 4]);
     }
 }
 
 #[tokio::test]
-async fn a_monitor_on_an_ended_process_runs_at_once() {
+async fn a_monitor_on_an_ended_process_sends_its_down_at_once() {
     let pid = spawn(async { ExitReason::error("gone") });
     pid.wait().await;
 
-    let calls = record(&pid);
+    let mut downs = watch(&pid);
 
-    assert_eq!(*calls.lock(), vec![ExitReason::error("gone")]);
+    let got = drain(&mut downs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].reason, ExitReason::error("gone"));
 }
 
 #[tokio::test]
-async fn a_monitor_on_a_killed_process_runs_at_once_and_only_once() {
+async fn a_monitor_on_a_killed_process_sends_one_down_at_once() {
     let pid = forever();
     pid.kill();
 
-    let calls = record(&pid);
-    assert_eq!(*calls.lock(), vec![ExitReason::Killed]);
+    let mut downs = watch(&pid);
+    assert_eq!(drain(&mut downs).len(), 1);
 
     assert_eq!(pid.wait().await, ExitReason::Killed);
-    assert_eq!(calls.lock().len(), 1);
+    assert!(drain(&mut downs).is_empty(), "a second Down");
+}
+
+// Issue 8, item 8: monitoring a process that has already ended used to run
+// the caller's hook inline, so a caller holding a lock the hook takes
+// deadlocked. Now nothing but a mailbox send happens: the caller's lock is
+// never touched, and the Down waits in the mailbox.
+#[tokio::test]
+async fn monitoring_an_ended_process_under_the_callers_lock_runs_none_of_its_code() {
+    let pid = spawn(async { ExitReason::Normal });
+    pid.wait().await;
+    let (watcher, mut downs) = mailbox::<Down<&str>>();
+    let callers_lock = Mutex::new(Vec::<&str>::new());
+
+    {
+        let mut held = callers_lock.lock();
+        // Would deadlock if monitor ran code that takes `callers_lock`.
+        pid.monitor(&watcher, "tag");
+        held.push("still here");
+    }
+
+    assert_eq!(downs.try_recv().map(|d| d.tag), Some("tag"));
+    assert_eq!(*callers_lock.lock(), vec!["still here"]);
 }
 
 #[tokio::test]
-async fn demonitor_removes_a_monitor_before_it_runs() {
+async fn demonitor_removes_a_monitor_before_it_fires() {
     let (pid, go) = gated(|| ExitReason::Normal);
-    let removed = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&removed);
-    let monitor = pid.monitor(move |_, _| flag.store(true, Ordering::SeqCst));
-    let kept = record(&pid);
+    let (watcher, mut downs) = mailbox::<Down<&str>>();
+    let removed = pid.monitor(&watcher, "removed");
+    let kept = pid.monitor(&watcher, "kept");
 
-    assert!(pid.demonitor(monitor));
-    assert!(!pid.demonitor(monitor));
+    assert!(pid.demonitor(removed));
+    assert!(!pid.demonitor(removed));
     go.send(()).unwrap();
     pid.wait().await;
 
-    assert!(!removed.load(Ordering::SeqCst));
-    assert_eq!(*kept.lock(), vec![ExitReason::Normal]);
+    let got = drain(&mut downs);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].tag, got[0].monitor), ("kept", kept));
 }
 
 #[tokio::test]
 async fn demonitor_after_the_exit_is_false() {
     let pid = spawn(async { ExitReason::Normal });
-    let monitor = pid.monitor(|_, _| {});
+    let (watcher, _downs) = mailbox::<Down>();
+    let monitor = pid.monitor(&watcher, ());
     pid.wait().await;
 
     assert!(!pid.demonitor(monitor));
 }
 
-// The clock is paused so that a waiter left hanging fails the test at once
-// (the runtime is idle, so the timeout fires) instead of hanging it.
-#[tokio::test(start_paused = true)]
-async fn a_panicking_monitor_does_not_stop_the_others_nor_the_waiters() {
-    let (pid, go) = gated(|| ExitReason::error("cause"));
-    let before = record(&pid);
-    pid.monitor(|_, _| panic!("bad monitor"));
-    let after = record(&pid);
-    let waiter = {
-        let pid = pid.clone();
-        tokio::spawn(async move { pid.wait().await })
-    };
+// Issue 8, item 7: monitor references used to be numbered per process, so
+// a reference returned by one process's `monitor` named a monitor of any
+// other process too. Now a reference names one monitor of one process.
+#[tokio::test]
+async fn a_monitor_ref_of_one_process_cancels_nothing_on_another() {
+    let (a, b) = (forever(), forever());
+    let (watcher, mut downs) = mailbox::<Down<&str>>();
+    let on_a = a.monitor(&watcher, "a");
+    let on_b = b.monitor(&watcher, "b");
+    assert_ne!(on_a, on_b);
+
+    assert!(!b.demonitor(on_a), "b cancelled a's monitor");
+    b.kill();
+    b.wait().await;
+
+    let got = drain(&mut downs);
+    assert_eq!(got.len(), 1, "b's own monitor was removed");
+    assert_eq!((got[0].tag, got[0].monitor), ("b", on_b));
+    a.kill();
+}
+
+#[tokio::test]
+async fn a_down_to_a_dropped_mailbox_is_dropped_quietly() {
+    let (pid, go) = gated(|| ExitReason::Normal);
+    let downs = watch(&pid);
+    drop(downs);
 
     go.send(()).unwrap();
 
-    let waited = tokio::time::timeout(Duration::from_secs(60), waiter).await;
-    assert_eq!(
-        waited.expect("the waiter was left hanging").unwrap(),
-        ExitReason::error("cause")
-    );
-    assert_eq!(pid.wait().now_or_never(), Some(ExitReason::error("cause")));
-    assert_eq!(*before.lock(), vec![ExitReason::error("cause")]);
-    assert_eq!(*after.lock(), vec![ExitReason::error("cause")]);
+    assert_eq!(pid.wait().await, ExitReason::Normal);
+}
+
+#[tokio::test]
+async fn exit_ends_a_process_with_the_chosen_reason_at_once() {
+    let pid = forever();
+    let mut downs = watch(&pid);
+
+    pid.exit(ExitReason::error("bad input"));
+    assert!(!pid.is_alive());
+    // The first exit wins.
+    pid.exit(ExitReason::Normal);
+    pid.kill();
+
+    assert_eq!(pid.wait().await, ExitReason::error("bad input"));
+    assert_eq!(drain(&mut downs)[0].reason, ExitReason::error("bad input"));
+}
+
+#[tokio::test]
+async fn exit_with_shutdown_and_a_term() {
+    let pid = forever();
+    pid.exit(ExitReason::shutdown_with("closed by the user"));
+    let reason = pid.wait().await;
+    assert!(!reason.is_abnormal());
+    assert_eq!(reason.term(), Some(&Term::msg("closed by the user")));
+}
+
+#[tokio::test]
+async fn exit_on_an_ended_process_keeps_its_reason() {
+    let pid = spawn(async { ExitReason::Normal });
+    pid.wait().await;
+    pid.exit(ExitReason::error("late"));
+    assert_eq!(pid.wait().await, ExitReason::Normal);
 }
 
 #[tokio::test]
@@ -388,6 +422,21 @@ async fn a_stop_request_does_not_end_a_process_that_ignores_it_nor_release_waite
     assert!(pid.is_alive());
     pid.kill();
     assert_eq!(pid.wait().await, ExitReason::Killed);
+}
+
+#[tokio::test]
+async fn a_stop_requested_with_a_term_asks_for_that_reason() {
+    let pid = spawn_with_pid(|me| async move {
+        me.stop_requested().await;
+        me.stop_reason()
+    });
+    assert_eq!(pid.stop_reason(), ExitReason::Shutdown);
+    pid.request_stop_with("user closed the tab");
+    pid.request_stop_with("second term is ignored");
+    assert_eq!(
+        pid.wait().await,
+        ExitReason::shutdown_with("user closed the tab")
+    );
 }
 
 #[tokio::test]

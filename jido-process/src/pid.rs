@@ -1,0 +1,497 @@
+//! [`Pid`]: the identity and liveness of a process; [`spawn`]; monitors.
+
+use std::fmt;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use futures_util::FutureExt;
+use parking_lot::Mutex;
+use smallvec::SmallVec;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use crate::{Down, ExitReason, Mailbox, Term};
+
+/// Crate-private: what happens when a process ends, run once on the thread
+/// where it ends. Only this crate's own code is ever installed here (a
+/// mailbox send, a registry removal); users get [`Down`] messages.
+pub(crate) type ExitHook = Box<dyn FnOnce(&Pid, &ExitReason) + Send>;
+
+/// The identity of a process (a task spawned with [`spawn`] or
+/// [`spawn_with_pid`]): the analogue of an Erlang pid.
+///
+/// A `Pid` is cheap to clone and compare. It tells whether its process is
+/// still alive, waits for its end ([`wait`](Pid::wait)) and says why it
+/// ended ([`ExitReason`]), asks it to stop ([`request_stop`](Pid::request_stop)),
+/// ends it ([`kill`](Pid::kill), [`exit`](Pid::exit)), and sends a [`Down`]
+/// message to a mailbox when it ends ([`monitor`](Pid::monitor)). A process
+/// ends however its future stops: by returning, by panicking, by being
+/// aborted, or by its runtime shutting down. Every one of these is seen,
+/// because the bookkeeping lives in a guard that the task's future owns.
+///
+/// ```
+/// use jido_process::{spawn, ExitReason};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let pid = spawn(async { ExitReason::Normal });
+/// assert_eq!(pid.wait().await, ExitReason::Normal);
+/// assert!(!pid.is_alive());
+///
+/// let sleeper = spawn(std::future::pending());
+/// sleeper.kill();
+/// assert!(!sleeper.is_alive()); // dead at once for every observer
+/// assert_eq!(sleeper.wait().await, ExitReason::Killed);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Pid {
+    inner: Arc<PidInner>,
+}
+
+struct PidInner {
+    id: u64,
+    state: Mutex<State>,
+    /// Set by [`Pid::exit`]: the process counts as dead from that instant,
+    /// although tokio drops an aborted future only on its next scheduling.
+    exited: AtomicBool,
+    /// Set by [`Pid::request_stop`].
+    stop_requested: AtomicBool,
+    /// The `{shutdown, term}` a stop was requested with, if any.
+    stop_term: OnceLock<Term>,
+    abort: OnceLock<AbortHandle>,
+    /// Wakes the waiters of [`Pid::wait`] and [`Pid::stop_requested`]; each
+    /// re-checks its own condition.
+    signal: Notify,
+}
+
+/// Up to two monitors (a supervisor's and a registration, the usual case)
+/// live inline, without an allocation.
+type Hooks = SmallVec<[(MonitorRef, ExitHook); 2]>;
+
+enum State {
+    Alive {
+        hooks: Hooks,
+        /// The reason [`Pid::exit`] asked for, used when the aborted
+        /// future is dropped.
+        exit: Option<ExitReason>,
+    },
+    /// The reason is known and the monitors are being delivered.
+    Exiting(ExitReason),
+    /// The monitors were delivered; waiters are released.
+    Exited(ExitReason),
+}
+
+/// Names one monitor, program-wide: [`Pid::monitor`] returns it, and the
+/// [`Down`] message it causes carries it. Pass it to [`Pid::demonitor`] to
+/// cancel the monitor before it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MonitorRef(u64);
+
+static NEXT_PID: AtomicU64 = AtomicU64::new(1);
+static NEXT_MONITOR: AtomicU64 = AtomicU64::new(1);
+
+impl MonitorRef {
+    fn next() -> Self {
+        MonitorRef(NEXT_MONITOR.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl Pid {
+    fn new_alive() -> Self {
+        Pid {
+            inner: Arc::new(PidInner {
+                id: NEXT_PID.fetch_add(1, Ordering::Relaxed),
+                state: Mutex::new(State::Alive {
+                    hooks: Hooks::new(),
+                    exit: None,
+                }),
+                exited: AtomicBool::new(false),
+                stop_requested: AtomicBool::new(false),
+                stop_term: OnceLock::new(),
+                abort: OnceLock::new(),
+                signal: Notify::new(),
+            }),
+        }
+    }
+
+    /// A number unique to this process within the program.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// `false` once the process has ended, or [`kill`](Pid::kill) or
+    /// [`exit`](Pid::exit) was called.
+    pub fn is_alive(&self) -> bool {
+        !self.inner.exited.load(Ordering::Acquire)
+            && matches!(*self.inner.state.lock(), State::Alive { .. })
+    }
+
+    /// Why the process ended, or `None` while its future has not been
+    /// dropped yet.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        match &*self.inner.state.lock() {
+            State::Alive { .. } => None,
+            State::Exiting(reason) | State::Exited(reason) => Some(reason.clone()),
+        }
+    }
+
+    /// Waits until the process has ended and every monitor has been
+    /// delivered, then returns why it ended. Cancel-safe; any number of
+    /// callers may wait.
+    pub async fn wait(&self) -> ExitReason {
+        self.signalled(|inner| match &*inner.state.lock() {
+            State::Exited(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Asks the process to stop (Erlang's `exit(Pid, shutdown)` to a process
+    /// that traps exits): sets a flag the process watches with
+    /// [`stop_requested`](Pid::stop_requested). It is up to the process to
+    /// end, by convention with [`stop_reason`](Pid::stop_reason); a
+    /// supervisor kills it if it takes longer than its shutdown policy allows.
+    pub fn request_stop(&self) {
+        self.inner.stop_requested.store(true, Ordering::Release);
+        self.inner.signal.notify_waiters();
+    }
+
+    /// Like [`request_stop`](Pid::request_stop), asking the process to end
+    /// with `{shutdown, term}` ([`ExitReason::ShutdownWith`]). The first term
+    /// asked for is kept.
+    pub fn request_stop_with(&self, term: impl Into<Term>) {
+        let _ = self.inner.stop_term.set(term.into());
+        self.request_stop();
+    }
+
+    /// `true` once a stop was requested.
+    pub fn is_stop_requested(&self) -> bool {
+        self.inner.stop_requested.load(Ordering::Acquire)
+    }
+
+    /// The reason a process asked to stop should end with:
+    /// [`ExitReason::Shutdown`], or [`ExitReason::ShutdownWith`] if the stop
+    /// was requested with a term.
+    pub fn stop_reason(&self) -> ExitReason {
+        match self.inner.stop_term.get() {
+            Some(term) => ExitReason::ShutdownWith(term.clone()),
+            None => ExitReason::Shutdown,
+        }
+    }
+
+    /// Completes once a stop was requested: a process selects on this beside
+    /// its mailbox. Cancel-safe.
+    ///
+    /// ```
+    /// use jido_process::{spawn_with_pid, ExitReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pid = spawn_with_pid(|me| async move {
+    ///     me.stop_requested().await;
+    ///     me.stop_reason()
+    /// });
+    /// pid.request_stop_with("user closed the session");
+    /// assert_eq!(pid.wait().await, ExitReason::shutdown_with("user closed the session"));
+    /// # }
+    /// ```
+    pub async fn stop_requested(&self) {
+        self.signalled(|inner| inner.stop_requested.load(Ordering::Acquire).then_some(()))
+            .await
+    }
+
+    /// Waits until `check` answers, re-checking on every signal. The waiter
+    /// is registered before each check, so a signal sent between the check
+    /// and the wait is not missed.
+    async fn signalled<T>(&self, check: impl Fn(&PidInner) -> Option<T>) -> T {
+        let mut notified = pin!(self.inner.signal.notified());
+        loop {
+            notified.as_mut().enable();
+            if let Some(answer) = check(&self.inner) {
+                return answer;
+            }
+            notified.as_mut().await;
+            notified.set(self.inner.signal.notified());
+        }
+    }
+
+    /// Kills the process: [`exit`](Pid::exit) with [`ExitReason::Killed`].
+    pub fn kill(&self) {
+        self.exit(ExitReason::Killed);
+    }
+
+    /// Ends the process with `reason` (Erlang's `exit(Pid, Reason)` to a
+    /// process that does not trap exits): it counts as dead at once
+    /// ([`is_alive`](Pid::is_alive) is `false`), and its future is dropped
+    /// the next time the runtime schedules it; its exit reason is `reason`
+    /// (unless it had already ended, or another `exit` came first).
+    ///
+    /// Unlike Erlang, `normal` is not ignored: `exit(ExitReason::Normal)`
+    /// ends the process with reason `normal`. To ask a process to wind down
+    /// by itself, use [`request_stop`](Pid::request_stop).
+    ///
+    /// ```
+    /// use jido_process::{spawn, ExitReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pid = spawn(std::future::pending());
+    /// pid.exit(ExitReason::error("bad input"));
+    /// assert_eq!(pid.wait().await, ExitReason::error("bad input"));
+    /// # }
+    /// ```
+    pub fn exit(&self, reason: ExitReason) {
+        {
+            let mut state = self.inner.state.lock();
+            match &mut *state {
+                State::Alive { exit, .. } => {
+                    if exit.is_none() {
+                        *exit = Some(reason);
+                    }
+                }
+                State::Exiting(_) | State::Exited(_) => return,
+            }
+        }
+        self.inner.exited.store(true, Ordering::Release);
+        if let Some(abort) = self.inner.abort.get() {
+            abort.abort();
+        }
+        // Waiters of `stop_requested` in the process itself need no wake-up:
+        // the process is being aborted.
+    }
+
+    /// Monitors the process: when it ends, a [`Down`] message carrying
+    /// `tag` is sent to `mailbox`. If it has already ended (or was killed),
+    /// the message is sent now. Nothing but that send happens on the
+    /// process's exit: no code of the caller runs there.
+    ///
+    /// The `tag` tells the receiver which of its monitors fired without a
+    /// lookup (a child's index, a session's id); use `()` when the pid is
+    /// enough.
+    ///
+    /// ```
+    /// use jido_process::{mailbox, spawn, Down, ExitReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (watcher, mut downs) = mailbox::<Down<&'static str>>();
+    /// let worker = spawn(async { ExitReason::error("boom") });
+    /// let monitor = worker.monitor(&watcher, "worker");
+    ///
+    /// let down = downs.recv().await.unwrap();
+    /// assert_eq!((down.monitor, down.tag), (monitor, "worker"));
+    /// assert_eq!(down.reason, ExitReason::error("boom"));
+    /// # }
+    /// ```
+    pub fn monitor<T, M>(&self, mailbox: &Mailbox<M>, tag: T) -> MonitorRef
+    where
+        T: Send + 'static,
+        M: From<Down<T>> + Send + 'static,
+    {
+        let monitor = MonitorRef::next();
+        let mailbox = mailbox.clone();
+        let deliver = move |pid: &Pid, reason: &ExitReason| {
+            // A receiver that has gone away has stopped caring.
+            let _ = mailbox.send(M::from(Down {
+                monitor,
+                pid: pid.clone(),
+                reason: reason.clone(),
+                tag,
+            }));
+        };
+        if let Err((deliver, reason)) = self.install(monitor, Box::new(deliver)) {
+            deliver(self, &reason);
+        }
+        monitor
+    }
+
+    /// Cancels a monitor that has not fired yet. Returns whether it did.
+    pub fn demonitor(&self, monitor: MonitorRef) -> bool {
+        match &mut *self.inner.state.lock() {
+            State::Alive { hooks, .. } => {
+                let before = hooks.len();
+                hooks.retain(|(id, _)| *id != monitor);
+                hooks.len() != before
+            }
+            State::Exiting(_) | State::Exited(_) => false,
+        }
+    }
+
+    /// Installs `hook` to run when the process ends, if it is still alive
+    /// (and was not killed); otherwise hands it back with the reason it
+    /// ended (or the reason it is being ended with).
+    pub(crate) fn on_exit(&self, hook: ExitHook) -> Result<MonitorRef, (ExitHook, ExitReason)> {
+        let monitor = MonitorRef::next();
+        self.install(monitor, hook).map(|()| monitor)
+    }
+
+    fn install(&self, monitor: MonitorRef, hook: ExitHook) -> Result<(), (ExitHook, ExitReason)> {
+        let mut state = self.inner.state.lock();
+        match &mut *state {
+            State::Alive { exit, .. } if self.inner.exited.load(Ordering::Acquire) => {
+                let reason = exit.clone().unwrap_or(ExitReason::Killed);
+                Err((hook, reason))
+            }
+            State::Alive { hooks, .. } => {
+                hooks.push((monitor, hook));
+                Ok(())
+            }
+            State::Exiting(reason) | State::Exited(reason) => Err((hook, reason.clone())),
+        }
+    }
+
+    /// Records the reason (the one [`exit`](Pid::exit) asked for, else the
+    /// one the future completed with), runs the hooks outside the lock, then
+    /// wakes the waiters.
+    fn finish(&self, completed: Option<ExitReason>) {
+        let reason;
+        let hooks = {
+            let mut state = self.inner.state.lock();
+            let previous = match &mut *state {
+                State::Alive { hooks, exit } => {
+                    // An `exit` that found the process alive came first,
+                    // even if the future completed before the abort.
+                    reason = exit.take().or(completed).unwrap_or(ExitReason::Killed);
+                    std::mem::take(hooks)
+                }
+                // Only the task's guard finishes a process, once.
+                State::Exiting(_) | State::Exited(_) => return,
+            };
+            *state = State::Exiting(reason.clone());
+            previous
+        };
+        self.inner.exited.store(true, Ordering::Release);
+        for (_, hook) in hooks {
+            // A failing hook must not stop the others, nor leave waiters
+            // hanging: it is contained here.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| hook(self, &reason)));
+        }
+        *self.inner.state.lock() = State::Exited(reason);
+        self.inner.signal.notify_waiters();
+    }
+}
+
+impl PartialEq for Pid {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.id == other.inner.id
+    }
+}
+
+impl Eq for Pid {}
+
+impl Hash for Pid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.id.hash(state);
+    }
+}
+
+impl PartialOrd for Pid {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pid {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.inner.id.cmp(&other.inner.id)
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<0.{}.0>", self.inner.id)
+    }
+}
+
+impl fmt::Debug for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pid<0.{}.0>", self.inner.id)
+    }
+}
+
+/// Owned by the task's future: whatever way the future stops, dropping this
+/// records the exit. `reason` stays `None` unless the future completed.
+struct ExitGuard {
+    pid: Pid,
+    reason: Option<ExitReason>,
+}
+
+impl ExitGuard {
+    fn completed(&mut self, reason: ExitReason) {
+        self.reason = Some(reason);
+    }
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.pid.finish(self.reason.take());
+    }
+}
+
+/// Spawns `future` on the current tokio runtime as a process and returns its
+/// [`Pid`]. The future's output is its exit reason; a panic becomes
+/// [`ExitReason::Panic`], an abort [`ExitReason::Killed`] (or the reason
+/// given to [`Pid::exit`]).
+///
+/// # Panics
+///
+/// Like [`tokio::spawn`], when called outside a tokio runtime.
+pub fn spawn<F>(future: F) -> Pid
+where
+    F: Future<Output = ExitReason> + Send + 'static,
+{
+    spawn_with_pid(|_| future)
+}
+
+/// Like [`spawn`], but hands the new process its own [`Pid`] first, so that
+/// it can watch for stop requests or register itself (the analogue of
+/// `self()` in Erlang). `make` runs synchronously, before this returns.
+///
+/// # Panics
+///
+/// Like [`tokio::spawn`], when called outside a tokio runtime.
+pub fn spawn_with_pid<F, Fut>(make: F) -> Pid
+where
+    F: FnOnce(Pid) -> Fut,
+    Fut: Future<Output = ExitReason> + Send + 'static,
+{
+    let pid = Pid::new_alive();
+    let future = make(pid.clone());
+    spawn_reserved(&pid, future);
+    pid
+}
+
+impl Pid {
+    /// A pid for a process spawned later with [`spawn_reserved`] (no
+    /// await in between).
+    pub(crate) fn reserve() -> Pid {
+        Pid::new_alive()
+    }
+}
+
+/// Spawns `future` as the process of `pid`, a pid from [`Pid::reserve`].
+pub(crate) fn spawn_reserved<F>(pid: &Pid, future: F)
+where
+    F: Future<Output = ExitReason> + Send + 'static,
+{
+    let mut guard = ExitGuard {
+        pid: pid.clone(),
+        reason: None,
+    };
+    // Combinators rather than an `async` block: an async block would keep
+    // `future` twice in the task (as a captured variable and as the awaited
+    // value), doubling the task's size.
+    let task = tokio::spawn(AssertUnwindSafe(future).catch_unwind().map(move |result| {
+        guard.completed(match result {
+            Ok(reason) => reason,
+            Err(payload) => ExitReason::from_panic(&*payload),
+        });
+    }));
+    // `set` fails only if already set, and nothing else sets it.
+    let _ = pid.inner.abort.set(task.abort_handle());
+    if pid.inner.exited.load(Ordering::Acquire) {
+        // Ended between creation and here: the abort handle was not there yet.
+        task.abort();
+    }
+}

@@ -1,0 +1,265 @@
+//! [`ChildRef`]: reaches a supervised worker by name, across its restarts.
+
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::{Addr, CallError, ChildName, DEFAULT_CALL_TIMEOUT, Pid, Worker};
+
+/// What a directory says about one child name.
+pub(crate) enum Found {
+    /// It runs; its address if it is a worker.
+    Running(Pid, Option<Arc<dyn Any + Send + Sync>>),
+    /// It is being restarted, or has ended and its supervisor has not yet
+    /// decided: wait for a change.
+    Pending,
+    /// It does not run and will not unless asked.
+    Stopped,
+    /// The supervisor has no child of that name.
+    NoSuchChild,
+    /// The supervisor does not run.
+    Down,
+}
+
+/// A supervisor's children, as lookups see them.
+pub(crate) trait Lookup: Send + Sync {
+    fn find(&self, name: &str) -> Found;
+    /// Notified whenever a child's state changes and when the supervisor
+    /// ends.
+    fn changed(&self) -> &Notify;
+}
+
+/// A running supervisor's children, by name: what a [`ChildRef`] looks its
+/// child up in. Obtained from [`Supervisor::directory`](crate::Supervisor::directory).
+#[derive(Clone)]
+pub struct Directory(pub(crate) Arc<dyn Lookup>);
+
+impl fmt::Debug for Directory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Directory")
+    }
+}
+
+/// Finds, on every call, the supervisor a [`ChildRef`] reaches its child
+/// through: the analogue of the name in a `{via, Registry, Name}` tuple.
+/// A [`Directory`] locates itself; a session layer locates the tree of
+/// whichever session runs under an id.
+pub trait Locate: Send + Sync + 'static {
+    /// The supervisor's directory, or `None` when it does not run.
+    fn locate(&self) -> Option<Directory>;
+}
+
+impl Locate for Directory {
+    fn locate(&self) -> Option<Directory> {
+        Some(self.clone())
+    }
+}
+
+/// Reaches the child named `name` of a supervisor, a [`Worker`] of type
+/// `W`, on every call: after the child is restarted, the same reference
+/// reaches the new incarnation. Cheap to clone.
+///
+/// A [`call`](ChildRef::call) made while the child is being restarted waits
+/// for the new incarnation, within the call's timeout (5 s unless
+/// [`with_timeout`](ChildRef::with_timeout) says otherwise), instead of
+/// failing.
+///
+/// ```
+/// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+///
+/// struct Greeter;
+///
+/// impl Worker for Greeter {
+///     type Request = &'static str;
+///     type Reply = String;
+///     async fn handle(&mut self, name: &'static str, _ctx: &mut Context) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let supervisor = SupervisorSpec::new()
+///     .child(ChildSpec::worker("greeter", |_: &()| Greeter))
+///     .start(())
+///     .await
+///     .unwrap();
+/// let greeter = supervisor.child::<Greeter>("greeter");
+/// assert_eq!(greeter.call("ada").await.unwrap(), "hello, ada");
+///
+/// // Crash it: the supervisor restarts it, and the reference follows.
+/// greeter.pid().unwrap().kill();
+/// assert_eq!(greeter.call("grace").await.unwrap(), "hello, grace");
+/// # }
+/// ```
+pub struct ChildRef<W> {
+    locate: Arc<dyn Locate>,
+    name: ChildName,
+    timeout: Duration,
+    _worker: PhantomData<fn() -> W>,
+}
+
+impl<W: Worker> ChildRef<W> {
+    /// A reference to the child `name` of whatever supervisor `locate`
+    /// finds.
+    pub fn via(locate: impl Locate, name: impl Into<ChildName>) -> Self {
+        ChildRef {
+            locate: Arc::new(locate),
+            name: name.into(),
+            timeout: DEFAULT_CALL_TIMEOUT,
+            _worker: PhantomData,
+        }
+    }
+
+    /// The same reference, with calls that wait at most `timeout` (for a
+    /// restart and the reply together).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The child's name.
+    pub fn name(&self) -> &ChildName {
+        &self.name
+    }
+
+    /// How long a call waits.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The child's current process, if it runs.
+    pub fn pid(&self) -> Option<Pid> {
+        match self.locate.locate()?.0.find(&self.name) {
+            Found::Running(pid, _) => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// The address of the incarnation running now, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NotRunning`] while it does not run (a restart in
+    /// progress included), [`CallError::NoSuchChild`],
+    /// [`CallError::WrongType`], [`CallError::SupervisorDown`].
+    pub fn addr(&self) -> Result<Addr<W>, CallError> {
+        let directory = self.directory()?;
+        match directory.0.find(&self.name) {
+            Found::Running(_, addr) => self.downcast(addr),
+            Found::Pending | Found::Stopped => Err(self.not_running()),
+            Found::NoSuchChild => Err(CallError::NoSuchChild {
+                name: self.name.clone(),
+            }),
+            Found::Down => Err(self.supervisor_down()),
+        }
+    }
+
+    /// Sends `request` to the incarnation running now and waits for the
+    /// reply. During a restart, waits for the new incarnation first. The
+    /// whole call waits at most the reference's timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Timeout`], [`CallError::Exited`] (the worker ended while
+    /// handling it), [`CallError::NotRunning`] (stopped, not restarting),
+    /// [`CallError::NoSuchChild`], [`CallError::WrongType`],
+    /// [`CallError::SupervisorDown`].
+    pub async fn call(&self, request: W::Request) -> Result<W::Reply, CallError> {
+        let deadline = Instant::now().checked_add(self.timeout);
+        let addr = self.running(deadline).await?;
+        addr.call_until(request, deadline, self.timeout).await
+    }
+
+    /// Sends `request` to the incarnation running now, without waiting for
+    /// a reply (or for a restart).
+    ///
+    /// # Errors
+    ///
+    /// As [`addr`](ChildRef::addr), and [`CallError::Exited`].
+    pub fn cast(&self, request: W::Request) -> Result<(), CallError> {
+        self.addr()?.cast(request)
+    }
+
+    /// The running incarnation's address, waiting through a restart until
+    /// `deadline`.
+    async fn running(&self, deadline: Option<Instant>) -> Result<Addr<W>, CallError> {
+        loop {
+            let directory = self.directory()?;
+            let mut changed = pin!(directory.0.changed().notified());
+            changed.as_mut().enable();
+            match directory.0.find(&self.name) {
+                Found::Running(_, addr) => return self.downcast(addr),
+                Found::Pending => {}
+                Found::Stopped => return Err(self.not_running()),
+                Found::NoSuchChild => {
+                    return Err(CallError::NoSuchChild {
+                        name: self.name.clone(),
+                    });
+                }
+                Found::Down => return Err(self.supervisor_down()),
+            }
+            match deadline {
+                Some(deadline) => {
+                    if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                        return Err(CallError::Timeout {
+                            after: self.timeout,
+                        });
+                    }
+                }
+                None => changed.await,
+            }
+        }
+    }
+
+    fn directory(&self) -> Result<Directory, CallError> {
+        self.locate.locate().ok_or_else(|| self.supervisor_down())
+    }
+
+    fn downcast(&self, addr: Option<Arc<dyn Any + Send + Sync>>) -> Result<Addr<W>, CallError> {
+        addr.and_then(|addr| addr.downcast_ref::<Addr<W>>().cloned())
+            .ok_or_else(|| CallError::WrongType {
+                name: self.name.clone(),
+                expected: std::any::type_name::<W>(),
+            })
+    }
+
+    fn not_running(&self) -> CallError {
+        CallError::NotRunning {
+            name: self.name.clone(),
+        }
+    }
+
+    fn supervisor_down(&self) -> CallError {
+        CallError::SupervisorDown {
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl<W> Clone for ChildRef<W> {
+    fn clone(&self) -> Self {
+        ChildRef {
+            locate: Arc::clone(&self.locate),
+            name: self.name.clone(),
+            timeout: self.timeout,
+            _worker: PhantomData,
+        }
+    }
+}
+
+impl<W> fmt::Debug for ChildRef<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildRef")
+            .field("name", &self.name)
+            .field("worker", &std::any::type_name::<W>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

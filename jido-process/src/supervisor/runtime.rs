@@ -1,0 +1,707 @@
+//! The supervisor process: its state, its loop, and what it does when a
+//! child ends (OTP's `supervisor` state machine, as one interpreter of
+//! [`ChildSpec`] data).
+//!
+//! The children table lives in [`Shared`], behind a mutex that is never
+//! held across an await, so that lookups ([`ChildRef`](crate::ChildRef),
+//! `which_children`) read it without a message. Everything that changes it
+//! runs on the supervisor's own task, one message at a time: child deaths
+//! arrive as [`Down`] messages, requests as [`Command`]s, retries of failed
+//! restarts as [`Msg::TryAgain`].
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::{Notify, oneshot};
+use tokio::time::Instant;
+
+use crate::pid::spawn_reserved;
+use crate::supervisor::child_ref::{Found, Lookup};
+use crate::supervisor::child_spec::Start;
+use crate::supervisor::intensity::RestartWindow;
+use crate::{
+    AutoShutdown, ChildName, ChildSpec, Down, ExitReason, Inbox, Mailbox, MonitorRef, Observer,
+    Pid, Restart, StartOutcome, Strategy, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorExit, SupervisorSpec, Term, mailbox,
+};
+
+/// Numbers every start of every child, program-wide: the tag of the
+/// child's monitor, so that a [`Down`] names the incarnation it is about.
+static NEXT_INCARNATION: AtomicU64 = AtomicU64::new(1);
+
+/// What a supervisor's mailbox holds.
+pub(crate) enum Msg<C> {
+    /// A child ended.
+    Down(Down<u64>),
+    /// A request from a [`Supervisor`] handle.
+    Command(Command<C>),
+    /// Retry the restart of a child whose restart failed.
+    TryAgain(ChildName),
+}
+
+impl<C> From<Down<u64>> for Msg<C> {
+    fn from(down: Down<u64>) -> Self {
+        Msg::Down(down)
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, SupervisorError>>;
+
+/// A request from a [`Supervisor`] handle, with where to send the answer.
+pub(crate) enum Command<C> {
+    Start(ChildSpec<C>, Reply<Option<Pid>>),
+    Terminate(ChildName, Reply<()>),
+    Restart(ChildName, Reply<Option<Pid>>),
+    Delete(ChildName, Reply<()>),
+}
+
+/// Where a supervisor reports restarts, and the name prefix of a nested
+/// supervisor's children.
+#[derive(Clone, Default)]
+pub(crate) struct Report {
+    observer: Option<Arc<dyn Observer>>,
+    prefix: Option<ChildName>,
+}
+
+impl Report {
+    pub(crate) fn new(observer: Option<Arc<dyn Observer>>, prefix: Option<ChildName>) -> Self {
+        Report { observer, prefix }
+    }
+
+    fn nested(&self, name: &ChildName) -> Report {
+        Report {
+            observer: self.observer.clone(),
+            prefix: Some(self.name(name)),
+        }
+    }
+
+    fn name(&self, child: &ChildName) -> ChildName {
+        ChildName::nested(self.prefix.as_ref(), child)
+    }
+
+    fn observe(&self, event: SupervisorEvent) {
+        if let Some(observer) = &self.observer {
+            observer.observe(event);
+        }
+    }
+}
+
+/// One child of a running supervisor.
+pub(crate) struct Slot<C> {
+    pub(crate) spec: ChildSpec<C>,
+    pub(crate) state: SlotState<C>,
+}
+
+/// Where a child stands (OTP's `pid` field: a pid, `{restarting, _}` or
+/// `undefined`).
+pub(crate) enum SlotState<C> {
+    Running(Running<C>),
+    /// Ended and about to be restarted, or its restart failed and will be
+    /// retried.
+    Restarting {
+        reason: ExitReason,
+    },
+    /// Not running: terminated, ignored its start, or ended for good.
+    Stopped,
+}
+
+/// One incarnation of a child.
+pub(crate) struct Running<C> {
+    pub(crate) pid: Pid,
+    incarnation: u64,
+    monitor: MonitorRef,
+    /// The worker's `Addr`, for child references.
+    pub(crate) addr: Option<Arc<dyn Any + Send + Sync>>,
+    /// The handle of a nested supervisor.
+    pub(crate) nested: Option<Supervisor<C>>,
+}
+
+impl<C> Slot<C> {
+    fn running(&self) -> Option<&Running<C>> {
+        match &self.state {
+            SlotState::Running(running) => Some(running),
+            _ => None,
+        }
+    }
+
+    fn is_incarnation(&self, tag: u64) -> bool {
+        self.running()
+            .is_some_and(|running| running.incarnation == tag)
+    }
+}
+
+/// What a supervisor's handles, its task and child references share.
+pub(crate) struct Shared<C> {
+    pub(crate) pid: Pid,
+    pub(crate) mailbox: Mailbox<Msg<C>>,
+    pub(crate) ctx: C,
+    strategy: Strategy,
+    auto_shutdown: AutoShutdown,
+    report: Report,
+    /// The children, in start order.
+    pub(crate) slots: Mutex<Vec<Slot<C>>>,
+    /// Notified whenever a child's state changes, and when the supervisor
+    /// ends: wakes child references waiting through a restart.
+    changed: Notify,
+    /// Set when the supervisor's task has ended (its children are dead).
+    down: AtomicBool,
+}
+
+/// Starts a supervisor (see [`SupervisorSpec::start`]). Boxed: a
+/// supervisor's start may start a nested supervisor.
+pub(crate) fn start<C>(spec: &SupervisorSpec<C>, ctx: C, report: Report) -> StartFuture<'_, C>
+where
+    C: Clone + Send + Sync + 'static,
+{
+    Box::pin(start_unboxed(spec, ctx, report))
+}
+
+async fn start_unboxed<C>(
+    spec: &SupervisorSpec<C>,
+    ctx: C,
+    report: Report,
+) -> Result<Supervisor<C>, SupervisorError>
+where
+    C: Clone + Send + Sync + 'static,
+{
+    spec.validate()?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(SupervisorError::NoRuntime);
+    }
+    let (mailbox, inbox) = mailbox();
+    // Kills what it holds if this future is dropped half-way.
+    let mut started = KillRunning(Vec::with_capacity(spec.children.len()));
+    for child in &spec.children {
+        match start_child(child, &ctx, &mailbox, &report).await {
+            Ok(Some(running)) => started.0.push(Slot {
+                spec: child.clone(),
+                state: SlotState::Running(running),
+            }),
+            Ok(None) if child.restart_type() == Restart::Temporary => {}
+            Ok(None) => started.0.push(Slot {
+                spec: child.clone(),
+                state: SlotState::Stopped,
+            }),
+            Err(reason) => {
+                tracing::error!(child = %report.name(child.name()), %reason, "child failed to start");
+                // As OTP: terminate what was started, last first, then fail.
+                for slot in started.0.iter_mut().rev() {
+                    if let Some(running) = slot.running() {
+                        running.pid.demonitor(running.monitor);
+                        slot.spec.shutdown_policy().terminate(&running.pid).await;
+                    }
+                    slot.state = SlotState::Stopped;
+                }
+                return Err(SupervisorError::StartFailed {
+                    name: child.name().clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    let slots = std::mem::take(&mut started.0);
+    let pid = Pid::reserve();
+    let shared = Arc::new(Shared {
+        pid: pid.clone(),
+        mailbox,
+        ctx,
+        strategy: spec.strategy,
+        auto_shutdown: spec.auto_shutdown,
+        report,
+        slots: Mutex::new(slots),
+        changed: Notify::new(),
+        down: AtomicBool::new(false),
+    });
+    let runner = Runner {
+        shared: Arc::clone(&shared),
+        inbox,
+        window: RestartWindow::new(spec.intensity),
+    };
+    spawn_reserved(&pid, runner.run());
+    Ok(Supervisor::new(shared))
+}
+
+pub(crate) type StartFuture<'a, C> =
+    Pin<Box<dyn Future<Output = Result<Supervisor<C>, SupervisorError>> + Send + 'a>>;
+
+/// Starts one child with `ctx` and monitors it into `mailbox`. `Ok(None)`
+/// when it ignored its start.
+async fn start_child<C>(
+    spec: &ChildSpec<C>,
+    ctx: &C,
+    mailbox: &Mailbox<Msg<C>>,
+    report: &Report,
+) -> Result<Option<Running<C>>, Term>
+where
+    C: Clone + Send + Sync + 'static,
+{
+    let (pid, addr, nested) = match spec.start_fn() {
+        Start::Process(process) => match Start::start_process(&**process, ctx)? {
+            StartOutcome::Started(started) => (started.pid, started.addr, None),
+            StartOutcome::Ignore => return Ok(None),
+        },
+        Start::Supervisor(nested) => {
+            match start(nested, ctx.clone(), report.nested(spec.name())).await {
+                Ok(supervisor) => (supervisor.pid().clone(), None, Some(supervisor)),
+                Err(error) => return Err(Term::new(error)),
+            }
+        }
+    };
+    let incarnation = NEXT_INCARNATION.fetch_add(1, Ordering::Relaxed);
+    let monitor = pid.monitor(mailbox, incarnation);
+    Ok(Some(Running {
+        pid,
+        incarnation,
+        monitor,
+        addr,
+        nested,
+    }))
+}
+
+/// Kills the running children it holds when dropped: makes a dropped start
+/// leave nothing running.
+struct KillRunning<C>(Vec<Slot<C>>);
+
+impl<C> Drop for KillRunning<C> {
+    fn drop(&mut self) {
+        for slot in &self.0 {
+            if let Some(running) = slot.running() {
+                running.pid.kill();
+            }
+        }
+    }
+}
+
+/// Kills one process when dropped (a no-op once it has ended): makes a
+/// termination that is cut short end in a kill.
+struct KillOnDrop(Pid);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill();
+    }
+}
+
+/// The supervisor's task: its mailbox and its restart window.
+///
+/// Dropping it — when the task returns, is killed, or is killed before it
+/// was ever polled — kills the children still running (they are linked to
+/// the supervisor) and wakes whoever waits on a child.
+struct Runner<C> {
+    shared: Arc<Shared<C>>,
+    inbox: Inbox<Msg<C>>,
+    window: RestartWindow,
+}
+
+impl<C> Drop for Runner<C> {
+    fn drop(&mut self) {
+        let shared = &self.shared;
+        shared.down.store(true, Ordering::Release);
+        let orphans: Vec<Pid> = {
+            let mut slots = shared.slots.lock();
+            slots
+                .iter_mut()
+                .filter_map(
+                    |slot| match std::mem::replace(&mut slot.state, SlotState::Stopped) {
+                        SlotState::Running(running) => Some(running.pid),
+                        _ => None,
+                    },
+                )
+                .collect()
+        };
+        // Outside the lock: a kill delivers monitors.
+        for pid in orphans {
+            pid.kill();
+        }
+        shared.changed.notify_waiters();
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Runner<C> {
+    async fn run(mut self) -> ExitReason {
+        let me = self.shared.pid.clone();
+        loop {
+            let msg = tokio::select! {
+                biased;
+                () = me.stop_requested() => None,
+                msg = self.inbox.recv() => msg,
+            };
+            // `shared` holds a sender, so the mailbox never closes: `None`
+            // is a stop request.
+            let Some(msg) = msg else {
+                Box::pin(self.shared.terminate_all()).await;
+                return me.stop_reason();
+            };
+            // Boxed: an idle supervisor's task holds only this loop.
+            if let Err(reason) = Box::pin(self.handle(msg)).await {
+                return reason;
+            }
+        }
+    }
+
+    /// `Err` carries the reason the supervisor exits for; its children are
+    /// terminated by then.
+    async fn handle(&mut self, msg: Msg<C>) -> Result<(), ExitReason> {
+        match msg {
+            Msg::Down(down) => self.on_down(down).await,
+            Msg::TryAgain(name) => {
+                let reason = {
+                    let slots = self.shared.slots.lock();
+                    match slots.iter().find(|slot| *slot.spec.name() == name) {
+                        Some(Slot {
+                            state: SlotState::Restarting { reason },
+                            ..
+                        }) => reason.clone(),
+                        // Restarted, terminated or deleted meanwhile.
+                        _ => return Ok(()),
+                    }
+                };
+                self.restart(name, reason).await
+            }
+            Msg::Command(command) => {
+                self.shared.command(command).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// A child ended: OTP's `do_restart`.
+    async fn on_down(&mut self, down: Down<u64>) -> Result<(), ExitReason> {
+        let shared = &self.shared;
+        let reason = down.reason;
+        let spec = {
+            let mut slots = shared.slots.lock();
+            let Some(index) = slots.iter().position(|slot| slot.is_incarnation(down.tag)) else {
+                // One this supervisor terminated or replaced itself.
+                return Ok(());
+            };
+            let spec = slots[index].spec.clone();
+            if spec.restart_type().restarts_after(&reason) {
+                slots[index].state = SlotState::Restarting {
+                    reason: reason.clone(),
+                };
+            } else if spec.restart_type() == Restart::Temporary {
+                slots.remove(index);
+            } else {
+                slots[index].state = SlotState::Stopped;
+            }
+            spec
+        };
+        shared.changed.notify_waiters();
+        let child = shared.report.name(spec.name());
+        if spec.restart_type().restarts_after(&reason) {
+            tracing::warn!(%child, %reason, "child terminated; restarting");
+            return self.restart(spec.name().clone(), reason).await;
+        }
+        if reason.is_abnormal() {
+            tracing::warn!(%child, %reason, "child terminated; not restarted");
+        } else {
+            tracing::debug!(%child, %reason, "child ended");
+        }
+        if shared.auto_shutdown_after(&spec) {
+            tracing::info!(%child, "significant child ended; shutting down");
+            shared.terminate_all().await;
+            return Err(ExitReason::ShutdownWith(Term::new(
+                SupervisorExit::AutoShutdown {
+                    child: spec.name().clone(),
+                },
+            )));
+        }
+        Ok(())
+    }
+
+    /// Restarts child `name` (and its siblings, as the strategy says),
+    /// counting against the intensity: OTP's `restart/2`. A failed start
+    /// leaves the child restarting and queues a retry.
+    async fn restart(&mut self, name: ChildName, reason: ExitReason) -> Result<(), ExitReason> {
+        let shared = Arc::clone(&self.shared);
+        if !self.window.allow(Instant::now()) {
+            tracing::error!(child = %shared.report.name(&name), %reason, "reached max restart intensity; shutting down");
+            shared.terminate_all().await;
+            return Err(ExitReason::ShutdownWith(Term::new(
+                SupervisorExit::ReachedMaxRestartIntensity {
+                    child: name,
+                    reason,
+                },
+            )));
+        }
+        let range = shared.restart_range(&name);
+        for sibling in range.iter().rev().filter(|sibling| **sibling != name) {
+            shared.terminate_child(sibling, true).await;
+        }
+        for child in &range {
+            if let Err(error) = shared.start_existing(child).await {
+                let full = shared.report.name(child);
+                tracing::error!(child = %full, %error, "restart failed; trying again");
+                shared.set_restarting(child, reason.clone());
+                shared
+                    .report
+                    .observe(SupervisorEvent::RestartFailed { child: full, error });
+                // The supervisor holds its own inbox, so this cannot fail.
+                let _ = shared.mailbox.send(Msg::TryAgain(child.clone()));
+                return Ok(());
+            }
+        }
+        shared.report.observe(SupervisorEvent::ChildRestarted {
+            child: shared.report.name(&name),
+            reason,
+        });
+        Ok(())
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Shared<C> {
+    /// Answers a request from a handle.
+    async fn command(&self, command: Command<C>) {
+        match command {
+            Command::Start(spec, reply) => {
+                let _ = reply.send(self.start_new_child(spec).await);
+            }
+            Command::Terminate(name, reply) => {
+                let known = self
+                    .slots
+                    .lock()
+                    .iter()
+                    .any(|slot| *slot.spec.name() == name);
+                let answer = if known {
+                    self.terminate_child(&name, true).await;
+                    Ok(())
+                } else {
+                    Err(SupervisorError::NotFound { name })
+                };
+                let _ = reply.send(answer);
+            }
+            Command::Restart(name, reply) => {
+                let _ = reply.send(self.restart_stopped_child(name).await);
+            }
+            Command::Delete(name, reply) => {
+                let _ = reply.send(self.delete_child(name));
+            }
+        }
+    }
+
+    /// OTP's `handle_start_child`.
+    async fn start_new_child(&self, spec: ChildSpec<C>) -> Result<Option<Pid>, SupervisorError> {
+        spec.check(self.auto_shutdown)?;
+        let name = spec.name().clone();
+        if let Some(slot) = self
+            .slots
+            .lock()
+            .iter()
+            .find(|slot| *slot.spec.name() == name)
+        {
+            return Err(match slot.running() {
+                Some(running) => SupervisorError::AlreadyStarted {
+                    name,
+                    pid: running.pid.clone(),
+                },
+                None => SupervisorError::AlreadyPresent { name },
+            });
+        }
+        let started = start_child(&spec, &self.ctx, &self.mailbox, &self.report)
+            .await
+            .map_err(|reason| SupervisorError::StartFailed {
+                name: name.clone(),
+                reason,
+            })?;
+        let pid = started.as_ref().map(|running| running.pid.clone());
+        let state = match started {
+            Some(running) => SlotState::Running(running),
+            None if spec.restart_type() == Restart::Temporary => return Ok(None),
+            None => SlotState::Stopped,
+        };
+        self.slots.lock().push(Slot { spec, state });
+        self.changed.notify_waiters();
+        Ok(pid)
+    }
+
+    /// OTP's `restart_child`: starts a stopped child again.
+    async fn restart_stopped_child(&self, name: ChildName) -> Result<Option<Pid>, SupervisorError> {
+        let spec = {
+            let slots = self.slots.lock();
+            let Some(slot) = slots.iter().find(|slot| *slot.spec.name() == name) else {
+                return Err(SupervisorError::NotFound { name });
+            };
+            match slot.state {
+                SlotState::Running(_) => return Err(SupervisorError::Running { name }),
+                SlotState::Restarting { .. } => return Err(SupervisorError::Restarting { name }),
+                SlotState::Stopped => slot.spec.clone(),
+            }
+        };
+        let started = start_child(&spec, &self.ctx, &self.mailbox, &self.report)
+            .await
+            .map_err(|reason| SupervisorError::StartFailed {
+                name: name.clone(),
+                reason,
+            })?;
+        let pid = started.as_ref().map(|running| running.pid.clone());
+        if let Some(running) = started {
+            self.set_state(&name, SlotState::Running(running));
+        }
+        Ok(pid)
+    }
+
+    /// OTP's `delete_child`: forgets a stopped child.
+    fn delete_child(&self, name: ChildName) -> Result<(), SupervisorError> {
+        let mut slots = self.slots.lock();
+        let Some(index) = slots.iter().position(|slot| *slot.spec.name() == name) else {
+            return Err(SupervisorError::NotFound { name });
+        };
+        match slots[index].state {
+            SlotState::Running(_) => Err(SupervisorError::Running { name }),
+            SlotState::Restarting { .. } => Err(SupervisorError::Restarting { name }),
+            SlotState::Stopped => {
+                slots.remove(index);
+                Ok(())
+            }
+        }
+    }
+
+    /// The children a restart of `name` concerns, in start order.
+    fn restart_range(&self, name: &ChildName) -> Vec<ChildName> {
+        let slots = self.slots.lock();
+        let Some(index) = slots.iter().position(|slot| slot.spec.name() == name) else {
+            return Vec::new();
+        };
+        let range = match self.strategy {
+            Strategy::OneForOne => index..index + 1,
+            Strategy::OneForAll => 0..slots.len(),
+            Strategy::RestForOne => index..slots.len(),
+        };
+        slots[range]
+            .iter()
+            .map(|slot| slot.spec.name().clone())
+            .collect()
+    }
+
+    /// Starts child `name` if it is known and not running (a temporary
+    /// child terminated by the strategy is no longer known).
+    async fn start_existing(&self, name: &ChildName) -> Result<(), Term> {
+        let spec = {
+            let slots = self.slots.lock();
+            match slots.iter().find(|slot| slot.spec.name() == name) {
+                Some(slot) if slot.running().is_none() => slot.spec.clone(),
+                _ => return Ok(()),
+            }
+        };
+        let state = match start_child(&spec, &self.ctx, &self.mailbox, &self.report).await? {
+            Some(running) => SlotState::Running(running),
+            None => SlotState::Stopped,
+        };
+        self.set_state(name, state);
+        Ok(())
+    }
+
+    fn set_restarting(&self, name: &ChildName, reason: ExitReason) {
+        self.set_state(name, SlotState::Restarting { reason });
+    }
+
+    /// Sets the state of child `name`, if it is still known.
+    fn set_state(&self, name: &ChildName, state: SlotState<C>) {
+        let orphan = {
+            let mut slots = self.slots.lock();
+            match slots.iter_mut().find(|slot| slot.spec.name() == name) {
+                Some(slot) => {
+                    slot.state = state;
+                    None
+                }
+                None => Some(state),
+            }
+        };
+        // Deleted meanwhile (cannot happen on the supervisor's own task, but
+        // a process must never be left unsupervised).
+        if let Some(SlotState::Running(running)) = orphan {
+            running.pid.kill();
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Terminates child `name` by its shutdown policy, if it runs, and marks
+    /// it stopped; a temporary child is forgotten if `forget_temporary`.
+    async fn terminate_child(&self, name: &ChildName, forget_temporary: bool) {
+        let (running, shutdown) = {
+            let mut slots = self.slots.lock();
+            let Some(index) = slots.iter().position(|slot| slot.spec.name() == name) else {
+                return;
+            };
+            let slot = &mut slots[index];
+            let running = match std::mem::replace(&mut slot.state, SlotState::Stopped) {
+                SlotState::Running(running) => Some(running),
+                _ => None,
+            };
+            let shutdown = slot.spec.shutdown_policy();
+            if forget_temporary && slot.spec.restart_type() == Restart::Temporary {
+                slots.remove(index);
+            }
+            (running, shutdown)
+        };
+        self.changed.notify_waiters();
+        if let Some(running) = running {
+            running.pid.demonitor(running.monitor);
+            // If this supervisor is killed while it waits, the child dies too.
+            let _kill = KillOnDrop(running.pid.clone());
+            let reason = shutdown.terminate(&running.pid).await;
+            let expected = reason.is_shutdown()
+                || (reason == ExitReason::Killed && shutdown == crate::Shutdown::BrutalKill);
+            if !expected {
+                tracing::warn!(child = %self.report.name(name), %reason, "child did not shut down cleanly");
+            }
+        }
+    }
+
+    /// Terminates every child, last started first.
+    async fn terminate_all(&self) {
+        let names: Vec<ChildName> = self
+            .slots
+            .lock()
+            .iter()
+            .map(|slot| slot.spec.name().clone())
+            .collect();
+        for name in names.iter().rev() {
+            self.terminate_child(name, false).await;
+        }
+    }
+
+    /// Whether the end of `spec` (not restarted) ends the supervisor: OTP's
+    /// `do_auto_shutdown`.
+    fn auto_shutdown_after(&self, spec: &ChildSpec<C>) -> bool {
+        if !spec.is_significant() {
+            return false;
+        }
+        match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => !self.slots.lock().iter().any(|slot| {
+                slot.spec.is_significant() && !matches!(slot.state, SlotState::Stopped)
+            }),
+        }
+    }
+}
+
+impl<C: Send + Sync + 'static> Lookup for Shared<C> {
+    fn find(&self, name: &str) -> Found {
+        if self.down.load(Ordering::Acquire) || !self.pid.is_alive() {
+            return Found::Down;
+        }
+        let slots = self.slots.lock();
+        match slots.iter().find(|slot| *slot.spec.name() == *name) {
+            None => Found::NoSuchChild,
+            Some(slot) => match &slot.state {
+                SlotState::Running(running) if running.pid.is_alive() => {
+                    Found::Running(running.pid.clone(), running.addr.clone())
+                }
+                // Dead but not yet handled, or restarting: wait and see.
+                SlotState::Running(_) | SlotState::Restarting { .. } => Found::Pending,
+                SlotState::Stopped => Found::Stopped,
+            },
+        }
+    }
+
+    fn changed(&self) -> &Notify {
+        &self.changed
+    }
+}

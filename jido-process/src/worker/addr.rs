@@ -1,0 +1,135 @@
+//! [`Addr`]: how to reach a running [`Worker`].
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::{CallError, Mailbox, Pid, Worker};
+
+/// How long a call waits for its reply unless told otherwise: 5 seconds,
+/// as a `GenServer.call`.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request in a worker's mailbox.
+pub(crate) enum Envelope<W: Worker> {
+    Call(W::Request, oneshot::Sender<W::Reply>),
+    Cast(W::Request),
+}
+
+/// The address of one running [`Worker`] process: its [`Pid`] and its
+/// mailbox. Cheap to clone. It reaches this one process only; a
+/// [`ChildRef`](crate::ChildRef) reaches whichever incarnation of a
+/// supervised child runs now.
+pub struct Addr<W: Worker> {
+    pid: Pid,
+    mailbox: Mailbox<Envelope<W>>,
+}
+
+impl<W: Worker> Addr<W> {
+    pub(crate) fn new(pid: Pid, mailbox: Mailbox<Envelope<W>>) -> Self {
+        Addr { pid, mailbox }
+    }
+
+    /// The worker's process.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// Sends `request` and waits for the reply, at most
+    /// [`DEFAULT_CALL_TIMEOUT`].
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Timeout`] if no reply came in time (the request may
+    /// still be handled later), [`CallError::Exited`] if the worker ended
+    /// before replying.
+    pub async fn call(&self, request: W::Request) -> Result<W::Reply, CallError> {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// Like [`call`](Addr::call), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Addr::call).
+    pub async fn call_timeout(
+        &self,
+        request: W::Request,
+        timeout: Duration,
+    ) -> Result<W::Reply, CallError> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.call_until(request, deadline, timeout).await
+    }
+
+    /// Sends `request` without waiting for the reply (a `GenServer.cast`).
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Exited`] if the worker has already ended.
+    pub fn cast(&self, request: W::Request) -> Result<(), CallError> {
+        self.mailbox
+            .send(Envelope::Cast(request))
+            .map_err(|_| self.exited())
+    }
+
+    /// A call that gives up at `deadline` (`None`: never); `timeout` is what
+    /// a [`CallError::Timeout`] reports.
+    pub(crate) async fn call_until(
+        &self,
+        request: W::Request,
+        deadline: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<W::Reply, CallError> {
+        let (reply, answer) = oneshot::channel();
+        if self.mailbox.send(Envelope::Call(request, reply)).is_err() {
+            return Err(self.exited());
+        }
+        let answer = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, answer).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(CallError::Timeout { after: timeout }),
+            },
+            None => answer.await,
+        };
+        match answer {
+            Ok(reply) => Ok(reply),
+            // The worker dropped the request: it is ending. Say why, if it
+            // finishes ending before the deadline.
+            Err(_) => {
+                let reason = match deadline {
+                    Some(deadline) => tokio::time::timeout_at(deadline, self.pid.wait())
+                        .await
+                        .ok(),
+                    None => Some(self.pid.wait().await),
+                };
+                Err(CallError::Exited { reason })
+            }
+        }
+    }
+
+    fn exited(&self) -> CallError {
+        CallError::Exited {
+            reason: self.pid.exit_reason(),
+        }
+    }
+}
+
+impl<W: Worker> Clone for Addr<W> {
+    fn clone(&self) -> Self {
+        Addr {
+            pid: self.pid.clone(),
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<W: Worker> fmt::Debug for Addr<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Addr")
+            .field("worker", &std::any::type_name::<W>())
+            .field("pid", &self.pid)
+            .finish()
+    }
+}

@@ -1,0 +1,149 @@
+//! Reaching a child by name across restarts: calls wait for a restart
+//! within their timeout; typed errors otherwise.
+
+mod common;
+
+use std::time::Duration;
+
+use common::probe::{Cmd, Plan, Probe, Probes};
+use jido_process::{
+    CallError, ChildSpec, ExitReason, Restart, RestartIntensity, Shutdown, Strategy, Supervisor,
+    SupervisorSpec,
+};
+
+#[tokio::test]
+async fn a_call_during_a_restart_waits_for_the_new_incarnation() {
+    let probes = Probes::new();
+    let supervisor = SupervisorSpec::new()
+        .intensity(RestartIntensity::new(10, Duration::from_secs(5)).unwrap())
+        .child(probes.spec("w"))
+        .start(())
+        .await
+        .unwrap();
+    let worker = supervisor.child::<Probe>("w");
+    probes.plan("w", [Plan::Fail("not yet"), Plan::Fail("not yet")]);
+
+    // Dead, not yet handled by the supervisor, two failed restarts ahead.
+    worker.pid().unwrap().kill();
+    assert_eq!(worker.call(Cmd::Ping).await, Ok(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_restart_is_waited_for_within_the_timeout_only() {
+    let probes = Probes::new();
+    // one-for-all with a sibling that ignores stop requests: every restart
+    // of `w` waits 5 s for `stubborn` to be killed.
+    let supervisor = SupervisorSpec::new()
+        .strategy(Strategy::OneForAll)
+        .child(probes.spec("w"))
+        .child(probes.stubborn("stubborn"))
+        .start(())
+        .await
+        .unwrap();
+    let patient = supervisor.child::<Probe>("w");
+    let hasty = supervisor
+        .child::<Probe>("w")
+        .with_timeout(Duration::from_secs(1));
+
+    supervisor.whereis("w").unwrap().kill();
+    assert_eq!(
+        hasty.call(Cmd::Ping).await,
+        Err(CallError::Timeout {
+            after: Duration::from_secs(1)
+        })
+    );
+    assert_eq!(patient.call(Cmd::Ping).await, Ok(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_reply_times_out() {
+    let probes = Probes::new();
+    let supervisor = SupervisorSpec::new()
+        .child(probes.spec("w"))
+        .start(())
+        .await
+        .unwrap();
+    let worker = supervisor.child::<Probe>("w");
+    assert_eq!(
+        worker.call(Cmd::Sleep(Duration::from_secs(6))).await,
+        Err(CallError::Timeout {
+            after: Duration::from_secs(5)
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_while_handling_a_call_says_why() {
+    let probes = Probes::new();
+    let supervisor = SupervisorSpec::new()
+        .child(probes.spec("w").restart(Restart::Temporary))
+        .start(())
+        .await
+        .unwrap();
+    assert_eq!(
+        supervisor.child::<Probe>("w").call(Cmd::Panic).await,
+        Err(CallError::Exited {
+            reason: Some(ExitReason::Panic("probe w panics".into()))
+        })
+    );
+}
+
+#[tokio::test]
+async fn typed_errors_say_what_is_wrong() {
+    let probes = Probes::new();
+    let supervisor: Supervisor<()> = SupervisorSpec::new()
+        .child(probes.spec("w").restart(Restart::Transient))
+        .child(ChildSpec::task("task", |_: &(), me| async move {
+            me.stop_requested().await;
+            me.stop_reason()
+        }))
+        .start(())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        supervisor.child::<Probe>("nope").call(Cmd::Ping).await,
+        Err(CallError::NoSuchChild {
+            name: "nope".into()
+        })
+    );
+    assert!(matches!(
+        supervisor.child::<Probe>("task").call(Cmd::Ping).await,
+        Err(CallError::WrongType { .. })
+    ));
+    let worker = supervisor.child::<Probe>("w");
+    worker.call(Cmd::Stop(ExitReason::Normal)).await.unwrap();
+    assert_eq!(
+        worker.call(Cmd::Ping).await,
+        Err(CallError::NotRunning { name: "w".into() })
+    );
+    assert_eq!(
+        worker.cast(Cmd::Ping),
+        Err(CallError::NotRunning { name: "w".into() })
+    );
+
+    supervisor.stop().await;
+    assert_eq!(
+        worker.call(Cmd::Ping).await,
+        Err(CallError::SupervisorDown { name: "w".into() })
+    );
+}
+
+#[tokio::test]
+async fn a_cast_reaches_the_running_incarnation() {
+    let probes = Probes::new();
+    let supervisor = SupervisorSpec::new()
+        .child(
+            probes
+                .spec("w")
+                .restart(Restart::Transient)
+                .shutdown(Shutdown::BrutalKill),
+        )
+        .start(())
+        .await
+        .unwrap();
+    let worker = supervisor.child::<Probe>("w");
+    let pid = worker.pid().unwrap();
+    worker.cast(Cmd::Stop(ExitReason::Normal)).unwrap();
+    assert_eq!(pid.wait().await, ExitReason::Normal);
+}

@@ -1,0 +1,239 @@
+//! The registry's index: by id, by project, by name, plus a slot per
+//! session. Unlocked: [`SessionRegistry`](crate::SessionRegistry) guards it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+use jido_session::{ProjectPath, Session, SessionId};
+use smallvec::SmallVec;
+
+use crate::{Registration, RegistryError, Ticket};
+
+pub(crate) struct Index<S> {
+    pub(crate) limit: usize,
+    by_id: HashMap<SessionId, Entry<S>, RandomState>,
+    by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
+    /// Per name, the sessions that bear it, oldest first (sorted by
+    /// [`age_key`], so that insertion and removal are binary searches).
+    by_name: HashMap<Box<str>, NameBucket, RandomState>,
+    next_seq: u64,
+    closed: bool,
+}
+
+pub(crate) struct Entry<S> {
+    pub(crate) session: Arc<Session>,
+    pub(crate) seq: u64,
+    pub(crate) slot: S,
+}
+
+impl<S> Entry<S> {
+    pub(crate) fn ticket(&self) -> Ticket {
+        Ticket {
+            id: self.session.id(),
+            seq: self.seq,
+        }
+    }
+}
+
+/// A session's place in the order of `list_all` and of the per-name lists.
+type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
+
+/// The sessions bearing one name, oldest first; a name borne by one session
+/// (the usual case) needs no allocation.
+type NameBucket = SmallVec<[AgeKey; 1]>;
+
+fn age_key(session: &Session) -> AgeKey {
+    (session.created_at(), session.id())
+}
+
+impl<S> Index<S> {
+    pub(crate) fn new(limit: usize) -> Self {
+        Index {
+            limit,
+            by_id: HashMap::default(),
+            by_path: HashMap::default(),
+            by_name: HashMap::default(),
+            next_seq: 0,
+            closed: false,
+        }
+    }
+
+    /// Checks, in this order: closed, limit, id, project; then inserts.
+    pub(crate) fn register(
+        &mut self,
+        session: Session,
+        slot: S,
+    ) -> Result<Registration, RegistryError> {
+        if self.closed {
+            return Err(RegistryError::Closed);
+        }
+        let count = self.by_id.len();
+        if count >= self.limit {
+            return Err(RegistryError::LimitReached {
+                count,
+                limit: self.limit,
+            });
+        }
+        let id = session.id();
+        if self.by_id.contains_key(&id) {
+            return Err(RegistryError::DuplicateId { id });
+        }
+        if let Some(owner) = self.by_path.get(session.project_path()) {
+            return Err(RegistryError::DuplicateProject {
+                path: session.project_path().clone(),
+                owner: owner.id(),
+            });
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let session = Arc::new(session);
+        self.by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.add_name(&session);
+        self.by_id.insert(
+            id,
+            Entry {
+                session: Arc::clone(&session),
+                seq,
+                slot,
+            },
+        );
+        Ok(Registration {
+            session,
+            ticket: Ticket { id, seq },
+        })
+    }
+
+    pub(crate) fn entry(&self, id: SessionId) -> Option<&Entry<S>> {
+        self.by_id.get(&id)
+    }
+
+    pub(crate) fn entry_mut(&mut self, id: SessionId) -> Option<&mut Entry<S>> {
+        self.by_id.get_mut(&id)
+    }
+
+    /// The entry of `ticket`, if it is still the current registration.
+    pub(crate) fn current(&self, ticket: Ticket) -> Option<&Entry<S>> {
+        self.by_id
+            .get(&ticket.id)
+            .filter(|entry| entry.seq == ticket.seq)
+    }
+
+    pub(crate) fn current_mut(&mut self, ticket: Ticket) -> Option<&mut Entry<S>> {
+        self.by_id
+            .get_mut(&ticket.id)
+            .filter(|entry| entry.seq == ticket.seq)
+    }
+
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry<S>> {
+        self.by_id.values()
+    }
+
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry<S>> {
+        self.by_id.values_mut()
+    }
+
+    pub(crate) fn remove(&mut self, id: SessionId) -> Option<Entry<S>> {
+        let entry = self.by_id.remove(&id)?;
+        self.by_path.remove(entry.session.project_path());
+        self.remove_name(&entry.session);
+        Some(entry)
+    }
+
+    /// Replaces the session registered under `session`'s id, keeping its
+    /// registration (ticket and slot).
+    pub(crate) fn update(&mut self, session: Session) -> Result<Arc<Session>, RegistryError> {
+        let id = session.id();
+        let old = match self.by_id.get(&id) {
+            Some(entry) => Arc::clone(&entry.session),
+            None => return Err(RegistryError::NotFound { id }),
+        };
+        if old.project_path() != session.project_path()
+            && let Some(owner) = self.by_path.get(session.project_path())
+        {
+            return Err(RegistryError::DuplicateProject {
+                path: session.project_path().clone(),
+                owner: owner.id(),
+            });
+        }
+        self.by_path.remove(old.project_path());
+        self.remove_name(&old);
+        let session = Arc::new(session);
+        self.by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.add_name(&session);
+        if let Some(entry) = self.by_id.get_mut(&id) {
+            entry.session = Arc::clone(&session);
+        }
+        Ok(session)
+    }
+
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Removes every entry; returns them. Stays open or closed as it was.
+    pub(crate) fn drain(&mut self) -> Vec<Entry<S>> {
+        self.by_path.clear();
+        self.by_name.clear();
+        self.by_id.drain().map(|(_, entry)| entry).collect()
+    }
+
+    pub(crate) fn lookup(&self, id: SessionId) -> Option<Arc<Session>> {
+        self.by_id.get(&id).map(|entry| Arc::clone(&entry.session))
+    }
+
+    pub(crate) fn lookup_exact_path(&self, path: &Path) -> Option<Arc<Session>> {
+        self.by_path
+            .get(path.as_os_str().as_encoded_bytes())
+            .map(Arc::clone)
+    }
+
+    pub(crate) fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
+        self.by_path.get(project).map(Arc::clone)
+    }
+
+    pub(crate) fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
+        let (_, id) = self.by_name.get(name)?.first()?;
+        self.lookup(*id)
+    }
+
+    /// Every session, oldest first (by `created_at`, then id).
+    pub(crate) fn list_all(&self) -> Vec<Arc<Session>> {
+        let mut sessions: Vec<Arc<Session>> = self
+            .by_id
+            .values()
+            .map(|entry| Arc::clone(&entry.session))
+            .collect();
+        sessions.sort_by_key(|session| age_key(session));
+        sessions
+    }
+
+    fn add_name(&mut self, session: &Session) {
+        let sessions = self.by_name.entry(Box::from(session.name())).or_default();
+        let key = age_key(session);
+        let at = sessions.partition_point(|other| *other < key);
+        sessions.insert(at, key);
+    }
+
+    fn remove_name(&mut self, session: &Session) {
+        if let Some(sessions) = self.by_name.get_mut(session.name()) {
+            if let Ok(at) = sessions.binary_search(&age_key(session)) {
+                sessions.remove(at);
+            }
+            if sessions.is_empty() {
+                self.by_name.remove(session.name());
+            }
+        }
+    }
+}
