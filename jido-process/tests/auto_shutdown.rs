@@ -3,21 +3,21 @@
 
 mod common;
 
-use common::probe::{Cmd, Probe, Probes};
 use jido_process::{AutoShutdown, ExitReason, Restart, Supervisor, SupervisorExit, SupervisorSpec};
+use jido_testkit::{ScriptedChildren, ScriptedWorker, WorkerCommand};
 
-async fn with(auto_shutdown: AutoShutdown, probes: &Probes) -> Supervisor<()> {
+async fn with(auto_shutdown: AutoShutdown, children: &ScriptedChildren) -> Supervisor<()> {
     SupervisorSpec::new()
         .auto_shutdown(auto_shutdown)
-        .child(probes.spec("manager"))
+        .child(children.spec("manager"))
         .child(
-            probes
+            children
                 .spec("agent")
                 .restart(Restart::Transient)
                 .significant(true),
         )
         .child(
-            probes
+            children
                 .spec("tool")
                 .restart(Restart::Temporary)
                 .significant(true),
@@ -28,17 +28,17 @@ async fn with(auto_shutdown: AutoShutdown, probes: &Probes) -> Supervisor<()> {
 }
 
 async fn end(supervisor: &Supervisor<()>, name: &str, reason: ExitReason) {
-    let child = supervisor.child::<Probe>(name);
+    let child = supervisor.child::<ScriptedWorker>(name);
     let pid = child.pid().unwrap();
-    child.call(Cmd::Stop(reason)).await.unwrap();
+    child.call(WorkerCommand::Stop(reason)).await.unwrap();
     pid.wait().await;
 }
 
 #[tokio::test]
 async fn any_significant_child_ending_ends_the_supervisor() {
-    let probes = Probes::new();
-    let supervisor = with(AutoShutdown::AnySignificant, &probes).await;
-    probes.log.take();
+    let children = ScriptedChildren::new();
+    let supervisor = with(AutoShutdown::AnySignificant, &children).await;
+    children.journal().take();
 
     end(&supervisor, "agent", ExitReason::Normal).await;
     let reason = supervisor.pid().wait().await;
@@ -51,7 +51,7 @@ async fn any_significant_child_ending_ends_the_supervisor() {
         })
     );
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         [
             "stop agent normal",
             "stop tool shutdown",
@@ -62,8 +62,8 @@ async fn any_significant_child_ending_ends_the_supervisor() {
 
 #[tokio::test]
 async fn all_significant_waits_for_the_last_significant_child() {
-    let probes = Probes::new();
-    let supervisor = with(AutoShutdown::AllSignificant, &probes).await;
+    let children = ScriptedChildren::new();
+    let supervisor = with(AutoShutdown::AllSignificant, &children).await;
 
     end(&supervisor, "agent", ExitReason::shutdown_with("task done")).await;
     assert!(supervisor.is_alive(), "one significant child is left");
@@ -75,15 +75,15 @@ async fn all_significant_waits_for_the_last_significant_child() {
 
 #[tokio::test]
 async fn a_significant_transient_child_that_crashes_is_restarted_not_a_shutdown() {
-    let probes = Probes::new();
-    let supervisor = with(AutoShutdown::AnySignificant, &probes).await;
+    let children = ScriptedChildren::new();
+    let supervisor = with(AutoShutdown::AnySignificant, &children).await;
 
     end(&supervisor, "agent", ExitReason::error("bug")).await;
 
     assert_eq!(
         supervisor
-            .child::<Probe>("agent")
-            .call(Cmd::Ping)
+            .child::<ScriptedWorker>("agent")
+            .call(WorkerCommand::Ping)
             .await
             .unwrap(),
         2
@@ -93,8 +93,8 @@ async fn a_significant_transient_child_that_crashes_is_restarted_not_a_shutdown(
 
 #[tokio::test]
 async fn a_significant_temporary_child_that_crashes_ends_the_supervisor() {
-    let probes = Probes::new();
-    let supervisor = with(AutoShutdown::AnySignificant, &probes).await;
+    let children = ScriptedChildren::new();
+    let supervisor = with(AutoShutdown::AnySignificant, &children).await;
     end(&supervisor, "tool", ExitReason::error("bug")).await;
     assert_eq!(
         SupervisorExit::of(&supervisor.pid().wait().await),
@@ -106,8 +106,8 @@ async fn a_significant_temporary_child_that_crashes_ends_the_supervisor() {
 
 #[tokio::test]
 async fn terminating_a_significant_child_is_not_an_auto_shutdown() {
-    let probes = Probes::new();
-    let supervisor = with(AutoShutdown::AnySignificant, &probes).await;
+    let children = ScriptedChildren::new();
+    let supervisor = with(AutoShutdown::AnySignificant, &children).await;
 
     supervisor.terminate_child("agent").await.unwrap();
     supervisor.terminate_child("tool").await.unwrap();
@@ -115,8 +115,8 @@ async fn terminating_a_significant_child_is_not_an_auto_shutdown() {
     assert!(supervisor.is_alive());
     assert_eq!(
         supervisor
-            .child::<Probe>("manager")
-            .call(Cmd::Ping)
+            .child::<ScriptedWorker>("manager")
+            .call(WorkerCommand::Ping)
             .await
             .unwrap(),
         1
@@ -125,10 +125,10 @@ async fn terminating_a_significant_child_is_not_an_auto_shutdown() {
 
 #[tokio::test]
 async fn a_non_significant_child_ending_changes_nothing() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
         .auto_shutdown(AutoShutdown::AnySignificant)
-        .child(probes.spec("helper").restart(Restart::Transient))
+        .child(children.spec("helper").restart(Restart::Transient))
         .start(())
         .await
         .unwrap();

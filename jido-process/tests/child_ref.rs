@@ -5,67 +5,75 @@ mod common;
 
 use std::time::Duration;
 
-use common::probe::{Cmd, Plan, Probe, Probes};
 use jido_process::{
     CallError, ChildSpec, ExitReason, Restart, RestartIntensity, Shutdown, Strategy, Supervisor,
-    SupervisorSpec,
+    SupervisorSpec, Term,
 };
+use jido_testkit::{ScriptedChildren, ScriptedWorker, WorkerCommand, WorkerStart};
 
 #[tokio::test]
 async fn a_call_during_a_restart_waits_for_the_new_incarnation() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
         .intensity(RestartIntensity::new(10, Duration::from_secs(5)).unwrap())
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<Probe>("w");
-    probes.plan("w", [Plan::Fail("not yet"), Plan::Fail("not yet")]);
+    let worker = supervisor.child::<ScriptedWorker>("w");
+    children.plan(
+        "w",
+        [
+            WorkerStart::Fail(Term::msg("not yet")),
+            WorkerStart::Fail(Term::msg("not yet")),
+        ],
+    );
 
     // Dead, not yet handled by the supervisor, two failed restarts ahead.
     worker.pid().unwrap().kill();
-    assert_eq!(worker.call(Cmd::Ping).await, Ok(2));
+    assert_eq!(worker.call(WorkerCommand::Ping).await, Ok(2));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_restart_is_waited_for_within_the_timeout_only() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     // one-for-all with a sibling that ignores stop requests: every restart
     // of `w` waits 5 s for `stubborn` to be killed.
     let supervisor = SupervisorSpec::new()
         .strategy(Strategy::OneForAll)
-        .child(probes.spec("w"))
-        .child(probes.stubborn("stubborn"))
+        .child(children.spec("w"))
+        .child(children.stubborn_spec("stubborn"))
         .start(())
         .await
         .unwrap();
-    let patient = supervisor.child::<Probe>("w");
+    let patient = supervisor.child::<ScriptedWorker>("w");
     let hasty = supervisor
-        .child::<Probe>("w")
+        .child::<ScriptedWorker>("w")
         .with_timeout(Duration::from_secs(1));
 
     supervisor.whereis("w").unwrap().kill();
     assert_eq!(
-        hasty.call(Cmd::Ping).await,
+        hasty.call(WorkerCommand::Ping).await,
         Err(CallError::Timeout {
             after: Duration::from_secs(1)
         })
     );
-    assert_eq!(patient.call(Cmd::Ping).await, Ok(2));
+    assert_eq!(patient.call(WorkerCommand::Ping).await, Ok(2));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_reply_times_out() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<Probe>("w");
+    let worker = supervisor.child::<ScriptedWorker>("w");
     assert_eq!(
-        worker.call(Cmd::Sleep(Duration::from_secs(6))).await,
+        worker
+            .call(WorkerCommand::Sleep(Duration::from_secs(6)))
+            .await,
         Err(CallError::Timeout {
             after: Duration::from_secs(5)
         })
@@ -74,14 +82,17 @@ async fn a_slow_reply_times_out() {
 
 #[tokio::test]
 async fn a_worker_that_dies_while_handling_a_call_says_why() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w").restart(Restart::Temporary))
+        .child(children.spec("w").restart(Restart::Temporary))
         .start(())
         .await
         .unwrap();
     assert_eq!(
-        supervisor.child::<Probe>("w").call(Cmd::Panic).await,
+        supervisor
+            .child::<ScriptedWorker>("w")
+            .call(WorkerCommand::Panic("probe w panics".into()))
+            .await,
         Err(CallError::Exited {
             reason: Some(ExitReason::Panic("probe w panics".into()))
         })
@@ -90,9 +101,9 @@ async fn a_worker_that_dies_while_handling_a_call_says_why() {
 
 #[tokio::test]
 async fn typed_errors_say_what_is_wrong() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor: Supervisor<()> = SupervisorSpec::new()
-        .child(probes.spec("w").restart(Restart::Transient))
+        .child(children.spec("w").restart(Restart::Transient))
         .child(ChildSpec::task("task", |_: &(), me| async move {
             me.stop_requested().await;
             me.stop_reason()
@@ -102,39 +113,48 @@ async fn typed_errors_say_what_is_wrong() {
         .unwrap();
 
     assert_eq!(
-        supervisor.child::<Probe>("nope").call(Cmd::Ping).await,
+        supervisor
+            .child::<ScriptedWorker>("nope")
+            .call(WorkerCommand::Ping)
+            .await,
         Err(CallError::NoSuchChild {
             name: "nope".into()
         })
     );
     assert!(matches!(
-        supervisor.child::<Probe>("task").call(Cmd::Ping).await,
+        supervisor
+            .child::<ScriptedWorker>("task")
+            .call(WorkerCommand::Ping)
+            .await,
         Err(CallError::WrongType { .. })
     ));
-    let worker = supervisor.child::<Probe>("w");
-    worker.call(Cmd::Stop(ExitReason::Normal)).await.unwrap();
+    let worker = supervisor.child::<ScriptedWorker>("w");
+    worker
+        .call(WorkerCommand::Stop(ExitReason::Normal))
+        .await
+        .unwrap();
     assert_eq!(
-        worker.call(Cmd::Ping).await,
+        worker.call(WorkerCommand::Ping).await,
         Err(CallError::NotRunning { name: "w".into() })
     );
     assert_eq!(
-        worker.cast(Cmd::Ping),
+        worker.cast(WorkerCommand::Ping),
         Err(CallError::NotRunning { name: "w".into() })
     );
 
     supervisor.stop().await;
     assert_eq!(
-        worker.call(Cmd::Ping).await,
+        worker.call(WorkerCommand::Ping).await,
         Err(CallError::SupervisorDown { name: "w".into() })
     );
 }
 
 #[tokio::test]
 async fn a_cast_reaches_the_running_incarnation() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
         .child(
-            probes
+            children
                 .spec("w")
                 .restart(Restart::Transient)
                 .shutdown(Shutdown::BrutalKill),
@@ -142,8 +162,10 @@ async fn a_cast_reaches_the_running_incarnation() {
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<Probe>("w");
+    let worker = supervisor.child::<ScriptedWorker>("w");
     let pid = worker.pid().unwrap();
-    worker.cast(Cmd::Stop(ExitReason::Normal)).unwrap();
+    worker
+        .cast(WorkerCommand::Stop(ExitReason::Normal))
+        .unwrap();
     assert_eq!(pid.wait().await, ExitReason::Normal);
 }

@@ -2,43 +2,47 @@
 
 mod common;
 
-use common::probe::{Cmd, Probe, Probes, events};
 use jido_process::{
     ChildKind, ChildSpec, ExitReason, RestartIntensity, Strategy, SupervisorEvent, SupervisorSpec,
 };
+use jido_testkit::{ScriptedChildren, ScriptedWorker, SupervisorEvents, WorkerCommand};
 
-fn tools(probes: &Probes) -> SupervisorSpec<()> {
+fn tools(children: &ScriptedChildren) -> SupervisorSpec<()> {
     SupervisorSpec::new()
         .strategy(Strategy::OneForAll)
         .intensity(RestartIntensity::new(1, std::time::Duration::from_secs(5)).unwrap())
-        .child(probes.spec("lsp"))
-        .child(probes.spec("watcher"))
+        .child(children.spec("lsp"))
+        .child(children.spec("watcher"))
 }
 
 #[tokio::test]
 async fn a_nested_supervisor_restarts_its_own_children_with_its_own_strategy() {
-    let probes = Probes::new();
-    let (observer, mut events) = events();
+    let children = ScriptedChildren::new();
+    let (observer, mut events) = SupervisorEvents::channel();
     let top = SupervisorSpec::new()
-        .child(probes.spec("manager"))
-        .child(ChildSpec::supervisor("tools", tools(&probes)))
+        .child(children.spec("manager"))
+        .child(ChildSpec::supervisor("tools", tools(&children)))
         .start_observed((), observer)
         .await
         .unwrap();
     let tools = top.supervisor("tools").unwrap();
     assert_eq!(top.which_children()[1].kind, ChildKind::Supervisor);
     let (manager, tools_pid) = (top.whereis("manager"), top.whereis("tools"));
-    probes.log.take();
+    children.journal().take();
 
     tools.whereis("lsp").unwrap().kill();
     assert_eq!(
-        tools.child::<Probe>("lsp").call(Cmd::Ping).await.unwrap(),
+        tools
+            .child::<ScriptedWorker>("lsp")
+            .call(WorkerCommand::Ping)
+            .await
+            .unwrap(),
         2
     );
 
     // one-for-all inside `tools`; nothing changed above it.
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         ["stop watcher shutdown", "start lsp", "start watcher"]
     );
     assert_eq!(
@@ -56,15 +60,19 @@ async fn a_nested_supervisor_restarts_its_own_children_with_its_own_strategy() {
 
 #[tokio::test]
 async fn a_nested_supervisor_past_its_intensity_is_restarted_by_its_parent() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let top = SupervisorSpec::new()
-        .child(ChildSpec::supervisor("tools", tools(&probes)))
+        .child(ChildSpec::supervisor("tools", tools(&children)))
         .start(())
         .await
         .unwrap();
     let first = top.supervisor("tools").unwrap();
     first.whereis("lsp").unwrap().kill();
-    first.child::<Probe>("lsp").call(Cmd::Ping).await.unwrap();
+    first
+        .child::<ScriptedWorker>("lsp")
+        .call(WorkerCommand::Ping)
+        .await
+        .unwrap();
 
     // Its second restart within 5 s is one too many: it exits, and the top
     // supervisor starts a fresh one.
@@ -81,17 +89,21 @@ async fn a_nested_supervisor_past_its_intensity_is_restarted_by_its_parent() {
     };
     // lsp's third start: the first tree's start and restart, then this tree.
     assert_eq!(
-        second.child::<Probe>("lsp").call(Cmd::Ping).await.unwrap(),
+        second
+            .child::<ScriptedWorker>("lsp")
+            .call(WorkerCommand::Ping)
+            .await
+            .unwrap(),
         3
     );
 }
 
 #[tokio::test]
 async fn killing_a_supervisor_kills_its_whole_tree() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let top = SupervisorSpec::new()
-        .child(probes.spec("manager"))
-        .child(ChildSpec::supervisor("tools", tools(&probes)))
+        .child(children.spec("manager"))
+        .child(ChildSpec::supervisor("tools", tools(&children)))
         .start(())
         .await
         .unwrap();
@@ -114,20 +126,20 @@ async fn killing_a_supervisor_kills_its_whole_tree() {
 
 #[tokio::test]
 async fn stopping_a_supervisor_stops_nested_ones_depth_first_in_reverse_order() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let top = SupervisorSpec::new()
-        .child(probes.spec("manager"))
-        .child(ChildSpec::supervisor("tools", tools(&probes)))
-        .child(probes.spec("state"))
+        .child(children.spec("manager"))
+        .child(ChildSpec::supervisor("tools", tools(&children)))
+        .child(children.spec("state"))
         .start(())
         .await
         .unwrap();
-    probes.log.take();
+    children.journal().take();
 
     assert_eq!(top.stop().await, ExitReason::Shutdown);
 
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         [
             "stop state shutdown",
             "stop watcher shutdown",

@@ -4,37 +4,37 @@ mod common;
 
 use std::time::Duration;
 
-use common::probe::Probes;
 use jido_process::{ExitReason, Shutdown, SupervisorSpec};
+use jido_testkit::ScriptedChildren;
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
 async fn brutal_kill_ends_a_child_without_asking() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w").shutdown(Shutdown::BrutalKill))
+        .child(children.spec("w").shutdown(Shutdown::BrutalKill))
         .start(())
         .await
         .unwrap();
     let pid = supervisor.whereis("w").unwrap();
-    probes.log.take();
+    children.journal().take();
 
     supervisor.terminate_child("w").await.unwrap();
 
     assert_eq!(pid.wait().await, ExitReason::Killed);
     assert!(
-        probes.log.take().is_empty(),
+        children.journal().take().is_empty(),
         "terminate ran after a brutal kill"
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_child_that_ignores_the_request_is_killed_after_the_timeout() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
         .child(
-            probes
-                .stubborn("w")
+            children
+                .stubborn_spec("w")
                 .shutdown(Shutdown::Timeout(Duration::from_secs(2))),
         )
         .start(())
@@ -51,9 +51,9 @@ async fn a_child_that_ignores_the_request_is_killed_after_the_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn infinity_waits_for_as_long_as_it_takes() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.stubborn("w").shutdown(Shutdown::Infinity))
+        .child(children.stubborn_spec("w").shutdown(Shutdown::Infinity))
         .start(())
         .await
         .unwrap();

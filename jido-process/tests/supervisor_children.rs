@@ -4,22 +4,22 @@
 
 mod common;
 
-use common::probe::{Cmd, Plan, Probe, Probes};
 use jido_process::{
     ChildSpec, ChildStatus, ExitReason, Restart, SpecError, SupervisorError, SupervisorSpec, Term,
 };
+use jido_testkit::{ScriptedChildren, ScriptedWorker, WorkerCommand, WorkerStart};
 
 #[tokio::test]
 async fn start_child_adds_a_running_child_after_the_others() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("a"))
+        .child(children.spec("a"))
         .start(())
         .await
         .unwrap();
 
     let pid = supervisor
-        .start_child(probes.spec("agent"))
+        .start_child(children.spec("agent"))
         .await
         .unwrap()
         .unwrap();
@@ -33,8 +33,8 @@ async fn start_child_adds_a_running_child_after_the_others() {
     assert_eq!(names, ["a", "agent"]);
     assert_eq!(
         supervisor
-            .child::<Probe>("agent")
-            .call(Cmd::Ping)
+            .child::<ScriptedWorker>("agent")
+            .call(WorkerCommand::Ping)
             .await
             .unwrap(),
         1
@@ -43,8 +43,8 @@ async fn start_child_adds_a_running_child_after_the_others() {
     pid.kill();
     assert_eq!(
         supervisor
-            .child::<Probe>("agent")
-            .call(Cmd::Ping)
+            .child::<ScriptedWorker>("agent")
+            .call(WorkerCommand::Ping)
             .await
             .unwrap(),
         2
@@ -53,16 +53,16 @@ async fn start_child_adds_a_running_child_after_the_others() {
 
 #[tokio::test]
 async fn a_taken_name_is_already_started_or_already_present() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("agent"))
+        .child(children.spec("agent"))
         .start(())
         .await
         .unwrap();
     let running = supervisor.whereis("agent").unwrap();
 
     assert_eq!(
-        supervisor.start_child(probes.spec("agent")).await,
+        supervisor.start_child(children.spec("agent")).await,
         Err(SupervisorError::AlreadyStarted {
             name: "agent".into(),
             pid: running
@@ -70,7 +70,7 @@ async fn a_taken_name_is_already_started_or_already_present() {
     );
     supervisor.terminate_child("agent").await.unwrap();
     assert_eq!(
-        supervisor.start_child(probes.spec("agent")).await,
+        supervisor.start_child(children.spec("agent")).await,
         Err(SupervisorError::AlreadyPresent {
             name: "agent".into()
         })
@@ -79,12 +79,12 @@ async fn a_taken_name_is_already_started_or_already_present() {
 
 #[tokio::test]
 async fn start_child_reports_failures_ignores_and_bad_specs() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::<()>::new().start(()).await.unwrap();
 
-    probes.plan("broken", [Plan::Fail("no binary")]);
+    children.plan("broken", [WorkerStart::Fail(Term::msg("no binary"))]);
     assert_eq!(
-        supervisor.start_child(probes.spec("broken")).await,
+        supervisor.start_child(children.spec("broken")).await,
         Err(SupervisorError::StartFailed {
             name: "broken".into(),
             reason: Term::msg("no binary")
@@ -95,14 +95,17 @@ async fn start_child_reports_failures_ignores_and_bad_specs() {
         "a failed child is not kept"
     );
 
-    probes.plan("lazy", [Plan::Ignore]);
-    assert_eq!(supervisor.start_child(probes.spec("lazy")).await, Ok(None));
+    children.plan("lazy", [WorkerStart::Ignore]);
+    assert_eq!(
+        supervisor.start_child(children.spec("lazy")).await,
+        Ok(None)
+    );
     assert_eq!(supervisor.which_children()[0].status, ChildStatus::Stopped);
 
-    probes.plan("once", [Plan::Ignore]);
+    children.plan("once", [WorkerStart::Ignore]);
     assert_eq!(
         supervisor
-            .start_child(probes.spec("once").restart(Restart::Temporary))
+            .start_child(children.spec("once").restart(Restart::Temporary))
             .await,
         Ok(None)
     );
@@ -115,7 +118,7 @@ async fn start_child_reports_failures_ignores_and_bad_specs() {
     assert_eq!(
         supervisor
             .start_child(
-                probes
+                children
                     .spec("agent")
                     .restart(Restart::Transient)
                     .significant(true)
@@ -131,20 +134,20 @@ async fn start_child_reports_failures_ignores_and_bad_specs() {
 
 #[tokio::test]
 async fn terminate_child_keeps_the_spec_and_does_not_restart() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
     let pid = supervisor.whereis("w").unwrap();
-    probes.log.take();
+    children.journal().take();
 
     supervisor.terminate_child("w").await.unwrap();
 
     assert!(!pid.is_alive());
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         ["stop w shutdown"],
         "terminated by its policy, not restarted"
     );
@@ -155,8 +158,8 @@ async fn terminate_child_keeps_the_spec_and_does_not_restart() {
     );
     assert_eq!(
         supervisor
-            .child::<Probe>("w")
-            .call(Cmd::Ping)
+            .child::<ScriptedWorker>("w")
+            .call(WorkerCommand::Ping)
             .await
             .unwrap_err()
             .to_string(),
@@ -174,9 +177,9 @@ async fn terminate_child_keeps_the_spec_and_does_not_restart() {
 
 #[tokio::test]
 async fn terminating_a_temporary_child_forgets_it() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("t").restart(Restart::Temporary))
+        .child(children.spec("t").restart(Restart::Temporary))
         .start(())
         .await
         .unwrap();
@@ -186,9 +189,9 @@ async fn terminating_a_temporary_child_forgets_it() {
 
 #[tokio::test]
 async fn restart_child_starts_a_stopped_child_only() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
@@ -211,7 +214,7 @@ async fn restart_child_starts_a_stopped_child_only() {
     );
     // A failing restart leaves it stopped.
     supervisor.terminate_child("w").await.unwrap();
-    probes.plan("w", [Plan::Fail("busy")]);
+    children.plan("w", [WorkerStart::Fail(Term::msg("busy"))]);
     assert!(matches!(
         supervisor.restart_child("w").await,
         Err(SupervisorError::StartFailed { .. })
@@ -221,9 +224,9 @@ async fn restart_child_starts_a_stopped_child_only() {
 
 #[tokio::test]
 async fn delete_child_forgets_a_stopped_child_only() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
@@ -243,7 +246,7 @@ async fn delete_child_forgets_a_stopped_child_only() {
     // The name is free again.
     assert!(
         supervisor
-            .start_child(probes.spec("w"))
+            .start_child(children.spec("w"))
             .await
             .unwrap()
             .is_some()
@@ -252,13 +255,13 @@ async fn delete_child_forgets_a_stopped_child_only() {
 
 #[tokio::test]
 async fn count_children_breaks_down_specs_active_supervisors_and_workers() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
+        .child(children.spec("a"))
+        .child(children.spec("b"))
         .child(ChildSpec::supervisor(
             "tools",
-            SupervisorSpec::new().child(probes.spec("lsp")),
+            SupervisorSpec::new().child(children.spec("lsp")),
         ))
         .start(())
         .await
@@ -280,16 +283,16 @@ async fn count_children_breaks_down_specs_active_supervisors_and_workers() {
 
 #[tokio::test]
 async fn requests_to_a_stopped_supervisor_say_so() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start(())
         .await
         .unwrap();
     assert_eq!(supervisor.stop().await, ExitReason::Shutdown);
 
     assert_eq!(
-        supervisor.start_child(probes.spec("x")).await,
+        supervisor.start_child(children.spec("x")).await,
         Err(SupervisorError::NotRunning)
     );
     assert_eq!(

@@ -5,10 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::probe::{Cmd, Plan, Probe, Probes, events};
 use jido_process::{
     ChildStatus, ExitReason, Pid, Restart, RestartIntensity, Strategy, Supervisor, SupervisorEvent,
     SupervisorExit, SupervisorSpec, Term,
+};
+use jido_testkit::{
+    ScriptedChildren, ScriptedWorker, SupervisorEvents, WorkerCommand, WorkerStart,
 };
 
 async fn start(spec: SupervisorSpec<()>) -> Supervisor<()> {
@@ -28,25 +30,25 @@ fn pids(supervisor: &Supervisor<()>) -> Vec<Option<Pid>> {
 async fn crash(supervisor: &Supervisor<()>, name: &str) -> usize {
     supervisor.whereis(name).unwrap().kill();
     supervisor
-        .child::<Probe>(name)
-        .call(Cmd::Ping)
+        .child::<ScriptedWorker>(name)
+        .call(WorkerCommand::Ping)
         .await
         .unwrap()
 }
 
 #[tokio::test]
 async fn one_for_one_restarts_only_the_child_that_ended() {
-    let probes = Probes::new();
-    let (observer, mut events) = events();
+    let children = ScriptedChildren::new();
+    let (observer, mut events) = SupervisorEvents::channel();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
-        .child(probes.spec("c"))
+        .child(children.spec("a"))
+        .child(children.spec("b"))
+        .child(children.spec("c"))
         .start_observed((), observer)
         .await
         .unwrap();
     let before = pids(&supervisor);
-    probes.log.take();
+    children.journal().take();
 
     assert_eq!(
         crash(&supervisor, "b").await,
@@ -57,7 +59,7 @@ async fn one_for_one_restarts_only_the_child_that_ended() {
     let after = pids(&supervisor);
     assert_eq!((&after[0], &after[2]), (&before[0], &before[2]));
     assert_ne!(after[1], before[1]);
-    assert_eq!(probes.log.take(), ["start b"]);
+    assert_eq!(children.journal().take(), ["start b"]);
     assert_eq!(
         events.recv().await.unwrap(),
         SupervisorEvent::ChildRestarted {
@@ -69,22 +71,22 @@ async fn one_for_one_restarts_only_the_child_that_ended() {
 
 #[tokio::test]
 async fn one_for_all_terminates_the_others_last_first_then_starts_all_in_order() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .strategy(Strategy::OneForAll)
-            .child(probes.spec("a"))
-            .child(probes.spec("b"))
-            .child(probes.spec("c")),
+            .child(children.spec("a"))
+            .child(children.spec("b"))
+            .child(children.spec("c")),
     )
     .await;
     let before = pids(&supervisor);
-    probes.log.take();
+    children.journal().take();
 
     crash(&supervisor, "b").await;
 
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         [
             "stop c shutdown",
             "stop a shutdown",
@@ -99,21 +101,24 @@ async fn one_for_all_terminates_the_others_last_first_then_starts_all_in_order()
 
 #[tokio::test]
 async fn rest_for_one_restarts_the_child_and_those_started_after_it() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .strategy(Strategy::RestForOne)
-            .child(probes.spec("a"))
-            .child(probes.spec("b"))
-            .child(probes.spec("c")),
+            .child(children.spec("a"))
+            .child(children.spec("b"))
+            .child(children.spec("c")),
     )
     .await;
     let before = pids(&supervisor);
-    probes.log.take();
+    children.journal().take();
 
     crash(&supervisor, "b").await;
 
-    assert_eq!(probes.log.take(), ["stop c shutdown", "start b", "start c"]);
+    assert_eq!(
+        children.journal().take(),
+        ["stop c shutdown", "start b", "start c"]
+    );
     let after = pids(&supervisor);
     assert_eq!(after[0], before[0]);
     assert_ne!(after[1], before[1]);
@@ -122,12 +127,12 @@ async fn rest_for_one_restarts_the_child_and_those_started_after_it() {
 
 #[tokio::test]
 async fn temporary_siblings_terminated_by_a_strategy_are_forgotten() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .strategy(Strategy::OneForAll)
-            .child(probes.spec("a"))
-            .child(probes.spec("temp").restart(Restart::Temporary)),
+            .child(children.spec("a"))
+            .child(children.spec("temp").restart(Restart::Temporary)),
     )
     .await;
 
@@ -144,14 +149,17 @@ async fn temporary_siblings_terminated_by_a_strategy_are_forgotten() {
 /// Ends child `name` with `reason` through a request (the worker stops
 /// itself), and reports whether the supervisor restarted it.
 async fn restarted_after(restart: Restart, reason: ExitReason) -> bool {
-    let probes = Probes::new();
-    let supervisor = start(SupervisorSpec::new().child(probes.spec("w").restart(restart))).await;
-    let worker = supervisor.child::<Probe>("w");
+    let children = ScriptedChildren::new();
+    let supervisor = start(SupervisorSpec::new().child(children.spec("w").restart(restart))).await;
+    let worker = supervisor.child::<ScriptedWorker>("w");
     let pid = worker.pid().unwrap();
-    worker.call(Cmd::Stop(reason.clone())).await.unwrap();
+    worker
+        .call(WorkerCommand::Stop(reason.clone()))
+        .await
+        .unwrap();
     assert_eq!(pid.wait().await, reason);
     // Either a new incarnation answers, or the child is stopped for good.
-    match worker.call(Cmd::Ping).await {
+    match worker.call(WorkerCommand::Ping).await {
         Ok(incarnation) => {
             assert_eq!(incarnation, 2);
             true
@@ -210,25 +218,25 @@ async fn restart_types_follow_otp() {
 
 #[tokio::test]
 async fn exit_with_a_chosen_reason_is_what_the_supervisor_sees() {
-    let probes = Probes::new();
-    let (observer, mut events) = events();
+    let children = ScriptedChildren::new();
+    let (observer, mut events) = SupervisorEvents::channel();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w").restart(Restart::Transient))
+        .child(children.spec("w").restart(Restart::Transient))
         .start_observed((), observer)
         .await
         .unwrap();
-    let worker = supervisor.child::<Probe>("w");
+    let worker = supervisor.child::<ScriptedWorker>("w");
 
     // {shutdown, term}: a normal exit, not restarted.
     let pid = worker.pid().unwrap();
     pid.exit(ExitReason::shutdown_with("done"));
     pid.wait().await;
-    assert!(worker.call(Cmd::Ping).await.is_err());
+    assert!(worker.call(WorkerCommand::Ping).await.is_err());
 
     // A chosen error: restarted.
     supervisor.restart_child("w").await.unwrap();
     worker.pid().unwrap().exit(ExitReason::error("bad input"));
-    assert_eq!(worker.call(Cmd::Ping).await.unwrap(), 3);
+    assert_eq!(worker.call(WorkerCommand::Ping).await.unwrap(), 3);
     assert_eq!(
         events.recv().await.unwrap(),
         SupervisorEvent::ChildRestarted {
@@ -240,16 +248,21 @@ async fn exit_with_a_chosen_reason_is_what_the_supervisor_sees() {
 
 #[tokio::test]
 async fn a_panicking_worker_is_restarted_with_the_panic_as_reason() {
-    let probes = Probes::new();
-    let (observer, mut events) = events();
+    let children = ScriptedChildren::new();
+    let (observer, mut events) = SupervisorEvents::channel();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start_observed((), observer)
         .await
         .unwrap();
-    let worker = supervisor.child::<Probe>("w");
-    assert!(worker.call(Cmd::Panic).await.is_err());
-    assert_eq!(worker.call(Cmd::Ping).await.unwrap(), 2);
+    let worker = supervisor.child::<ScriptedWorker>("w");
+    assert!(
+        worker
+            .call(WorkerCommand::Panic("probe w panics".into()))
+            .await
+            .is_err()
+    );
+    assert_eq!(worker.call(WorkerCommand::Ping).await.unwrap(), 2);
     assert_eq!(
         events.recv().await.unwrap(),
         SupervisorEvent::ChildRestarted {
@@ -261,18 +274,18 @@ async fn a_panicking_worker_is_restarted_with_the_panic_as_reason() {
 
 #[tokio::test(start_paused = true)]
 async fn past_the_intensity_the_supervisor_terminates_its_children_and_exits_with_shutdown() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
-            .child(probes.spec("a"))
-            .child(probes.spec("b")),
+            .child(children.spec("a"))
+            .child(children.spec("b")),
     )
     .await;
     for expected in 2..=4 {
         assert_eq!(crash(&supervisor, "b").await, expected);
         tokio::time::advance(Duration::from_secs(1)).await;
     }
-    probes.log.take();
+    children.journal().take();
     let a = supervisor.whereis("a").unwrap();
 
     supervisor.whereis("b").unwrap().kill();
@@ -287,7 +300,7 @@ async fn past_the_intensity_the_supervisor_terminates_its_children_and_exits_wit
             reason: ExitReason::Killed
         })
     );
-    assert_eq!(probes.log.take(), ["stop a shutdown"]);
+    assert_eq!(children.journal().take(), ["stop a shutdown"]);
     assert!(!a.is_alive());
 }
 
@@ -295,11 +308,11 @@ async fn past_the_intensity_the_supervisor_terminates_its_children_and_exits_wit
 // exactly one period old still counts; one extra restart used to be allowed.
 #[tokio::test(start_paused = true)]
 async fn a_restart_exactly_one_period_old_still_counts() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .intensity(RestartIntensity::new(1, Duration::from_secs(5)).unwrap())
-            .child(probes.spec("w")),
+            .child(children.spec("w")),
     )
     .await;
     crash(&supervisor, "w").await;
@@ -312,11 +325,11 @@ async fn a_restart_exactly_one_period_old_still_counts() {
 
 #[tokio::test(start_paused = true)]
 async fn a_restart_older_than_the_period_is_forgotten() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .intensity(RestartIntensity::new(1, Duration::from_secs(5)).unwrap())
-            .child(probes.spec("w")),
+            .child(children.spec("w")),
     )
     .await;
     crash(&supervisor, "w").await;
@@ -328,15 +341,21 @@ async fn a_restart_older_than_the_period_is_forgotten() {
 
 #[tokio::test]
 async fn a_failed_restart_is_retried_and_the_child_is_restarting_meanwhile() {
-    let probes = Probes::new();
-    let (observer, mut events) = events();
+    let children = ScriptedChildren::new();
+    let (observer, mut events) = SupervisorEvents::channel();
     let supervisor = SupervisorSpec::new()
         .intensity(RestartIntensity::new(10, Duration::from_secs(5)).unwrap())
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start_observed((), observer)
         .await
         .unwrap();
-    probes.plan("w", [Plan::Fail("port busy"), Plan::Fail("port busy")]);
+    children.plan(
+        "w",
+        [
+            WorkerStart::Fail(Term::msg("port busy")),
+            WorkerStart::Fail(Term::msg("port busy")),
+        ],
+    );
 
     // A call made now waits through both failures for the third start.
     assert_eq!(crash(&supervisor, "w").await, 2);
@@ -359,26 +378,32 @@ async fn a_failed_restart_is_retried_and_the_child_is_restarting_meanwhile() {
             },
         ]
     );
-    assert_eq!(probes.log.take()[1..], ["fail w", "fail w", "start w"]);
+    assert_eq!(
+        children.journal().take()[1..],
+        ["fail w", "fail w", "start w"]
+    );
 }
 
 #[tokio::test]
 async fn failed_restarts_count_against_the_intensity() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = start(
         SupervisorSpec::new()
             .intensity(RestartIntensity::new(3, Duration::from_secs(5)).unwrap())
-            .child(probes.spec("w")),
+            .child(children.spec("w")),
     )
     .await;
-    probes.plan("w", std::iter::repeat_n(Plan::Fail("broken"), 10));
-    let starts_before = probes.starts();
+    children.plan(
+        "w",
+        std::iter::repeat_n(WorkerStart::Fail(Term::msg("broken")), 10),
+    );
+    let starts_before = children.starts("w");
 
     supervisor.whereis("w").unwrap().kill();
     let reason = supervisor.pid().wait().await;
 
     // Three tries (each a restart), then the fourth is one too many.
-    assert_eq!(probes.starts() - starts_before, 3);
+    assert_eq!(children.starts("w") - starts_before, 3);
     assert!(matches!(
         SupervisorExit::of(&reason),
         Some(SupervisorExit::ReachedMaxRestartIntensity { .. })
@@ -387,7 +412,7 @@ async fn failed_restarts_count_against_the_intensity() {
 
 #[tokio::test]
 async fn a_child_seen_restarting_by_an_observer_is_listed_as_restarting() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor_slot = std::sync::Arc::new(std::sync::OnceLock::<Supervisor<()>>::new());
     let statuses = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
     struct Watch {
@@ -406,7 +431,7 @@ async fn a_child_seen_restarting_by_an_observer_is_listed_as_restarting() {
         }
     }
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("w"))
+        .child(children.spec("w"))
         .start_observed(
             (),
             std::sync::Arc::new(Watch {
@@ -417,7 +442,7 @@ async fn a_child_seen_restarting_by_an_observer_is_listed_as_restarting() {
         .await
         .unwrap();
     let _ = supervisor_slot.set(supervisor.clone());
-    probes.plan("w", [Plan::Fail("once")]);
+    children.plan("w", [WorkerStart::Fail(Term::msg("once"))]);
 
     crash(&supervisor, "w").await;
 

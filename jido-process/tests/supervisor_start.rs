@@ -6,29 +6,29 @@ mod common;
 
 use std::time::Duration;
 
-use common::probe::{Plan, Probes};
 use futures_util::FutureExt;
 use jido_process::{
     AutoShutdown, ChildKind, ChildSpec, ChildStatus, ExitReason, Restart, Shutdown, SpecError,
     StartPanicked, SupervisorError, SupervisorSpec, Term,
 };
+use jido_testkit::{ScriptedChildren, WorkerStart};
 
 #[tokio::test]
 async fn children_start_in_order_and_are_listed_in_order() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
-        .child(probes.spec("c"))
+        .child(children.spec("a"))
+        .child(children.spec("b"))
+        .child(children.spec("c"))
         .start(())
         .await
         .unwrap();
 
-    assert_eq!(probes.log.take(), ["start a", "start b", "start c"]);
-    let children = supervisor.which_children();
-    let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(children.journal().take(), ["start a", "start b", "start c"]);
+    let listed = supervisor.which_children();
+    let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c"]);
-    assert!(children.iter().all(|c| c.status == ChildStatus::Running
+    assert!(listed.iter().all(|c| c.status == ChildStatus::Running
         && c.pid.as_ref().is_some_and(|p| p.is_alive())
         && c.kind == ChildKind::Worker));
     let counts = supervisor.count_children();
@@ -44,7 +44,7 @@ async fn children_start_in_order_and_are_listed_in_order() {
 
     assert_eq!(supervisor.stop().await, ExitReason::Shutdown);
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         ["stop c shutdown", "stop b shutdown", "stop a shutdown"]
     );
 }
@@ -54,12 +54,12 @@ async fn children_start_in_order_and_are_listed_in_order() {
 // shutdown policies, last first) before the error returns.
 #[tokio::test]
 async fn a_failed_start_terminates_what_it_started_before_it_returns() {
-    let probes = Probes::new();
-    probes.plan("c", [Plan::Fail("no API key")]);
+    let children = ScriptedChildren::new();
+    children.plan("c", [WorkerStart::Fail(Term::msg("no API key"))]);
     let spec = SupervisorSpec::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
-        .child(probes.spec("c"));
+        .child(children.spec("a"))
+        .child(children.spec("b"))
+        .child(children.spec("c"));
 
     let error = spec.start(()).await.unwrap_err();
 
@@ -71,7 +71,7 @@ async fn a_failed_start_terminates_what_it_started_before_it_returns() {
         }
     );
     assert_eq!(
-        probes.log.take(),
+        children.journal().take(),
         [
             "start a",
             "start b",
@@ -87,11 +87,11 @@ async fn a_failed_start_terminates_what_it_started_before_it_returns() {
 
 #[tokio::test]
 async fn a_panicking_start_is_a_start_failure() {
-    let probes = Probes::new();
-    probes.plan("b", [Plan::Panic]);
+    let children = ScriptedChildren::new();
+    children.plan("b", [WorkerStart::Panic("start of b panics".into())]);
     let error = SupervisorSpec::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
+        .child(children.spec("a"))
+        .child(children.spec("b"))
         .start(())
         .await
         .unwrap_err();
@@ -105,31 +105,31 @@ async fn a_panicking_start_is_a_start_failure() {
             .map(|p| p.message.as_str()),
         Some("start of b panics")
     );
-    assert_eq!(probes.log.take(), ["start a", "stop a shutdown"]);
+    assert_eq!(children.journal().take(), ["start a", "stop a shutdown"]);
 }
 
 #[tokio::test]
 async fn a_child_that_ignores_its_start_is_kept_stopped_unless_temporary() {
-    let probes = Probes::new();
-    probes.plan("kept", [Plan::Ignore]);
-    probes.plan("gone", [Plan::Ignore]);
+    let children = ScriptedChildren::new();
+    children.plan("kept", [WorkerStart::Ignore]);
+    children.plan("gone", [WorkerStart::Ignore]);
     let supervisor = SupervisorSpec::new()
-        .child(probes.spec("kept"))
-        .child(probes.spec("gone").restart(Restart::Temporary))
-        .child(probes.spec("runs"))
+        .child(children.spec("kept"))
+        .child(children.spec("gone").restart(Restart::Temporary))
+        .child(children.spec("runs"))
         .start(())
         .await
         .unwrap();
 
-    let children = supervisor.which_children();
-    assert_eq!(children.len(), 2);
+    let listed = supervisor.which_children();
+    assert_eq!(listed.len(), 2);
     assert_eq!(
-        (children[0].name.as_str(), children[0].status),
+        (listed[0].name.as_str(), listed[0].status),
         ("kept", ChildStatus::Stopped)
     );
-    assert_eq!(children[0].pid, None);
+    assert_eq!(listed[0].pid, None);
     assert_eq!(
-        (children[1].name.as_str(), children[1].status),
+        (listed[1].name.as_str(), listed[1].status),
         ("runs", ChildStatus::Running)
     );
 
@@ -140,10 +140,10 @@ async fn a_child_that_ignores_its_start_is_kept_stopped_unless_temporary() {
 
 #[tokio::test]
 async fn specs_that_cannot_work_are_refused_before_anything_starts() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let permanent_significant = SupervisorSpec::<()>::new()
         .auto_shutdown(AutoShutdown::AnySignificant)
-        .child(probes.spec("agent").significant(true));
+        .child(children.spec("agent").significant(true));
     assert_eq!(
         permanent_significant.start(()).await.unwrap_err(),
         SupervisorError::InvalidSpec(SpecError::SignificantPermanent {
@@ -151,7 +151,7 @@ async fn specs_that_cannot_work_are_refused_before_anything_starts() {
         })
     );
     let without_auto_shutdown = SupervisorSpec::<()>::new().child(
-        probes
+        children
             .spec("agent")
             .restart(Restart::Transient)
             .significant(true),
@@ -162,18 +162,18 @@ async fn specs_that_cannot_work_are_refused_before_anything_starts() {
             name: "agent".into()
         })
     );
-    assert_eq!(probes.starts(), 0);
+    assert_eq!(children.starts("agent"), 0);
 }
 
 #[tokio::test]
 async fn replacing_a_child_keeps_its_place_in_the_start_order() {
-    let probes = Probes::new();
+    let children = ScriptedChildren::new();
     let spec = SupervisorSpec::<()>::new()
-        .child(probes.spec("a"))
-        .child(probes.spec("b"))
-        .child(probes.spec("a").restart(Restart::Transient))
+        .child(children.spec("a"))
+        .child(children.spec("b"))
+        .child(children.spec("a").restart(Restart::Transient))
         .without_child("b")
-        .child(probes.spec("c"));
+        .child(children.spec("c"));
     let names: Vec<&str> = spec.children().iter().map(|c| c.name().as_str()).collect();
     assert_eq!(names, ["a", "c"]);
     assert_eq!(spec.children()[0].restart_type(), Restart::Transient);
@@ -182,15 +182,15 @@ async fn replacing_a_child_keeps_its_place_in_the_start_order() {
 
 #[tokio::test(start_paused = true)]
 async fn a_start_dropped_while_it_cleans_up_kills_what_it_started() {
-    let probes = Probes::new();
-    probes.plan("b", [Plan::Fail("nope")]);
+    let children = ScriptedChildren::new();
+    children.plan("b", [WorkerStart::Fail(Term::msg("nope"))]);
     // `a` ignores stop requests: the failed start waits 5 s before killing it.
     let spec = SupervisorSpec::new()
-        .child(probes.stubborn("a"))
-        .child(probes.spec("b"));
+        .child(children.stubborn_spec("a"))
+        .child(children.spec("b"));
     let mut start = Box::pin(spec.start(()));
     assert!(start.as_mut().now_or_never().is_none());
-    assert_eq!(probes.log.take(), ["start a", "fail b"]);
+    assert_eq!(children.journal().take(), ["start a", "fail b"]);
     assert_eq!(
         tokio::runtime::Handle::current()
             .metrics()
