@@ -68,6 +68,18 @@ impl<S: Send + Sync> Read for RwLock<Index<S>> {
 /// assert_eq!(view.count(), 1);
 /// assert_eq!(view.lookup_by_path(dir.path()).unwrap().id(), id);
 /// ```
+///
+/// A view cannot change anything:
+///
+/// ```compile_fail
+/// let registry = jido_registry::SessionRegistry::new();
+/// registry.view().clear();
+/// ```
+///
+/// ```compile_fail
+/// let registry = jido_registry::SessionRegistry::new();
+/// registry.view().unregister(jido_session::SessionId::new());
+/// ```
 #[derive(Clone, Copy)]
 pub struct RegistryView<'a> {
     index: &'a dyn Read,

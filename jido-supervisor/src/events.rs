@@ -97,6 +97,12 @@ impl fmt::Display for SessionEvent {
 /// Where a supervisor sends lifecycle events: a broadcast channel. Sending
 /// never blocks and costs next to nothing when nobody listens. Cheap to
 /// clone. Only the supervisor sends: you [`subscribe`](Events::subscribe).
+///
+/// ```compile_fail
+/// use jido_supervisor::{EventKind, Events, SessionId};
+/// // Nobody but the supervisor can say a session started.
+/// Events::default().emit(SessionId::new(), EventKind::Started);
+/// ```
 #[derive(Clone)]
 pub struct Events {
     sender: broadcast::Sender<SessionEvent>,

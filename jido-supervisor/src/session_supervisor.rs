@@ -315,6 +315,11 @@ impl SessionSupervisor {
 
     /// A read-only view of the sessions: lookups by id, project, path and
     /// name, the list and the count. Only the supervisor changes them.
+    ///
+    /// ```compile_fail
+    /// let supervisor = jido_supervisor::SessionSupervisor::new();
+    /// supervisor.registry().clear(); // no such thing: the supervisor owns its registry
+    /// ```
     pub fn registry(&self) -> RegistryView<'_> {
         self.core.registry()
     }

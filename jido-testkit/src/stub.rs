@@ -246,6 +246,13 @@ impl SessionSupervisorStub {
             .count()
     }
 
+    /// How many sessions the stub keeps anything for (live processes, and
+    /// ended ones whose task has not been dropped yet): what its memory
+    /// grows with. Zero once every process has ended.
+    pub fn tracked_sessions(&self) -> usize {
+        self.inner.running.lock().len()
+    }
+
     /// The process the stub started for `session_id`, if it is still alive.
     pub fn pid(&self, session_id: SessionId) -> Option<Pid> {
         let running = self.inner.running.lock();
