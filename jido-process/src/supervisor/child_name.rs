@@ -84,8 +84,9 @@ impl PartialEq<&str> for ChildName {
 }
 
 impl fmt::Display for ChildName {
+    /// The name; honours width and alignment (`{:<8}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
