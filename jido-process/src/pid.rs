@@ -60,8 +60,6 @@ struct PidInner {
     exited: AtomicBool,
     /// Set by [`Pid::request_stop`].
     stop_requested: AtomicBool,
-    /// The `{shutdown, term}` a stop was requested with, if any.
-    stop_term: OnceLock<Term>,
     abort: OnceLock<AbortHandle>,
     /// Wakes the waiters of [`Pid::wait`] and [`Pid::stop_requested`]; each
     /// re-checks its own condition.
@@ -76,8 +74,11 @@ enum State {
     Alive {
         hooks: Hooks,
         /// The reason [`Pid::exit`] asked for, used when the aborted
-        /// future is dropped.
-        exit: Option<ExitReason>,
+        /// future is dropped. Boxed, like `stop_term`: rare, and every
+        /// idle process carries the field.
+        exit: Option<Box<ExitReason>>,
+        /// The `{shutdown, term}` a stop was requested with, if any.
+        stop_term: Option<Box<Term>>,
     },
     /// The reason is known and the monitors are being delivered.
     Exiting(ExitReason),
@@ -108,10 +109,10 @@ impl Pid {
                 state: Mutex::new(State::Alive {
                     hooks: Hooks::new(),
                     exit: None,
+                    stop_term: None,
                 }),
                 exited: AtomicBool::new(false),
                 stop_requested: AtomicBool::new(false),
-                stop_term: OnceLock::new(),
                 abort: OnceLock::new(),
                 signal: Notify::new(),
             }),
@@ -164,7 +165,11 @@ impl Pid {
     /// with `{shutdown, term}` ([`ExitReason::ShutdownWith`]). The first term
     /// asked for is kept.
     pub fn request_stop_with(&self, term: impl Into<Term>) {
-        let _ = self.inner.stop_term.set(term.into());
+        if let State::Alive { stop_term, .. } = &mut *self.inner.state.lock()
+            && stop_term.is_none()
+        {
+            *stop_term = Some(Box::new(term.into()));
+        }
         self.request_stop();
     }
 
@@ -177,9 +182,12 @@ impl Pid {
     /// [`ExitReason::Shutdown`], or [`ExitReason::ShutdownWith`] if the stop
     /// was requested with a term.
     pub fn stop_reason(&self) -> ExitReason {
-        match self.inner.stop_term.get() {
-            Some(term) => ExitReason::ShutdownWith(term.clone()),
-            None => ExitReason::Shutdown,
+        match &*self.inner.state.lock() {
+            State::Alive {
+                stop_term: Some(term),
+                ..
+            } => ExitReason::ShutdownWith(Term::clone(term)),
+            _ => ExitReason::Shutdown,
         }
     }
 
@@ -248,7 +256,7 @@ impl Pid {
             match &mut *state {
                 State::Alive { exit, .. } => {
                     if exit.is_none() {
-                        *exit = Some(reason);
+                        *exit = Some(Box::new(reason));
                     }
                 }
                 State::Exiting(_) | State::Exited(_) => return,
@@ -330,7 +338,7 @@ impl Pid {
         let mut state = self.inner.state.lock();
         match &mut *state {
             State::Alive { exit, .. } if self.inner.exited.load(Ordering::Acquire) => {
-                let reason = exit.clone().unwrap_or(ExitReason::Killed);
+                let reason = exit.as_deref().cloned().unwrap_or(ExitReason::Killed);
                 Err((hook, reason))
             }
             State::Alive { hooks, .. } => {
@@ -349,10 +357,14 @@ impl Pid {
         let hooks = {
             let mut state = self.inner.state.lock();
             let previous = match &mut *state {
-                State::Alive { hooks, exit } => {
+                State::Alive { hooks, exit, .. } => {
                     // An `exit` that found the process alive came first,
                     // even if the future completed before the abort.
-                    reason = exit.take().or(completed).unwrap_or(ExitReason::Killed);
+                    reason = exit
+                        .take()
+                        .map(|exit| *exit)
+                        .or(completed)
+                        .unwrap_or(ExitReason::Killed);
                     std::mem::take(hooks)
                 }
                 // Only the task's guard finishes a process, once.

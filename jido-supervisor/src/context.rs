@@ -2,12 +2,13 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock};
 
+use jido_process::{Observer, SupervisorEvent};
 use jido_session::{Session, SessionId};
 use parking_lot::Mutex;
 
-use crate::core::Core;
+use crate::ChildEvents;
 
 /// What every child of a session's tree is started with (the `C` of its
 /// [`ChildSpec`](crate::ChildSpec)s): the session, as it is *now* (after
@@ -49,19 +50,30 @@ pub struct SessionContext {
 
 struct Inner {
     session: Arc<Session>,
-    core: Weak<Core>,
-    shared: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+    /// The session's reporter; it also knows the supervisor.
+    events: ChildEvents,
+    /// The tree's shared values, made on first use (most trees have none).
+    shared: OnceLock<Box<Mutex<SharedValues>>>,
 }
 
+type SharedValues = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
+
 impl SessionContext {
-    pub(crate) fn new(session: Arc<Session>, core: Weak<Core>) -> Self {
+    pub(crate) fn new(session: Arc<Session>, events: ChildEvents) -> Self {
         SessionContext {
             inner: Arc::new(Inner {
                 session,
-                core,
-                shared: Mutex::new(Vec::new()),
+                events,
+                shared: OnceLock::new(),
             }),
         }
+    }
+
+    /// Where the tree reports its children's restarts: the session's
+    /// [`ChildEvents`], as an [`Observer`] for
+    /// [`SupervisorSpec::start_observed`](crate::SupervisorSpec::start_observed).
+    pub fn observer(&self) -> Arc<dyn Observer> {
+        Arc::clone(&self.inner) as Arc<dyn Observer>
     }
 
     /// The session's id.
@@ -74,8 +86,8 @@ impl SessionContext {
     /// last.
     pub fn session(&self) -> Arc<Session> {
         self.inner
-            .core
-            .upgrade()
+            .events
+            .core()
             .and_then(|core| core.current_session(self.id()))
             .unwrap_or_else(|| Arc::clone(&self.inner.session))
     }
@@ -85,7 +97,7 @@ impl SessionContext {
     /// happens to the children that use it: the place for state a child
     /// must find again after a restart.
     pub fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
-        let mut shared = self.inner.shared.lock();
+        let mut shared = self.inner.shared.get_or_init(Box::default).lock();
         let found = shared
             .iter()
             .find(|(type_id, _)| *type_id == TypeId::of::<T>())
@@ -99,6 +111,12 @@ impl SessionContext {
             Arc::clone(&value) as Arc<dyn Any + Send + Sync>,
         ));
         value
+    }
+}
+
+impl Observer for Inner {
+    fn observe(&self, event: SupervisorEvent) {
+        self.events.observe(event);
     }
 }
 

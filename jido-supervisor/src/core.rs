@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::join_all;
-use jido_process::{Directory, Down, Inbox, Locate, Mailbox, mailbox, spawn};
+use jido_process::{Directory, Down, Inbox, Locate, Mailbox, MonitorRef, mailbox, spawn};
 use jido_registry::{RegistryView, SessionRegistry, Ticket};
 use jido_session::{Session, SessionId, ValidationErrors};
 use tokio::sync::{Notify, oneshot};
@@ -40,6 +40,9 @@ pub(crate) enum Slot {
         /// began is not announced: its start failed with `ShuttingDown`, it
         /// is terminated, and no event speaks of it.
         announced: bool,
+        /// The supervisor's monitor of the tree (its `Down` goes to the
+        /// supervisor's process).
+        monitor: MonitorRef,
     },
 }
 
@@ -165,7 +168,6 @@ impl Core {
         let ctx = ChildContext::new(
             Arc::clone(registration.session()),
             ChildEvents::new(Arc::downgrade(self), ticket),
-            Arc::downgrade(self),
         );
         let start = AssertUnwindSafe(self.child.start(ctx)).catch_unwind();
         let tree = match tokio::time::timeout(self.start_timeout, start).await {
@@ -203,8 +205,17 @@ impl Core {
                     let mut registry = self.registry.write();
                     match registry.get_by_id(id) {
                         None => return Err(StopError::NotFound { id }),
-                        Some((ticket, _, Slot::Running { tree, stopping, .. })) => {
-                            let first = !*stopping;
+                        Some((
+                            ticket,
+                            _,
+                            Slot::Running {
+                                tree,
+                                stopping,
+                                monitor,
+                                ..
+                            },
+                        )) => {
+                            let first = (!*stopping).then_some(*monitor);
                             *stopping = true;
                             break (ticket, tree.clone(), first);
                         }
@@ -216,14 +227,29 @@ impl Core {
                 changed.set(self.changed.notified());
             }
         };
-        if first {
+        // The first stopper reports the end itself, so the supervisor's
+        // process need not hear of it; should this future be dropped before,
+        // the guard hands the report back to the supervisor's process.
+        let mut handback = None;
+        if let Some(monitor) = first {
+            if tree.pid().demonitor(monitor)
+                && let Some(watcher) = self.watcher.get()
+            {
+                handback = Some(HandBack {
+                    pid: tree.pid().clone(),
+                    downs: watcher.downs.clone(),
+                    ticket,
+                });
+            }
             // Outside the lock; from here on the termination completes even
             // if this future is dropped.
             begin_termination(&tree, term);
         }
         let reason = tree.wait().await;
-        // The supervisor's process may not have handled the Down yet.
         self.tree_ended(ticket, tree.pid(), &reason);
+        if let Some(handback) = handback {
+            handback.done();
+        }
         Ok(reason)
     }
 
@@ -240,6 +266,7 @@ impl Core {
                         tree,
                         stopping,
                         announced,
+                        ..
                     },
                 )) if tree.pid() == pid => (*stopping, *announced),
                 _ => break 'ended false,
@@ -469,6 +496,29 @@ async fn watch_trees(core: Weak<Core>, mut inbox: Inbox<WatcherMsg>) -> ExitReas
     ExitReason::Normal
 }
 
+/// Held by a stopper that took the supervisor's monitor off a tree: if the
+/// stopper is dropped before it reported the tree's end, the monitor is put
+/// back (a tree that has already ended sends its `Down` at once), so the
+/// supervisor's process reports it instead.
+struct HandBack {
+    pid: Pid,
+    downs: Mailbox<WatcherMsg>,
+    ticket: Ticket,
+}
+
+impl HandBack {
+    /// The end was reported: nothing to hand back.
+    fn done(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for HandBack {
+    fn drop(&mut self) {
+        self.pid.monitor(&self.downs, self.ticket);
+    }
+}
+
 /// Rolls a start back unless committed: removes the registration. Runs on
 /// every early return and when the start future is dropped.
 struct Rollback<'a> {
@@ -498,12 +548,16 @@ impl Rollback<'_> {
                 tree.pid().kill();
                 return Err(StartError::ShuttingDown);
             };
+            // Under the lock: the monitor only queues a message, and a stop
+            // finds it in the slot.
+            let monitor = tree.pid().monitor(downs, ticket);
             let previous = std::mem::replace(
                 slot,
                 Slot::Running {
                     tree: tree.clone(),
                     stopping: closed,
                     announced: !closed,
+                    monitor,
                 },
             );
             self.armed = false;
@@ -518,7 +572,6 @@ impl Rollback<'_> {
             closed
         };
         core.changed.notify_waiters();
-        tree.pid().monitor(downs, ticket);
         if let Some(reason) = tree.pid().exit_reason() {
             // Ended before its start returned: report it now rather than
             // when the Down is read.

@@ -160,6 +160,11 @@ impl ChildEvents {
         ChildEvents { core, ticket }
     }
 
+    /// The supervisor, while it exists.
+    pub(crate) fn core(&self) -> Option<std::sync::Arc<Core>> {
+        self.core.upgrade()
+    }
+
     /// The session this reports for.
     pub fn session_id(&self) -> SessionId {
         self.ticket.id()

@@ -2,12 +2,11 @@
 //! [`ChildContext`], what it is given; [`TreeHandle`], what it returns.
 
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jido_session::Session;
 
-use crate::core::Core;
 use crate::{
     ChildEvents, ExitReason, Pid, SessionContext, Shutdown, StartOutcome, Supervisor, Term,
 };
@@ -56,16 +55,11 @@ pub trait SessionChild: Send + Sync + 'static {
 pub struct ChildContext {
     session: Arc<Session>,
     events: ChildEvents,
-    core: Weak<Core>,
 }
 
 impl ChildContext {
-    pub(crate) fn new(session: Arc<Session>, events: ChildEvents, core: Weak<Core>) -> Self {
-        ChildContext {
-            session,
-            events,
-            core,
-        }
+    pub(crate) fn new(session: Arc<Session>, events: ChildEvents) -> Self {
+        ChildContext { session, events }
     }
 
     /// The registered session.
@@ -82,7 +76,7 @@ impl ChildContext {
     /// The context to start a tree's children with (see
     /// [`SupervisorSpec::start_observed`](crate::SupervisorSpec::start_observed)).
     pub fn session_context(&self) -> SessionContext {
-        SessionContext::new(Arc::clone(&self.session), self.core.clone())
+        SessionContext::new(Arc::clone(&self.session), self.events.clone())
     }
 }
 

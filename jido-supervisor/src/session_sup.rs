@@ -1,8 +1,6 @@
 //! [`SessionSup`]: the real per-session tree, a supervisor of declared
 //! children (by default a Manager and a State).
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
 use crate::{
@@ -128,9 +126,11 @@ impl SessionSup {
 #[async_trait]
 impl SessionChild for SessionSup {
     async fn start(&self, ctx: ChildContext) -> Result<StartOutcome<TreeHandle>, Term> {
+        let context = ctx.session_context();
+        let observer = context.observer();
         let supervisor = self
             .spec
-            .start_observed(ctx.session_context(), Arc::new(ctx.events().clone()))
+            .start_observed(context, observer)
             .await
             .map_err(Term::new)?;
         Ok(StartOutcome::Started(TreeHandle::supervisor(

@@ -135,8 +135,10 @@ async fn a_stop_whose_caller_gave_up_still_kills_the_tree_after_its_timeout() {
     let gave_up = tokio::time::timeout(Duration::from_secs(1), supervisor.stop_session(id)).await;
     assert!(gave_up.is_err(), "the tree ignores stop requests");
 
-    // Nobody waits on the stop any more; the kill still comes at 5 s.
-    assert_eq!(handle.wait().await, ExitReason::Killed);
+    // Nobody waits on the stop any more; the kill still comes at 5 s, and
+    // the supervisor itself (not an awaited handle) removes the session.
+    assert_eq!(handle.pid().wait().await, ExitReason::Killed);
+    supervisor.settle().await;
     assert_gone(&supervisor, id);
     assert_eq!(
         next_kind(&mut events, id).await,

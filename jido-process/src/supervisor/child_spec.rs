@@ -95,6 +95,12 @@ pub enum ChildKind {
 /// # }
 /// ```
 pub struct ChildSpec<C> {
+    /// Shared: every running incarnation of a supervisor keeps its specs,
+    /// so a clone is a reference count, not a copy.
+    inner: Arc<SpecInner<C>>,
+}
+
+struct SpecInner<C> {
     name: ChildName,
     start: Start<C>,
     restart: Restart,
@@ -160,11 +166,13 @@ where
 impl<C: Send + Sync + 'static> ChildSpec<C> {
     fn new(name: impl Into<ChildName>, start: Start<C>, shutdown: Shutdown) -> Self {
         ChildSpec {
-            name: name.into(),
-            start,
-            restart: Restart::Permanent,
-            shutdown,
-            significant: false,
+            inner: Arc::new(SpecInner {
+                name: name.into(),
+                start,
+                restart: Restart::Permanent,
+                shutdown,
+                significant: false,
+            }),
         }
     }
 
@@ -216,14 +224,14 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
     /// Sets when the child is restarted (default [`Restart::Permanent`]).
     #[must_use]
     pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = restart;
+        Arc::make_mut(&mut self.inner).restart = restart;
         self
     }
 
     /// Sets how the child is terminated.
     #[must_use]
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
-        self.shutdown = shutdown;
+        Arc::make_mut(&mut self.inner).shutdown = shutdown;
         self
     }
 
@@ -232,7 +240,7 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
     /// too. Only a transient or temporary child may be significant.
     #[must_use]
     pub fn significant(mut self, significant: bool) -> Self {
-        self.significant = significant;
+        Arc::make_mut(&mut self.inner).significant = significant;
         self
     }
 }
@@ -240,50 +248,50 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
 impl<C> ChildSpec<C> {
     /// The child's name.
     pub fn name(&self) -> &ChildName {
-        &self.name
+        &self.inner.name
     }
 
     /// When it is restarted.
     pub fn restart_type(&self) -> Restart {
-        self.restart
+        self.inner.restart
     }
 
     /// How it is terminated.
     pub fn shutdown_policy(&self) -> Shutdown {
-        self.shutdown
+        self.inner.shutdown
     }
 
     /// Whether it is significant.
     pub fn is_significant(&self) -> bool {
-        self.significant
+        self.inner.significant
     }
 
     /// Whether it is a worker or a supervisor.
     pub fn kind(&self) -> ChildKind {
-        match self.start {
+        match self.inner.start {
             Start::Process(_) => ChildKind::Worker,
             Start::Supervisor(_) => ChildKind::Supervisor,
         }
     }
 
     pub(crate) fn start_fn(&self) -> &Start<C> {
-        &self.start
+        &self.inner.start
     }
 
     /// Checks the spec against its supervisor's auto shutdown, as OTP's
     /// `check_childspec` does.
     pub(crate) fn check(&self, auto_shutdown: AutoShutdown) -> Result<(), SpecError> {
-        if !self.significant {
+        if !self.is_significant() {
             return Ok(());
         }
         if auto_shutdown == AutoShutdown::Never {
             return Err(SpecError::SignificantWithoutAutoShutdown {
-                name: self.name.clone(),
+                name: self.name().clone(),
             });
         }
-        if self.restart == Restart::Permanent {
+        if self.restart_type() == Restart::Permanent {
             return Err(SpecError::SignificantPermanent {
-                name: self.name.clone(),
+                name: self.name().clone(),
             });
         }
         Ok(())
@@ -308,6 +316,14 @@ impl<C: 'static> Start<C> {
 impl<C> Clone for ChildSpec<C> {
     fn clone(&self) -> Self {
         ChildSpec {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C> Clone for SpecInner<C> {
+    fn clone(&self) -> Self {
+        SpecInner {
             name: self.name.clone(),
             start: match &self.start {
                 Start::Process(process) => Start::Process(Arc::clone(process)),
@@ -323,11 +339,11 @@ impl<C> Clone for ChildSpec<C> {
 impl<C> fmt::Debug for ChildSpec<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildSpec")
-            .field("name", &self.name)
+            .field("name", self.name())
             .field("kind", &self.kind())
-            .field("restart", &self.restart)
-            .field("shutdown", &self.shutdown)
-            .field("significant", &self.significant)
+            .field("restart", &self.restart_type())
+            .field("shutdown", &self.shutdown_policy())
+            .field("significant", &self.is_significant())
             .finish()
     }
 }

@@ -13,7 +13,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
@@ -29,22 +29,19 @@ use crate::{
     SupervisorExit, SupervisorSpec, Term, mailbox,
 };
 
-/// Numbers every start of every child, program-wide: the tag of the
-/// child's monitor, so that a [`Down`] names the incarnation it is about.
-static NEXT_INCARNATION: AtomicU64 = AtomicU64::new(1);
-
 /// What a supervisor's mailbox holds.
 pub(crate) enum Msg<C> {
-    /// A child ended.
-    Down(Down<u64>),
+    /// A child ended; its monitor names the incarnation (monitor references
+    /// are unique program-wide).
+    Down(Down),
     /// A request from a [`Supervisor`] handle.
     Command(Command<C>),
     /// Retry the restart of a child whose restart failed.
     TryAgain(ChildName),
 }
 
-impl<C> From<Down<u64>> for Msg<C> {
-    fn from(down: Down<u64>) -> Self {
+impl<C> From<Down> for Msg<C> {
+    fn from(down: Down) -> Self {
         Msg::Down(down)
     }
 }
@@ -112,7 +109,8 @@ pub(crate) enum SlotState<C> {
 /// One incarnation of a child.
 pub(crate) struct Running<C> {
     pub(crate) pid: Pid,
-    incarnation: u64,
+    /// The supervisor's monitor of this incarnation: its `Down` says which
+    /// incarnation ended.
     monitor: MonitorRef,
     /// The worker's `Addr`, for child references.
     pub(crate) addr: Option<Arc<dyn Any + Send + Sync>>,
@@ -128,9 +126,9 @@ impl<C> Slot<C> {
         }
     }
 
-    fn is_incarnation(&self, tag: u64) -> bool {
+    fn is_incarnation(&self, monitor: MonitorRef) -> bool {
         self.running()
-            .is_some_and(|running| running.incarnation == tag)
+            .is_some_and(|running| running.monitor == monitor)
     }
 }
 
@@ -160,7 +158,8 @@ where
     Box::pin(start_unboxed(spec, ctx, report))
 }
 
-async fn start_unboxed<C>(
+/// [`start`] without the box, for a top-level start.
+pub(crate) async fn start_unboxed<C>(
     spec: &SupervisorSpec<C>,
     ctx: C,
     report: Report,
@@ -251,11 +250,9 @@ where
             }
         }
     };
-    let incarnation = NEXT_INCARNATION.fetch_add(1, Ordering::Relaxed);
-    let monitor = pid.monitor(mailbox, incarnation);
+    let monitor = pid.monitor(mailbox, ());
     Ok(Some(Running {
         pid,
-        incarnation,
         monitor,
         addr,
         nested,
@@ -276,13 +273,24 @@ impl<C> Drop for KillRunning<C> {
     }
 }
 
-/// Kills one process when dropped (a no-op once it has ended): makes a
+/// Kills the process it holds when dropped, unless disarmed: makes a
 /// termination that is cut short end in a kill.
-struct KillOnDrop(Pid);
+struct KillOnDrop(Option<Pid>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        self.0.kill();
+        if let Some(pid) = self.0.take() {
+            pid.kill();
+        }
+    }
+}
+
+/// Marks a slot stopped (a pending restart is cancelled) and takes its
+/// running incarnation out, if any, with its shutdown policy.
+fn take_running<C>(slot: &mut Slot<C>) -> Option<(Running<C>, crate::Shutdown)> {
+    match std::mem::replace(&mut slot.state, SlotState::Stopped) {
+        SlotState::Running(running) => Some((running, slot.spec.shutdown_policy())),
+        SlotState::Restarting { .. } | SlotState::Stopped => None,
     }
 }
 
@@ -370,12 +378,15 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
     }
 
     /// A child ended: OTP's `do_restart`.
-    async fn on_down(&mut self, down: Down<u64>) -> Result<(), ExitReason> {
+    async fn on_down(&mut self, down: Down) -> Result<(), ExitReason> {
         let shared = &self.shared;
         let reason = down.reason;
         let spec = {
             let mut slots = shared.slots.lock();
-            let Some(index) = slots.iter().position(|slot| slot.is_incarnation(down.tag)) else {
+            let Some(index) = slots
+                .iter()
+                .position(|slot| slot.is_incarnation(down.monitor))
+            else {
                 // One this supervisor terminated or replaced itself.
                 return Ok(());
             };
@@ -623,46 +634,75 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
     /// Terminates child `name` by its shutdown policy, if it runs, and marks
     /// it stopped; a temporary child is forgotten if `forget_temporary`.
     async fn terminate_child(&self, name: &ChildName, forget_temporary: bool) {
-        let (running, shutdown) = {
+        let taken = {
             let mut slots = self.slots.lock();
             let Some(index) = slots.iter().position(|slot| slot.spec.name() == name) else {
                 return;
             };
-            let slot = &mut slots[index];
-            let running = match std::mem::replace(&mut slot.state, SlotState::Stopped) {
-                SlotState::Running(running) => Some(running),
-                _ => None,
-            };
-            let shutdown = slot.spec.shutdown_policy();
-            if forget_temporary && slot.spec.restart_type() == Restart::Temporary {
+            let taken = take_running(&mut slots[index]);
+            if forget_temporary && slots[index].spec.restart_type() == Restart::Temporary {
                 slots.remove(index);
             }
-            (running, shutdown)
+            taken
         };
         self.changed.notify_waiters();
-        if let Some(running) = running {
-            running.pid.demonitor(running.monitor);
-            // If this supervisor is killed while it waits, the child dies too.
-            let _kill = KillOnDrop(running.pid.clone());
-            let reason = shutdown.terminate(&running.pid).await;
-            let expected = reason.is_shutdown()
-                || (reason == ExitReason::Killed && shutdown == crate::Shutdown::BrutalKill);
-            if !expected {
-                tracing::warn!(child = %self.report.name(name), %reason, "child did not shut down cleanly");
-            }
+        if let Some((running, shutdown)) = taken {
+            self.end_child(running, shutdown, name).await;
         }
     }
 
     /// Terminates every child, last started first.
     async fn terminate_all(&self) {
-        let names: Vec<ChildName> = self
-            .slots
-            .lock()
-            .iter()
-            .map(|slot| slot.spec.name().clone())
-            .collect();
-        for name in names.iter().rev() {
-            self.terminate_child(name, false).await;
+        // Only this task changes the slots, so indices stay valid.
+        let count = self.slots.lock().len();
+        for index in (0..count).rev() {
+            let taken = {
+                let mut slots = self.slots.lock();
+                slots.get_mut(index).and_then(|slot| {
+                    take_running(slot).map(|taken| (taken, slot.spec.name().clone()))
+                })
+            };
+            if let Some(((running, shutdown), name)) = taken {
+                self.end_child(running, shutdown, &name).await;
+            }
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Terminates a child taken out of its slot by `shutdown`, and reports an
+    /// unexpected end.
+    async fn end_child(&self, running: Running<C>, shutdown: crate::Shutdown, name: &ChildName) {
+        let pid = &running.pid;
+        pid.demonitor(running.monitor);
+        // If this supervisor is killed while it waits, the child dies too.
+        let mut kill = KillOnDrop(Some(pid.clone()));
+        // `Shutdown::terminate`, inlined: one future fewer to build and move
+        // on the path every stopped session takes.
+        let reason = match shutdown {
+            crate::Shutdown::Timeout(timeout) => {
+                pid.request_stop();
+                match tokio::time::timeout(timeout, pid.wait()).await {
+                    Ok(reason) => reason,
+                    Err(_) => {
+                        pid.kill();
+                        pid.wait().await
+                    }
+                }
+            }
+            crate::Shutdown::BrutalKill => {
+                pid.kill();
+                pid.wait().await
+            }
+            crate::Shutdown::Infinity => {
+                pid.request_stop();
+                pid.wait().await
+            }
+        };
+        kill.0 = None;
+        let expected = reason.is_shutdown()
+            || (reason == ExitReason::Killed && shutdown == crate::Shutdown::BrutalKill);
+        if !expected {
+            tracing::warn!(child = %self.report.name(name), %reason, "child did not shut down cleanly");
         }
     }
 

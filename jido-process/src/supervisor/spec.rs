@@ -144,7 +144,7 @@ impl<C: Clone + Send + Sync + 'static> SupervisorSpec<C> {
     /// [`SupervisorError::NoRuntime`] outside a tokio runtime. Dropping the
     /// returned future kills whatever it had started.
     pub async fn start(&self, ctx: C) -> Result<Supervisor<C>, SupervisorError> {
-        runtime::start(self, ctx, Report::default()).await
+        runtime::start_unboxed(self, ctx, Report::default()).await
     }
 
     /// Like [`start`](Self::start), reporting restarts to `observer` (its
@@ -158,7 +158,7 @@ impl<C: Clone + Send + Sync + 'static> SupervisorSpec<C> {
         ctx: C,
         observer: Arc<dyn Observer>,
     ) -> Result<Supervisor<C>, SupervisorError> {
-        runtime::start(self, ctx, Report::new(Some(observer), None)).await
+        runtime::start_unboxed(self, ctx, Report::new(Some(observer), None)).await
     }
 }
 
