@@ -79,6 +79,11 @@ impl<R> Mailbox<R> {
         Ok(())
     }
 
+    /// How many senders (this one and its clones) exist: a leak shows here.
+    pub fn sender_count(&self) -> usize {
+        self.shared.queue.lock().senders
+    }
+
     /// `true` once the receiver is gone.
     pub fn is_closed(&self) -> bool {
         !self.shared.queue.lock().receiver_alive

@@ -239,6 +239,7 @@ impl Core {
                     pid: tree.pid().clone(),
                     downs: watcher.downs.clone(),
                     ticket,
+                    armed: true,
                 });
             }
             // Outside the lock; from here on the termination completes even
@@ -504,18 +505,21 @@ struct HandBack {
     pid: Pid,
     downs: Mailbox<WatcherMsg>,
     ticket: Ticket,
+    armed: bool,
 }
 
 impl HandBack {
     /// The end was reported: nothing to hand back.
-    fn done(self) {
-        std::mem::forget(self);
+    fn done(mut self) {
+        self.armed = false;
     }
 }
 
 impl Drop for HandBack {
     fn drop(&mut self) {
-        self.pid.monitor(&self.downs, self.ticket);
+        if self.armed {
+            self.pid.monitor(&self.downs, self.ticket);
+        }
     }
 }
 
@@ -649,5 +653,28 @@ impl Locate for SessionLocate {
                 slot.live()?.tree().map(|tree| tree.directory())
             })
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A stop that reported the end itself holds nothing of the
+    /// supervisor's afterwards: before the fix, every stop leaked a sender
+    /// of the supervisor's mailbox (and a pid) in its hand-back guard.
+    #[tokio::test]
+    async fn stops_leave_no_sender_of_the_supervisors_mailbox_behind() {
+        let supervisor = crate::SessionSupervisor::new();
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..10 {
+            let id = supervisor.create_session(dir.path()).await.unwrap().id();
+            supervisor.stop_session(id).await.unwrap();
+        }
+        let core: &Arc<Core> = &supervisor.core;
+        let watcher = core.watcher.get().unwrap();
+        assert_eq!(watcher.downs.sender_count(), 1, "only the supervisor's own");
     }
 }

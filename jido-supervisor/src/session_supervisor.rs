@@ -78,7 +78,7 @@ pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Clone)]
 pub struct SessionSupervisor {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
 }
 
 /// Configures a [`SessionSupervisor`].
