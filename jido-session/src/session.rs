@@ -222,21 +222,17 @@ impl Session {
             created_at,
             updated_at,
         } = record;
-        let mut errors = Vec::new();
-        push_err(&mut errors, check_name(&name));
         let project = if project_path.is_absolute() {
             ProjectPath::new(&project_path)
         } else {
             Err(SessionError::PathNotAbsolute { path: project_path })
         };
-        if let Err(error) = &project {
-            errors.push(error.clone());
-        }
-        config.collect_errors(&mut errors);
-        push_err(&mut errors, check_timestamps(created_at, updated_at));
-        ValidationErrors::check(errors)?;
-        // A path error was pushed above, so `check` already returned it.
-        let project_path = project?;
+        let project_path = checked(
+            Some(&name),
+            project,
+            &config,
+            Some((created_at, updated_at)),
+        )?;
         Ok(Session {
             id,
             name,
@@ -335,23 +331,42 @@ impl SessionBuilder {
     /// [`ProjectPath::new`]), then the config (as
     /// [`SessionConfig::validate`]).
     pub fn build(self) -> Result<Session, ValidationErrors> {
-        let mut errors = Vec::new();
-        if let Some(name) = &self.name {
-            push_err(&mut errors, check_name(name));
-        }
-        let project_path = ProjectPath::new(&self.path);
-        if let Err(error) = &project_path {
-            errors.push(error.clone());
-        }
         let config = self.config.unwrap_or_default();
-        config.collect_errors(&mut errors);
-        ValidationErrors::check(errors)?;
-        // A path error was pushed above, so `check` already returned it.
-        let project_path = project_path?;
+        let project_path = checked(
+            self.name.as_deref(),
+            ProjectPath::new(&self.path),
+            &config,
+            None,
+        )?;
         let name = self.name.unwrap_or_else(|| default_name(&project_path));
         let id = self.id.unwrap_or_default();
         Ok(Session::assemble(id, name, project_path, config))
     }
+}
+
+/// Runs the checks shared by every way of making a session, collecting every
+/// failure in the documented order — name (when there is one), path,
+/// config, timestamps (when given) — and returns the checked path.
+fn checked(
+    name: Option<&str>,
+    project_path: Result<ProjectPath, SessionError>,
+    config: &SessionConfig,
+    timestamps: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<ProjectPath, ValidationErrors> {
+    let mut errors = Vec::new();
+    if let Some(name) = name {
+        push_err(&mut errors, check_name(name));
+    }
+    if let Err(error) = &project_path {
+        errors.push(error.clone());
+    }
+    config.collect_errors(&mut errors);
+    if let Some((created_at, updated_at)) = timestamps {
+        push_err(&mut errors, check_timestamps(created_at, updated_at));
+    }
+    ValidationErrors::check(errors)?;
+    // A path error was pushed above, so `check` already returned it.
+    Ok(project_path?)
 }
 
 /// The name of a session opened without one: the folder name truncated to

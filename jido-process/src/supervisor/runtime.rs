@@ -513,12 +513,7 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
                 None => SupervisorError::AlreadyPresent { name },
             });
         }
-        let started = start_child(&spec, &self.ctx, &self.mailbox, &self.report)
-            .await
-            .map_err(|reason| SupervisorError::StartFailed {
-                name: name.clone(),
-                reason,
-            })?;
+        let started = self.start_spec(&spec).await?;
         let pid = started.as_ref().map(|running| running.pid.clone());
         let state = match started {
             Some(running) => SlotState::Running(running),
@@ -543,17 +538,22 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
                 SlotState::Stopped => slot.spec.clone(),
             }
         };
-        let started = start_child(&spec, &self.ctx, &self.mailbox, &self.report)
-            .await
-            .map_err(|reason| SupervisorError::StartFailed {
-                name: name.clone(),
-                reason,
-            })?;
+        let started = self.start_spec(&spec).await?;
         let pid = started.as_ref().map(|running| running.pid.clone());
         if let Some(running) = started {
             self.set_state(&name, SlotState::Running(running));
         }
         Ok(pid)
+    }
+
+    /// Starts `spec` for a request: a failure names the child.
+    async fn start_spec(&self, spec: &ChildSpec<C>) -> Result<Option<Running<C>>, SupervisorError> {
+        start_child(spec, &self.ctx, &self.mailbox, &self.report)
+            .await
+            .map_err(|reason| SupervisorError::StartFailed {
+                name: spec.name().clone(),
+                reason,
+            })
     }
 
     /// OTP's `delete_child`: forgets a stopped child.
