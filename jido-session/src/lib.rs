@@ -44,14 +44,24 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod boundary;
 mod config;
+mod conversation;
 mod error;
 mod id;
 mod path;
 mod record;
 mod session;
 
+pub use boundary::{
+    BoundaryError, DEFAULT_PROTECTED, DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent,
+    FileError, MAX_LINE_CHARS, ProjectBoundary,
+};
 pub use config::{MAX_TEMPERATURE, MIN_TEMPERATURE, SessionConfig};
+pub use conversation::{
+    Conversation, ConversationError, ConversationLimits, FileOperation, Message, Page, PageMeta,
+    ReasoningStep, Role, Todo, TodoStatus, ToolCall, ToolStatus,
+};
 pub use error::{MAX_ECHO_CHARS, SessionError, ValidationErrors};
 pub use id::SessionId;
 pub use path::{MAX_PATH_BYTES, ProjectPath};

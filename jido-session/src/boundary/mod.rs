@@ -1,0 +1,206 @@
+//! [`ProjectBoundary`]: the files a session may touch — its project
+//! directory, minus protected files — and the file operations inside it.
+
+mod error;
+mod files;
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::{MAX_PATH_BYTES, ProjectPath};
+
+pub use error::{BoundaryError, FileError};
+pub use files::{DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, MAX_LINE_CHARS};
+
+/// Files inside a project a session must not touch: the project's own
+/// settings.
+pub const DEFAULT_PROTECTED: &[&str] = &[".jido_code/settings.json"];
+
+/// The project boundary of a session (jido_code's `Security` module, as
+/// its Manager uses it): which paths a session's tools may use.
+///
+/// [`validate`](Self::validate) resolves a path against the project root
+/// and refuses, with a typed error, one that leaves the project — by `..`,
+/// as an absolute path elsewhere, or through a symlink anywhere along it
+/// (every component is resolved, not matched as text) — and the protected
+/// files. The file operations validate first and then work on the resolved
+/// path. They block (file system calls): from async code, run them on
+/// `spawn_blocking`, as the Manager does.
+///
+/// `..` is resolved lexically before symlinks are followed (`link/..` is
+/// the directory holding `link`), and the operations use the resolved path,
+/// never the spelling they were given.
+///
+/// ```
+/// use jido_session::{BoundaryError, ProjectBoundary, ProjectPath};
+///
+/// let dir = tempfile::tempdir()?;
+/// let boundary = ProjectBoundary::new(ProjectPath::new(dir.path())?);
+/// boundary.write_file("src/lib.rs".as_ref(), b"fn main() {}\n").unwrap_err(); // no src/ yet
+/// std::fs::create_dir(dir.path().join("src"))?;
+/// boundary.write_file("src/lib.rs".as_ref(), b"fn main() {}\n")?;
+/// assert_eq!(boundary.read_file("src/lib.rs".as_ref(), 1, 10)?.text(), "fn main() {}");
+///
+/// assert!(matches!(
+///     boundary.validate("../../etc/passwd".as_ref()),
+///     Err(BoundaryError::PathEscapesBoundary { .. })
+/// ));
+/// assert!(matches!(
+///     boundary.validate("/etc/passwd".as_ref()),
+///     Err(BoundaryError::PathOutsideBoundary { .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectBoundary {
+    root: ProjectPath,
+    /// Relative to the root.
+    protected: Vec<PathBuf>,
+}
+
+impl ProjectBoundary {
+    /// The boundary of the project at `root`, protecting
+    /// [`DEFAULT_PROTECTED`].
+    pub fn new(root: ProjectPath) -> Self {
+        Self::with_protected(root, DEFAULT_PROTECTED.iter().map(PathBuf::from))
+    }
+
+    /// The boundary of the project at `root`, protecting `protected`
+    /// (paths relative to the root).
+    pub fn with_protected(root: ProjectPath, protected: impl IntoIterator<Item = PathBuf>) -> Self {
+        ProjectBoundary {
+            root,
+            protected: protected.into_iter().collect(),
+        }
+    }
+
+    /// The project root.
+    pub fn root(&self) -> &ProjectPath {
+        &self.root
+    }
+
+    /// Resolves `path` (relative to the project root, or absolute) and
+    /// checks that it stays inside the project and is not protected; returns
+    /// the resolved path. The path need not exist (for a file about to be
+    /// written); the part that exists is resolved through the file system.
+    ///
+    /// # Errors
+    ///
+    /// [`BoundaryError::InvalidPath`] (empty, a NUL byte, too long),
+    /// [`BoundaryError::PathEscapesBoundary`] (a relative path whose `..`
+    /// leave the project), [`BoundaryError::PathOutsideBoundary`] (an
+    /// absolute path elsewhere), [`BoundaryError::SymlinkEscapesBoundary`]
+    /// (a symlink along the path leads outside),
+    /// [`BoundaryError::ProtectedSettingsFile`].
+    pub fn validate(&self, path: &Path) -> Result<PathBuf, BoundaryError> {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let invalid = |reason| BoundaryError::InvalidPath {
+            path: crate::error::echo(&path.to_string_lossy()),
+            reason,
+        };
+        if bytes.is_empty() {
+            return Err(invalid("the path is empty"));
+        }
+        if bytes.contains(&0) {
+            return Err(invalid("the path has a NUL byte"));
+        }
+        if bytes.len() > MAX_PATH_BYTES {
+            return Err(invalid("the path is too long"));
+        }
+        let root = self.root.as_path();
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            root.join(path)
+        };
+        let lexical = normalize(&joined);
+        if !lexical.starts_with(root) {
+            let path = path.to_path_buf();
+            return Err(if path.is_absolute() {
+                BoundaryError::PathOutsideBoundary { path }
+            } else {
+                BoundaryError::PathEscapesBoundary { path }
+            });
+        }
+        let resolved = resolve(&lexical).map_err(|_| invalid("the path cannot be resolved"))?;
+        if !resolved.starts_with(root) {
+            return Err(BoundaryError::SymlinkEscapesBoundary {
+                path: path.to_path_buf(),
+                target: resolved,
+            });
+        }
+        if self.is_protected(&resolved) {
+            return Err(BoundaryError::ProtectedSettingsFile {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(resolved)
+    }
+
+    fn is_protected(&self, resolved: &Path) -> bool {
+        self.protected.iter().any(|relative| {
+            let protected = normalize(&self.root.join(relative));
+            resolve(&protected).is_ok_and(|protected| protected == resolved)
+        })
+    }
+}
+
+/// `path` with `.` and `..` resolved lexically (`..` at the root stays at
+/// the root), as `realpath -m` without the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Prefix(prefix) => normal.push(prefix.as_os_str()),
+            Component::RootDir => normal.push(Component::RootDir.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::Normal(part) => normal.push(part),
+        }
+    }
+    normal
+}
+
+/// `path` (absolute, normalized) with every symlink resolved: the longest
+/// existing prefix is canonicalized and the rest appended; a dangling
+/// symlink at the end is followed to where it points.
+fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    let base = loop {
+        match std::fs::canonicalize(existing) {
+            Ok(canonical) => break canonical,
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return Err(io::Error::from(io::ErrorKind::NotFound)),
+            },
+        }
+    };
+    let mut resolved = base;
+    for name in rest.iter().rev() {
+        resolved.push(name);
+        // A dangling symlink: follow it where it points, once.
+        if let Ok(target) = std::fs::read_link(&resolved) {
+            let parent = resolved.parent().map(Path::to_path_buf).unwrap_or_default();
+            resolved = normalize(&parent.join(target));
+        }
+    }
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_dots_lexically() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
+        assert_eq!(normalize(Path::new("/../../x")), Path::new("/x"));
+        assert_eq!(normalize(Path::new("/a/b/..")), Path::new("/a"));
+    }
+}
