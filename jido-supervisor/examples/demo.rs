@@ -7,7 +7,9 @@
 //!
 //! It opens sessions for directories it creates under a temp dir, shows the
 //! open sessions, hits the session limit and a duplicate project (spelled
-//! through a symlink), crashes a child and shows the restart, exceeds the
+//! through a symlink), holds a conversation (a streamed answer included)
+//! whose State crashes and comes back with it, lets the Manager write and
+//! read inside the project and refuse paths that leave it, exceeds the
 //! restart intensity and shows the session leave the registry, then stops
 //! everything — printing lifecycle events as they happen.
 
@@ -18,7 +20,7 @@ use std::time::Duration;
 use jido_session::{Session, SessionId};
 use jido_supervisor::ExitReason;
 use jido_supervisor::{
-    EventKind, Message, RestartIntensity, Role, SessionEvent, SessionSup, SessionSupervisor,
+    EventKind, Message, RestartIntensity, Role, SessionEvent, SessionSup, SessionSupervisor, Todo,
 };
 use tokio::sync::broadcast;
 
@@ -66,11 +68,24 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
     report_error(supervisor.start_session(Session::new(&alias)?).await);
 
-    step("4. The State child of `alpha` crashes and is restarted (one-for-one)");
+    step("4. A conversation in alpha survives a crash of its State (one-for-one restart)");
     let alpha = ids[0];
     let state = supervisor.state(alpha).ok_or("alpha has no State")?;
     state
         .append_message(Message::new(Role::User, "refactor the parser"))
+        .await?;
+    state.record_prompt("refactor the parser").await?;
+    state.start_streaming("answer-1").await?;
+    for chunk in ["Splitting ", "the lexer ", "out first."] {
+        state.append_chunk(chunk)?; // a cast: no reply awaited
+    }
+    let answer = state.end_streaming().await?;
+    println!("   streamed answer committed: {:?}", answer.content);
+    state
+        .set_todos(vec![
+            Todo::new("split the lexer"),
+            Todo::new("run the tests"),
+        ])
         .await?;
     let before = state.pid().ok_or("no State pid")?;
     before.kill();
@@ -79,22 +94,51 @@ async fn main() -> Result<(), Box<dyn Error>> {
     })
     .await?;
     let after = state.pid().ok_or("no State pid after restart")?;
+    let page = state.messages(0, Some(10)).await?;
+    println!("   State was {before}, is now {after}; it starts from the committed conversation:");
+    for message in &page.items {
+        println!("     {:?}: {}", message.role, message.content);
+    }
     println!(
-        "   State was {before}, is now {after}; messages after restart: {} (a restarted State starts afresh)",
-        state.messages().await?.len()
-    );
-    println!(
-        "   Manager still answers for {}",
-        supervisor
-            .manager(alpha)
-            .ok_or("no Manager")?
-            .session()
-            .await?
-            .name()
+        "   page: total {}, returned {}, has_more {}; todos: {}; prompts: {}",
+        page.meta.total,
+        page.meta.returned,
+        page.meta.has_more,
+        state.todos().await?.len(),
+        state.prompt_history().await?.len()
     );
 
+    step("5. The Manager guards alpha's project boundary");
+    let manager = supervisor.manager(alpha).ok_or("no Manager")?;
+    println!(
+        "   Manager answers for {:?}, root {}",
+        manager.session().await?.name(),
+        manager.project_root().await?
+    );
+    let written = manager
+        .write_file("notes.md", "# Plan\nsplit the lexer\n")
+        .await?;
+    let content = manager.read_file("notes.md", 1, 10).await?;
+    println!(
+        "   wrote {} atomically; read back {} lines",
+        written.display(),
+        content.lines.len()
+    );
+    symlink_dir(root.path(), &root.path().join("alpha").join("escape"))?;
+    for path in [
+        "../beta/secret.txt",
+        "/etc/passwd",
+        "escape/beta",
+        ".jido_code/settings.json",
+    ] {
+        match manager.validate_path(path).await {
+            Ok(resolved) => println!("   {path}: allowed as {}", resolved.display()),
+            Err(error) => println!("   {path}: refused: {error}"),
+        }
+    }
+
     step(
-        "5. Crash after crash: past 3 restarts in 5 s the tree gives up and the session leaves the registry",
+        "6. Crash after crash: past 3 restarts in 5 s the tree gives up and the session leaves the registry",
     );
     while let Some(pid) = state.pid() {
         pid.kill();
@@ -116,13 +160,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
     print_table(&supervisor);
 
-    step("6. The project is free again: reopen it");
+    step("7. The project is free again: reopen it");
     let reopened = Session::new(root.path().join("alpha"))?;
     supervisor.start_session(reopened).await?;
     expect(&mut events, |e| e.kind == EventKind::Started).await?;
     print_table(&supervisor);
 
-    step("7. Shut everything down");
+    step("8. Shut everything down");
     let open = supervisor.count_children();
     supervisor.shutdown().await;
     for _ in 0..open {

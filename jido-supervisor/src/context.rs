@@ -8,7 +8,7 @@ use jido_process::{Observer, SupervisorEvent};
 use jido_session::{Session, SessionId};
 use parking_lot::Mutex;
 
-use crate::ChildEvents;
+use crate::{ChildEvents, ConversationStore};
 
 /// What every child of a session's tree is started with (the `C` of its
 /// [`ChildSpec`](crate::ChildSpec)s): the session, as it is *now* (after
@@ -52,6 +52,8 @@ struct Inner {
     session: Arc<Session>,
     /// The session's reporter; it also knows the supervisor.
     events: ChildEvents,
+    /// The session's committed conversation (the State's, outliving it).
+    conversation: ConversationStore,
     /// The tree's shared values, made on first use (most trees have none).
     shared: OnceLock<Box<Mutex<SharedValues>>>,
 }
@@ -64,6 +66,7 @@ impl SessionContext {
             inner: Arc::new(Inner {
                 session,
                 events,
+                conversation: ConversationStore::default(),
                 shared: OnceLock::new(),
             }),
         }
@@ -90,6 +93,13 @@ impl SessionContext {
             .core()
             .and_then(|core| core.current_session(self.id()))
             .unwrap_or_else(|| Arc::clone(&self.inner.session))
+    }
+
+    /// The session's committed conversation: what the
+    /// [`State`](crate::State) child commits to, and finds again after a
+    /// restart. It lives as long as the tree.
+    pub fn conversation(&self) -> &ConversationStore {
+        &self.inner.conversation
     }
 
     /// The tree's shared value of type `T`, made with `T::default()` the

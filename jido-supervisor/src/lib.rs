@@ -35,12 +35,13 @@
 //! // The State child keeps the conversation.
 //! let state = supervisor.state(id).unwrap();
 //! state.append_message(Message::new(Role::User, "hello")).await.unwrap();
-//! assert_eq!(state.messages().await.unwrap().len(), 1);
+//! assert_eq!(state.message_count().await.unwrap(), 1);
 //!
-//! // A crashed child is restarted (one-for-one), and `state` reaches the new one.
+//! // A crashed child is restarted (one-for-one), and `state` reaches the new
+//! // one, which has lost nothing committed: the conversation is the tree's.
 //! state.pid().unwrap().kill();
 //! assert!(matches!(events.recv().await.unwrap().kind, EventKind::Restarted { child, .. } if child == "state"));
-//! assert!(state.messages().await.unwrap().is_empty());
+//! assert_eq!(state.messages(0, None).await.unwrap().items[0].content, "hello");
 //!
 //! supervisor.shutdown().await;
 //! assert_eq!(supervisor.registry().count(), 0);
@@ -51,6 +52,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod context;
+mod conversation_store;
 mod core;
 mod error;
 mod events;
@@ -64,18 +66,17 @@ mod shutdown_report;
 mod state;
 
 pub use context::SessionContext;
+pub use conversation_store::ConversationStore;
 pub use error::{StartError, StopError, UpdateError};
 pub use events::{ChildEvents, DEFAULT_EVENT_CAPACITY, EventKind, Events, SessionEvent};
-pub use manager::{Manager, ManagerRef, ManagerRequest};
+pub use manager::{Manager, ManagerError, ManagerRef, ManagerRequest};
 pub use process_key::ProcessKey;
 pub use session_child::{ChildContext, SessionChild, TreeHandle};
 pub use session_handle::SessionHandle;
 pub use session_sup::SessionSup;
 pub use session_supervisor::{DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder};
 pub use shutdown_report::ShutdownReport;
-pub use state::{
-    Message, PROMPT_HISTORY_LIMIT, Role, State, StateRef, StateRequest, Todo, TodoStatus,
-};
+pub use state::{State, StateError, StateRef, StateRequest};
 
 pub use jido_process::{
     Addr, AutoShutdown, CallError, ChildCounts, ChildInfo, ChildKind, ChildName, ChildRef,
@@ -86,5 +87,9 @@ pub use jido_process::{
 };
 pub use jido_registry::{RegistryError, RegistryView};
 pub use jido_session::{
-    ProjectPath, Session, SessionConfig, SessionError, SessionId, SessionRecord, ValidationErrors,
+    BoundaryError, Conversation, ConversationError, ConversationLimits, DEFAULT_PROTECTED,
+    DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, FileError, FileOperation, MAX_LINE_CHARS,
+    Message, Page, PageMeta, ProjectBoundary, ProjectPath, ReasoningStep, Role, Session,
+    SessionConfig, SessionError, SessionId, SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus,
+    ValidationErrors,
 };

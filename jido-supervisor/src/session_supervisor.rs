@@ -506,7 +506,9 @@ impl SessionSupervisor {
     /// The session's State, reached by name (it follows restarts), if the
     /// session runs a tree with one (the default tree does).
     pub fn state(&self, id: SessionId) -> Option<StateRef> {
-        self.tree(id)?.whereis(crate::state::NAME)?;
-        Some(StateRef::new(id, self.child(id, crate::state::NAME)))
+        let tree = self.tree(id)?;
+        tree.whereis(crate::state::NAME)?;
+        let ctx = tree.context().clone();
+        Some(StateRef::new(id, self.child(id, crate::state::NAME), ctx))
     }
 }

@@ -6,8 +6,8 @@ mod common;
 use common::{assert_empty, assert_gone, assert_tasks_settle, baseline, project, session};
 use jido_supervisor::ExitReason;
 use jido_supervisor::{
-    CallError, ChildKind, ChildStatus, Down, Message, PROMPT_HISTORY_LIMIT, ProcessKey, Restart,
-    Role, SessionSupervisor, Todo, TodoStatus, mailbox,
+    CallError, ChildKind, ChildStatus, Down, Message, ProcessKey, Restart, Role, SessionSupervisor,
+    Todo, TodoStatus, mailbox,
 };
 
 #[tokio::test]
@@ -63,7 +63,7 @@ async fn the_state_keeps_messages_todos_and_prompts() {
     let state = supervisor.state(id).unwrap();
     assert_eq!(state.session_id(), id);
 
-    assert!(state.messages().await.unwrap().is_empty());
+    assert_eq!(state.message_count().await, Ok(0));
     state
         .append_message(Message::new(Role::User, "hello"))
         .await
@@ -72,35 +72,27 @@ async fn the_state_keeps_messages_todos_and_prompts() {
         .append_message(Message::new(Role::Assistant, "hi"))
         .await
         .unwrap();
-    assert_eq!(
-        state.messages().await.unwrap(),
-        vec![
-            Message::new(Role::User, "hello"),
-            Message::new(Role::Assistant, "hi")
-        ]
-    );
+    let page = state.messages(0, None).await.unwrap();
+    let said: Vec<(Role, &str)> = page
+        .items
+        .iter()
+        .map(|m| (m.role, m.content.as_str()))
+        .collect();
+    assert_eq!(said, [(Role::User, "hello"), (Role::Assistant, "hi")]);
 
-    let todos = vec![
-        Todo {
-            content: "write tests".into(),
-            status: TodoStatus::InProgress,
-        },
-        Todo {
-            content: "ship".into(),
-            status: TodoStatus::Pending,
-        },
-    ];
+    let mut writing = Todo::new("write tests");
+    writing.status = TodoStatus::InProgress;
+    let todos = vec![writing, Todo::new("ship")];
     state.set_todos(todos.clone()).await.unwrap();
     assert_eq!(state.todos().await.unwrap(), todos);
     state.set_todos(Vec::new()).await.unwrap();
     assert!(state.todos().await.unwrap().is_empty());
 
-    for n in 0..PROMPT_HISTORY_LIMIT + 5 {
+    for n in 0..105 {
         state.record_prompt(format!("prompt {n}")).await.unwrap();
     }
     let history = state.prompt_history().await.unwrap();
-    assert_eq!(PROMPT_HISTORY_LIMIT, 100);
-    assert_eq!(history.len(), PROMPT_HISTORY_LIMIT);
+    assert_eq!(history.len(), 100);
     assert_eq!(history.first().unwrap(), "prompt 5");
     assert_eq!(history.last().unwrap(), "prompt 104");
 }
@@ -161,7 +153,7 @@ async fn stopping_the_tree_stops_state_then_manager_gracefully() {
     assert_empty(&supervisor);
     // The session is gone: its children's references say so.
     assert_eq!(
-        state_ref.messages().await,
+        state_ref.message_count().await,
         Err(CallError::SupervisorDown {
             name: "state".into()
         })

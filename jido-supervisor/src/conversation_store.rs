@@ -1,0 +1,110 @@
+//! [`ConversationStore`]: a session's committed conversation, held by its
+//! tree so that it outlives any one State process.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use jido_session::{Conversation, ConversationLimits};
+use parking_lot::Mutex;
+
+/// The committed [`Conversation`] of one session, held by the session's tree
+/// (reached through [`SessionContext::conversation`](crate::SessionContext::conversation)),
+/// not by the [`State`](crate::State) process: a State that crashes and is
+/// restarted finds everything committed before the crash.
+///
+/// Every change is made under one lock, in one step, with no await inside:
+/// a State killed at any point has either committed a change whole or not at
+/// all. An idle session's store allocates nothing; the conversation is made
+/// on the first write.
+///
+/// ```
+/// use jido_supervisor::{ConversationLimits, Message, Role, SessionSupervisor};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let dir = tempfile::tempdir().unwrap();
+/// let supervisor = SessionSupervisor::new();
+/// let id = supervisor.create_session(dir.path()).await.unwrap().id();
+/// let state = supervisor.state(id).unwrap();
+/// state.append_message(Message::new(Role::User, "hello")).await.unwrap();
+///
+/// let tree = supervisor.tree(id).unwrap();
+/// let store = tree.context().conversation();
+/// assert_eq!(store.read(|conversation| conversation.message_count()), 1);
+/// # }
+/// ```
+#[derive(Default)]
+pub struct ConversationStore {
+    committed: Mutex<Option<Box<Conversation>>>,
+    /// Whether the State has a streamed message open: lets
+    /// [`StateRef::append_chunk`](crate::StateRef::append_chunk) refuse at
+    /// once, without a round trip.
+    streaming: AtomicBool,
+}
+
+impl ConversationStore {
+    /// Runs `f` on the committed conversation (an empty one with the default
+    /// limits if nothing was ever written), under the store's lock: keep `f`
+    /// short, and copy out only what you need.
+    pub fn read<R>(&self, f: impl FnOnce(&Conversation) -> R) -> R {
+        let committed = self.committed.lock();
+        match committed.as_deref() {
+            Some(conversation) => f(conversation),
+            None => f(&Conversation::default()),
+        }
+    }
+
+    /// Changes the committed conversation with `f`, in one step under the
+    /// store's lock. The conversation is made with `limits` on the first
+    /// write; later, `limits` are ignored (see [`set_limits`](Self::set_limits)).
+    pub fn update<R>(
+        &self,
+        limits: ConversationLimits,
+        f: impl FnOnce(&mut Conversation) -> R,
+    ) -> R {
+        let mut committed = self.committed.lock();
+        let conversation = committed.get_or_insert_with(|| Box::new(Conversation::new(limits)));
+        f(conversation)
+    }
+
+    /// Applies `limits` to the committed conversation, if there is one
+    /// (histories over a limit lose their oldest entries).
+    pub fn set_limits(&self, limits: ConversationLimits) {
+        if let Some(conversation) = self.committed.lock().as_deref_mut()
+            && conversation.limits() != limits
+        {
+            conversation.set_limits(limits);
+        }
+    }
+
+    /// A copy of the committed conversation.
+    pub fn snapshot(&self) -> Conversation {
+        self.read(Conversation::clone)
+    }
+
+    /// Replaces the committed conversation (to restore a saved one, say).
+    pub fn replace(&self, conversation: Conversation) {
+        *self.committed.lock() = Some(Box::new(conversation));
+    }
+
+    pub(crate) fn set_streaming(&self, streaming: bool) {
+        self.streaming.store(streaming, Ordering::Release);
+    }
+
+    pub(crate) fn is_streaming(&self) -> bool {
+        self.streaming.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for ConversationStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never waits: Debug may be asked for under the lock.
+        let messages = self
+            .committed
+            .try_lock()
+            .map(|committed| committed.as_deref().map_or(0, Conversation::message_count));
+        f.debug_struct("ConversationStore")
+            .field("messages", &messages)
+            .field("streaming", &self.is_streaming())
+            .finish()
+    }
+}

@@ -1,0 +1,26 @@
+//! [`StateError`]: why a [`State`](super::State) refused a request.
+
+use jido_session::ConversationError;
+
+use crate::CallError;
+
+/// Why a request to a session's [`State`](super::State) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The State could not be reached, or did not answer in time.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// Nothing is being streamed: there is nothing to append to or end.
+    #[error("no message is being streamed")]
+    NotStreaming,
+    /// A streamed message is already open; end it first.
+    #[error("message {id:?} is already being streamed")]
+    AlreadyStreaming {
+        /// The open message's id.
+        id: String,
+    },
+    /// The conversation refused the change.
+    #[error(transparent)]
+    Conversation(#[from] ConversationError),
+}

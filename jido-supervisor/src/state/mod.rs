@@ -1,0 +1,205 @@
+//! The State: a session's conversation, a [`Worker`] child of the default
+//! tree; [`StateRef`], which reaches it by name; [`StateError`].
+//!
+//! The State process serializes the session's changes; what it commits lives
+//! in the tree's [`ConversationStore`](crate::ConversationStore), so a State
+//! restarted after a crash starts from the last committed conversation.
+
+mod error;
+mod request;
+mod state_ref;
+
+use jido_session::{ConversationLimits, Message, Role};
+
+use crate::{ChildSpec, Context, SessionContext, Worker};
+
+pub use error::StateError;
+pub use request::StateRequest;
+pub use state_ref::StateRef;
+
+use request::Op;
+
+/// The State's name in its session's tree.
+pub const NAME: &str = "state";
+
+/// A session's conversation (jido_code's `Session.State`): messages,
+/// reasoning steps, tool calls, todos, prompt history, file reads and
+/// writes, each bounded by its [`ConversationLimits`] (oldest dropped
+/// first), and one streamed assistant message at a time. An ordinary
+/// [`Worker`], started by [`State::spec`] like any user child; reached
+/// through [`StateRef`].
+///
+/// **Crashes lose nothing committed.** Every change is committed, whole, to
+/// the tree's [`ConversationStore`](crate::ConversationStore) before the
+/// State answers; a restarted State starts from it. What a crash does lose
+/// is the message being streamed, if any (its chunks live in the process
+/// until [`StateRef::end_streaming`] commits them): after a restart nothing
+/// streams, and appending or ending gives [`StateError::NotStreaming`].
+#[derive(Debug)]
+pub struct State {
+    ctx: SessionContext,
+    limits: ConversationLimits,
+    /// The streamed message, until it is committed.
+    streaming: Option<Box<Message>>,
+}
+
+impl State {
+    /// A State for the session of `ctx`, keeping histories within `limits`;
+    /// it continues the conversation committed to the tree so far.
+    pub fn new(ctx: SessionContext, limits: ConversationLimits) -> Self {
+        let store = ctx.conversation();
+        store.set_limits(limits);
+        // A new incarnation has no message open, whatever the last one had.
+        store.set_streaming(false);
+        State {
+            ctx,
+            limits,
+            streaming: None,
+        }
+    }
+
+    /// The State child with jido_code's limits ([`ConversationLimits::default`]),
+    /// named `"state"`: permanent, 5 s shutdown.
+    pub fn spec() -> ChildSpec<SessionContext> {
+        State::spec_with(ConversationLimits::default())
+    }
+
+    /// The State child keeping histories within `limits`. Replace the
+    /// default one with it:
+    ///
+    /// ```
+    /// use jido_supervisor::{ConversationLimits, SessionSup, State};
+    ///
+    /// let limits = ConversationLimits { messages: 200, ..ConversationLimits::default() };
+    /// let tree = SessionSup::new().child(State::spec_with(limits)); // same name: replaced in place
+    /// assert_eq!(tree.spec().children().len(), 2);
+    /// ```
+    pub fn spec_with(limits: ConversationLimits) -> ChildSpec<SessionContext> {
+        ChildSpec::worker(NAME, move |ctx: &SessionContext| {
+            State::new(ctx.clone(), limits)
+        })
+    }
+
+    fn start_streaming(&mut self, id: String) -> Result<(), StateError> {
+        if let Some(open) = &self.streaming {
+            return Err(StateError::AlreadyStreaming {
+                id: open.id.clone(),
+            });
+        }
+        let mut message = Message::new(Role::Assistant, String::new());
+        message.id = id;
+        self.streaming = Some(Box::new(message));
+        self.ctx.conversation().set_streaming(true);
+        Ok(())
+    }
+
+    fn end_streaming(&mut self) -> Result<Message, StateError> {
+        let message = *self.streaming.take().ok_or(StateError::NotStreaming)?;
+        let store = self.ctx.conversation();
+        store.update(self.limits, |c| c.push_message(message.clone()));
+        store.set_streaming(false);
+        Ok(message)
+    }
+}
+
+impl Worker for State {
+    type Request = StateRequest;
+    type Reply = ();
+
+    async fn handle(&mut self, StateRequest(op): StateRequest, _ctx: &mut Context) {
+        let store = self.ctx.conversation();
+        let limits = self.limits;
+        // Each change is one `update`: committed whole before the reply. A
+        // caller that gave up waiting dropped its receiver; that is not the
+        // State's concern, hence the ignored sends.
+        match op {
+            Op::AppendMessage(message, reply) => {
+                store.update(limits, |c| c.push_message(message));
+                let _ = reply.send(());
+            }
+            Op::Messages {
+                offset,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(store.read(|c| c.messages(offset, limit)));
+            }
+            Op::MessageCount(reply) => {
+                let _ = reply.send(store.read(|c| c.message_count()));
+            }
+            Op::PushReasoningStep(step, reply) => {
+                store.update(limits, |c| c.push_reasoning_step(step));
+                let _ = reply.send(());
+            }
+            Op::ReasoningSteps(reply) => {
+                let _ = reply.send(store.read(|c| c.reasoning_steps().cloned().collect()));
+            }
+            Op::PushToolCall(call, reply) => {
+                store.update(limits, |c| c.push_tool_call(call));
+                let _ = reply.send(());
+            }
+            Op::UpdateToolCall {
+                id,
+                status,
+                result,
+                reply,
+            } => {
+                let done = store.update(limits, |c| c.update_tool_call(&id, status, result));
+                let _ = reply.send(done);
+            }
+            Op::ToolCalls(reply) => {
+                let _ = reply.send(store.read(|c| c.tool_calls().cloned().collect()));
+            }
+            Op::SetTodos(todos, reply) => {
+                store.update(limits, |c| c.set_todos(todos));
+                let _ = reply.send(());
+            }
+            Op::Todos(reply) => {
+                let _ = reply.send(store.read(|c| c.todos().to_vec()));
+            }
+            Op::RecordPrompt(prompt, reply) => {
+                let kept = store.update(limits, |c| c.record_prompt(prompt));
+                let _ = reply.send(kept);
+            }
+            Op::PromptHistory(reply) => {
+                let _ = reply.send(store.read(|c| c.prompt_history().cloned().collect()));
+            }
+            Op::RecordFileRead(operation, reply) => {
+                store.update(limits, |c| c.record_file_read(operation));
+                let _ = reply.send(());
+            }
+            Op::RecordFileWrite(operation, reply) => {
+                store.update(limits, |c| c.record_file_write(operation));
+                let _ = reply.send(());
+            }
+            Op::FileReads(reply) => {
+                let _ = reply.send(store.read(|c| c.file_reads().cloned().collect()));
+            }
+            Op::FileWrites(reply) => {
+                let _ = reply.send(store.read(|c| c.file_writes().cloned().collect()));
+            }
+            Op::FileWasRead(path, reply) => {
+                let _ = reply.send(store.read(|c| c.file_was_read(&path)));
+            }
+            Op::StartStreaming(id, reply) => {
+                let _ = reply.send(self.start_streaming(id));
+            }
+            Op::AppendChunk(chunk) => {
+                // A chunk cast after the message was ended (or after a crash
+                // lost it) has nothing to join: dropped.
+                if let Some(message) = &mut self.streaming {
+                    message.content.push_str(&chunk);
+                }
+            }
+            Op::EndStreaming(reply) => {
+                let _ = reply.send(self.end_streaming());
+            }
+            Op::StreamingMessage(reply) => {
+                let _ = reply.send(self.streaming.as_deref().cloned());
+            }
+            Op::Snapshot(reply) => {
+                let _ = reply.send(store.snapshot());
+            }
+        }
+    }
+}
