@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use jido_session::{DirEntry, FileContent, ProjectPath, Session, SessionId};
 use tokio::sync::oneshot;
@@ -57,6 +58,13 @@ impl ManagerRef {
     /// The Manager process running now, if any.
     pub fn pid(&self) -> Option<Pid> {
         self.child.pid()
+    }
+
+    /// The same reference, with calls that give up after `timeout`
+    /// instead of the default 5 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.child = self.child.with_timeout(timeout);
+        self
     }
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {

@@ -198,7 +198,11 @@ impl Worker for State {
                 let _ = reply.send(self.streaming.as_deref().cloned());
             }
             Op::Snapshot(reply) => {
-                let _ = reply.send(store.snapshot());
+                // Nothing written yet reads as empty with the default
+                // limits; the State's own are the truth.
+                let mut snapshot = store.snapshot();
+                snapshot.set_limits(limits);
+                let _ = reply.send(snapshot);
             }
         }
     }

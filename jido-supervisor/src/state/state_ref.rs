@@ -2,6 +2,7 @@
 //! request.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use jido_session::{
     Conversation, FileOperation, Message, Page, ReasoningStep, SessionId, Todo, ToolCall,
@@ -61,6 +62,13 @@ impl StateRef {
     /// The State process running now, if any.
     pub fn pid(&self) -> Option<Pid> {
         self.child.pid()
+    }
+
+    /// The same reference, with calls that give up after `timeout`
+    /// instead of the default 5 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.child = self.child.with_timeout(timeout);
+        self
     }
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {
