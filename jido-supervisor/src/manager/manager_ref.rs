@@ -69,7 +69,9 @@ impl ManagerRef {
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {
         let (reply, answer) = oneshot::channel();
-        self.child.call(ManagerRequest(make(reply))).await?;
+        self.child
+            .call(ManagerRequest(Box::new(make(reply))))
+            .await?;
         answer.await.map_err(|_| CallError::Exited { reason: None })
     }
 

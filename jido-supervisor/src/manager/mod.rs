@@ -38,22 +38,25 @@ pub const NAME: &str = "manager";
 #[derive(Debug)]
 pub struct Manager {
     ctx: SessionContext,
-    boundary: Arc<ProjectBoundary>,
+    /// Made on the first file operation: an idle session pays nothing.
+    boundary: Option<Arc<ProjectBoundary>>,
 }
 
 impl Manager {
     /// A Manager for the session of `ctx`, guarding its project directory
     /// (protecting [`DEFAULT_PROTECTED`](crate::DEFAULT_PROTECTED)).
     pub fn new(ctx: SessionContext) -> Self {
-        let boundary = ProjectBoundary::new(ctx.session().project_path().clone());
-        Manager::with_boundary(ctx, boundary)
+        Manager {
+            ctx,
+            boundary: None,
+        }
     }
 
     /// A Manager for the session of `ctx`, guarding `boundary`.
     pub fn with_boundary(ctx: SessionContext, boundary: ProjectBoundary) -> Self {
         Manager {
             ctx,
-            boundary: Arc::new(boundary),
+            boundary: Some(Arc::new(boundary)),
         }
     }
 
@@ -66,10 +69,13 @@ impl Manager {
     /// the Manager's own (it crashes, and is restarted); `None` if the
     /// runtime is shutting down.
     async fn blocking<T: Send + 'static>(
-        &self,
+        &mut self,
         work: impl FnOnce(&ProjectBoundary) -> T + Send + 'static,
     ) -> Option<T> {
-        let boundary = Arc::clone(&self.boundary);
+        let ctx = &self.ctx;
+        let boundary = Arc::clone(self.boundary.get_or_insert_with(|| {
+            Arc::new(ProjectBoundary::new(ctx.session().project_path().clone()))
+        }));
         match tokio::task::spawn_blocking(move || work(&boundary)).await {
             Ok(done) => Some(done),
             Err(error) => match error.try_into_panic() {
@@ -84,9 +90,9 @@ impl Worker for Manager {
     type Request = ManagerRequest;
     type Reply = ();
 
-    async fn handle(&mut self, ManagerRequest(op): ManagerRequest, _ctx: &mut Context) {
+    async fn handle(&mut self, request: ManagerRequest, _ctx: &mut Context) {
         // A caller that gave up dropped its receiver; the sends are ignored.
-        match op {
+        match *request.0 {
             Op::Session(reply) => {
                 let _ = reply.send(self.ctx.session());
             }

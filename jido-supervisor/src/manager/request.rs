@@ -13,7 +13,10 @@ type Reply<T> = oneshot::Sender<T>;
 /// One request to a [`Manager`](super::Manager). Made by the methods of
 /// [`ManagerRef`](super::ManagerRef), the Manager's typed interface; its
 /// contents are private so that the protocol can grow without breaking you.
-pub struct ManagerRequest(pub(crate) Op);
+///
+/// One pointer wide: an idle Manager's task holds no room for the largest
+/// request.
+pub struct ManagerRequest(pub(crate) Box<Op>);
 
 #[derive(Debug)]
 pub(crate) enum Op {

@@ -106,13 +106,13 @@ impl Worker for State {
     type Request = StateRequest;
     type Reply = ();
 
-    async fn handle(&mut self, StateRequest(op): StateRequest, _ctx: &mut Context) {
+    async fn handle(&mut self, request: StateRequest, _ctx: &mut Context) {
         let store = self.ctx.conversation();
         let limits = self.limits;
         // Each change is one `update`: committed whole before the reply. A
         // caller that gave up waiting dropped its receiver; that is not the
         // State's concern, hence the ignored sends.
-        match op {
+        match *request.0 {
             Op::AppendMessage(message, reply) => {
                 store.update(limits, |c| c.push_message(message));
                 let _ = reply.send(());

@@ -17,7 +17,10 @@ type Reply<T> = oneshot::Sender<T>;
 /// One request to a [`State`](super::State). Made by the methods of
 /// [`StateRef`](super::StateRef), the State's typed interface; its contents
 /// are private so that the State's protocol can grow without breaking you.
-pub struct StateRequest(pub(crate) Op);
+///
+/// One pointer wide: an idle State's task holds no room for the largest
+/// request.
+pub struct StateRequest(pub(crate) Box<Op>);
 
 #[derive(Debug)]
 pub(crate) enum Op {

@@ -73,7 +73,7 @@ impl StateRef {
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {
         let (reply, answer) = oneshot::channel();
-        self.child.call(StateRequest(make(reply))).await?;
+        self.child.call(StateRequest(Box::new(make(reply)))).await?;
         answer.await.map_err(|_| CallError::Exited { reason: None })
     }
 
@@ -294,7 +294,7 @@ impl StateRef {
             return Err(StateError::NotStreaming);
         }
         self.child
-            .cast(StateRequest(Op::AppendChunk(chunk.into())))?;
+            .cast(StateRequest(Box::new(Op::AppendChunk(chunk.into()))))?;
         Ok(())
     }
 
