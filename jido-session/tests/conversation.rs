@@ -170,3 +170,19 @@ fn serde_keeps_everything_in_order_and_reapplies_the_caps() {
     let back: Conversation = serde_json::from_value(longer).unwrap();
     assert_eq!(texts(&back), ["3", "4"]);
 }
+
+#[test]
+fn a_null_tool_result_reads_back_as_null_not_as_no_result() {
+    let mut call = jido_session::ToolCall::new("t", serde_json::json!({ "x": 0.1 + 0.2 }));
+    call.result = Some(serde_json::Value::Null);
+    let back: jido_session::ToolCall =
+        serde_json::from_str(&serde_json::to_string(&call).unwrap()).unwrap();
+    assert_eq!(back, call);
+    call.result = None;
+    let json = serde_json::to_string(&call).unwrap();
+    assert!(!json.contains("result"));
+    assert_eq!(
+        serde_json::from_str::<jido_session::ToolCall>(&json).unwrap(),
+        call
+    );
+}

@@ -27,7 +27,13 @@ pub struct ToolCall {
     pub name: String,
     /// Its arguments.
     pub arguments: serde_json::Value,
-    /// Its result, once there is one.
+    /// Its result, once there is one (which may be JSON `null`: stored as
+    /// such, told apart from no result at all).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub result: Option<serde_json::Value>,
     /// Where it stands.
     pub status: ToolStatus,
@@ -47,4 +53,11 @@ impl ToolCall {
             timestamp: Utc::now(),
         }
     }
+}
+
+/// A `result` field that is present holds a value, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
 }

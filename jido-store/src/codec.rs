@@ -1,0 +1,160 @@
+//! The snapshot file format: a versioned envelope around the snapshot's
+//! JSON, with an optional HMAC-SHA256 signature over its exact bytes.
+
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use jido_session::SessionId;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::Sha256;
+
+use crate::{LoadError, SCHEMA_VERSION, SaveError, Snapshot};
+
+/// What the envelope's `format` says.
+const FORMAT: &str = "jido-session-snapshot";
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a> {
+    format: &'static str,
+    version: u32,
+    signature: Option<String>,
+    snapshot: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeIn<'a> {
+    format: String,
+    version: u32,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(borrow)]
+    snapshot: &'a RawValue,
+}
+
+/// Encodes and decodes snapshots, signing and checking them when it has a
+/// key.
+#[derive(Clone, Default)]
+pub(crate) struct Codec {
+    key: Option<Arc<[u8]>>,
+    accept_unsigned: bool,
+}
+
+impl Codec {
+    pub(crate) fn signed(&mut self, key: &[u8]) {
+        self.key = Some(Arc::from(key));
+    }
+
+    pub(crate) fn accept_unsigned(&mut self, accept: bool) {
+        self.accept_unsigned = accept;
+    }
+
+    pub(crate) fn is_signing(&self) -> bool {
+        self.key.is_some()
+    }
+
+    fn mac(key: &[u8], version: u32, snapshot: &str) -> Hmac<Sha256> {
+        // HMAC takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(FORMAT.as_bytes());
+        mac.update(&[0]);
+        mac.update(&version.to_be_bytes());
+        mac.update(snapshot.as_bytes());
+        mac
+    }
+
+    pub(crate) fn encode(&self, snapshot: &Snapshot) -> Result<Vec<u8>, SaveError> {
+        let id = snapshot.id();
+        let encode_error = |error: serde_json::Error| SaveError::Encode {
+            id,
+            reason: error.to_string(),
+        };
+        let body = serde_json::to_string(snapshot).map_err(encode_error)?;
+        let signature = self.key.as_ref().map(|key| {
+            hex(&Self::mac(key, SCHEMA_VERSION, &body)
+                .finalize()
+                .into_bytes())
+        });
+        let raw = RawValue::from_string(body).map_err(encode_error)?;
+        serde_json::to_vec(&EnvelopeOut {
+            format: FORMAT,
+            version: SCHEMA_VERSION,
+            signature,
+            snapshot: &raw,
+        })
+        .map_err(encode_error)
+    }
+
+    pub(crate) fn decode(&self, id: SessionId, bytes: &[u8]) -> Result<Snapshot, LoadError> {
+        let corrupt = |reason: String| LoadError::Corrupt { id, reason };
+        let envelope: EnvelopeIn<'_> =
+            serde_json::from_slice(bytes).map_err(|error| corrupt(error.to_string()))?;
+        if envelope.format != FORMAT {
+            return Err(corrupt(format!("unknown format {:?}", envelope.format)));
+        }
+        if envelope.version != SCHEMA_VERSION {
+            return Err(LoadError::UnsupportedVersion {
+                id,
+                version: envelope.version,
+            });
+        }
+        let body = envelope.snapshot.get();
+        if let Some(key) = &self.key {
+            match &envelope.signature {
+                None if self.accept_unsigned => {}
+                None => return Err(LoadError::Unsigned { id }),
+                Some(signature) => {
+                    let expected = unhex(signature).ok_or(LoadError::BadSignature { id })?;
+                    Self::mac(key, envelope.version, body)
+                        .verify_slice(&expected)
+                        .map_err(|_| LoadError::BadSignature { id })?;
+                }
+            }
+        }
+        let snapshot: Snapshot =
+            serde_json::from_str(body).map_err(|error| corrupt(error.to_string()))?;
+        if snapshot.id() != id {
+            return Err(LoadError::IdMismatch {
+                id,
+                found: snapshot.id(),
+            });
+        }
+        Ok(snapshot)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = [0_u8, 1, 0xab, 0xff, 0x10];
+        assert_eq!(hex(&bytes), "0001abff10");
+        assert_eq!(unhex("0001abff10").unwrap(), bytes);
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("é1"), None);
+    }
+}

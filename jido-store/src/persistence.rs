@@ -1,0 +1,256 @@
+//! [`Persistence`]: saving, loading, listing and cleaning up snapshots in a
+//! [`SnapshotStore`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jido_session::SessionId;
+
+use crate::codec::Codec;
+use crate::{
+    CleanupReport, FileStore, Listing, LoadError, SaveError, Skipped, Snapshot, SnapshotInfo,
+    SnapshotStore, StoreError,
+};
+
+/// The largest snapshot loaded by default (10 MiB, as upstream).
+pub const DEFAULT_MAX_SNAPSHOT_BYTES: u64 = 10 * 1024 * 1024;
+
+/// How old a snapshot [`Persistence::cleanup`] deletes by default: 30 days.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Snapshots in a [`SnapshotStore`]: encoded in the versioned format,
+/// signed and checked with HMAC-SHA256 when given a key, size-limited on
+/// load, listed newest first, cleaned up by age. Cheap to clone.
+///
+/// Without a key, snapshots are written unsigned and read without a check.
+/// With [`signed_with`](Self::signed_with), every snapshot is signed and a
+/// snapshot whose signature does not match is refused; unsigned ones are
+/// refused too, unless [`accept_unsigned`](Self::accept_unsigned) says
+/// otherwise.
+///
+/// ```
+/// use jido_session::{Conversation, Message, Role, Session};
+/// use jido_store::{LoadError, Persistence, Snapshot};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let project = tempfile::tempdir()?;
+/// let snapshots = tempfile::tempdir()?;
+/// let persistence = Persistence::in_dir(snapshots.path())?.signed_with(b"app secret");
+///
+/// let session = Session::new(project.path())?;
+/// let mut conversation = Conversation::default();
+/// conversation.push_message(Message::new(Role::User, "hello"));
+/// let snapshot = Snapshot::of(&session, conversation);
+/// persistence.save(&snapshot).await?;
+///
+/// assert_eq!(persistence.load(session.id()).await?, snapshot);
+/// let listing = persistence.list().await?;
+/// assert_eq!(listing.snapshots[0].messages, 1);
+///
+/// // Another key: the signature does not match.
+/// let other = Persistence::in_dir(snapshots.path())?.signed_with(b"another");
+/// assert!(matches!(other.load(session.id()).await, Err(LoadError::BadSignature { .. })));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Persistence {
+    store: Arc<dyn SnapshotStore>,
+    codec: Codec,
+    max_bytes: u64,
+}
+
+impl fmt::Debug for Persistence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Persistence")
+            .field("signed", &self.codec.is_signing())
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
+impl Persistence {
+    /// Snapshots in `store`, unsigned, with the default size limit.
+    pub fn new(store: impl SnapshotStore) -> Self {
+        Persistence::from_store(Arc::new(store))
+    }
+
+    /// Snapshots in a shared `store`.
+    pub fn from_store(store: Arc<dyn SnapshotStore>) -> Self {
+        Persistence {
+            store,
+            codec: Codec::default(),
+            max_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
+        }
+    }
+
+    /// Snapshots as files in `dir` (a [`FileStore`]), created if missing.
+    ///
+    /// # Errors
+    ///
+    /// As [`FileStore::new`].
+    pub fn in_dir(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        Ok(Persistence::new(FileStore::new(dir)?))
+    }
+
+    /// Signs every snapshot written with HMAC-SHA256 under `key`, and
+    /// refuses a snapshot read back whose signature does not match (or
+    /// that has none, unless [`accept_unsigned`](Self::accept_unsigned)).
+    pub fn signed_with(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.codec.signed(key.as_ref());
+        self
+    }
+
+    /// With a key: whether unsigned snapshots are accepted (default no).
+    pub fn accept_unsigned(mut self, accept: bool) -> Self {
+        self.codec.accept_unsigned(accept);
+        self
+    }
+
+    /// The largest snapshot loaded (and saved): default
+    /// [`DEFAULT_MAX_SNAPSHOT_BYTES`].
+    pub fn max_snapshot_bytes(mut self, limit: u64) -> Self {
+        self.max_bytes = limit;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SnapshotStore> {
+        &self.store
+    }
+
+    /// Saves `snapshot`, replacing the session's previous one atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`SaveError::TooLarge`] if it could not be loaded back,
+    /// [`SaveError::Encode`], [`SaveError::Store`]; the old snapshot is then
+    /// intact.
+    pub async fn save(&self, snapshot: &Snapshot) -> Result<(), SaveError> {
+        let bytes = self.codec.encode(snapshot)?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(SaveError::TooLarge {
+                id: snapshot.id(),
+                size: bytes.len() as u64,
+                limit: self.max_bytes,
+            });
+        }
+        self.store.put(snapshot.id(), bytes).await?;
+        Ok(())
+    }
+
+    /// Loads the snapshot of session `id`.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] for each refusal: not found, too large, corrupt, an
+    /// unsupported version, unsigned or badly signed, stored under another
+    /// id, or the store's error.
+    pub async fn load(&self, id: SessionId) -> Result<Snapshot, LoadError> {
+        let bytes = match self.store.get(id, self.max_bytes).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(LoadError::NotFound { id }),
+            Err(StoreError::TooLarge { size, limit }) => {
+                return Err(LoadError::TooLarge { id, size, limit });
+            }
+            Err(error) => return Err(LoadError::Store(error)),
+        };
+        self.codec.decode(id, &bytes)
+    }
+
+    /// Every stored snapshot, newest closed first; those that cannot be
+    /// read are listed apart with why (and logged).
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn list(&self) -> Result<Listing, StoreError> {
+        let mut listing = Listing::default();
+        for (id, loaded) in self.load_all().await? {
+            match loaded {
+                Ok(snapshot) => listing.snapshots.push(SnapshotInfo::from(&snapshot)),
+                Err(error) => listing.unreadable.push((id, error)),
+            }
+        }
+        listing
+            .snapshots
+            .sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(a.id.cmp(&b.id)));
+        Ok(listing)
+    }
+
+    /// Deletes the snapshot of session `id`; succeeds if there is none.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+        self.store.delete(id).await
+    }
+
+    /// Deletes every snapshot closed more than `max_age` ago
+    /// ([`DEFAULT_MAX_AGE`] upstream), and reports what it deleted, skipped
+    /// (too recent, or unreadable: their age is unknown) and failed to
+    /// delete.
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn cleanup(&self, max_age: Duration) -> Result<CleanupReport, StoreError> {
+        self.cleanup_at(max_age, Utc::now()).await
+    }
+
+    /// [`cleanup`](Self::cleanup) as if it were `now`.
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn cleanup_at(
+        &self,
+        max_age: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<CleanupReport, StoreError> {
+        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+        let cutoff = now
+            .checked_sub_signed(max_age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let mut report = CleanupReport::default();
+        for (id, loaded) in self.load_all().await? {
+            match loaded {
+                Ok(snapshot) if snapshot.closed_at < cutoff => match self.delete(id).await {
+                    Ok(()) => report.deleted.push(id),
+                    Err(error) => {
+                        tracing::warn!(%id, %error, "could not delete an old snapshot");
+                        report.failed.push((id, error));
+                    }
+                },
+                Ok(snapshot) => report.skipped.push((
+                    id,
+                    Skipped::Recent {
+                        closed_at: snapshot.closed_at,
+                    },
+                )),
+                Err(error) => report.skipped.push((id, Skipped::Unreadable(error))),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn load_all(&self) -> Result<Vec<(SessionId, Result<Snapshot, LoadError>)>, StoreError> {
+        let mut loaded = Vec::new();
+        for id in self.store.list().await? {
+            let snapshot = self.load(id).await;
+            if let Err(error) = &snapshot {
+                // A snapshot deleted since the listing is simply gone.
+                if matches!(error, LoadError::NotFound { .. }) {
+                    continue;
+                }
+                tracing::warn!(%id, %error, "skipping an unreadable snapshot");
+            }
+            loaded.push((id, snapshot));
+        }
+        Ok(loaded)
+    }
+}

@@ -1,0 +1,108 @@
+//! [`SnapshotStore`]: where snapshots are kept — the small trait every store
+//! implements — and [`StoreError`].
+
+use std::io;
+
+use async_trait::async_trait;
+use jido_session::SessionId;
+
+/// Where encoded snapshots are kept, one per session id: the four
+/// operations every store implements ([`FileStore`](crate::FileStore) is
+/// the embedded default). A store keeps bytes; encoding, signing and
+/// checking are [`Persistence`](crate::Persistence)'s, the same for every
+/// store.
+///
+/// `put` must be atomic: after a failure or a crash at any point, `get`
+/// returns the old snapshot or the new one, never a mix.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use async_trait::async_trait;
+/// use jido_session::SessionId;
+/// use jido_store::{SnapshotStore, StoreError};
+///
+/// /// Snapshots in memory (for tests).
+/// #[derive(Default)]
+/// struct Memory(Mutex<HashMap<SessionId, Vec<u8>>>);
+///
+/// #[async_trait]
+/// impl SnapshotStore for Memory {
+///     async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().insert(id, bytes);
+///         Ok(())
+///     }
+///     async fn get(&self, id: SessionId, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
+///         match self.0.lock().unwrap().get(&id) {
+///             Some(bytes) if bytes.len() as u64 > max_bytes => {
+///                 Err(StoreError::TooLarge { size: bytes.len() as u64, limit: max_bytes })
+///             }
+///             found => Ok(found.cloned()),
+///         }
+///     }
+///     async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
+///         Ok(self.0.lock().unwrap().keys().copied().collect())
+///     }
+///     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().remove(&id);
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait SnapshotStore: Send + Sync + 'static {
+    /// Stores `bytes` as the snapshot of session `id`, replacing any,
+    /// atomically.
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), StoreError>;
+
+    /// The snapshot of session `id`, if there is one; refused with
+    /// [`StoreError::TooLarge`] (without reading it all) past `max_bytes`.
+    async fn get(&self, id: SessionId, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The ids of every stored snapshot, in no particular order.
+    async fn list(&self) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Deletes the snapshot of session `id`; succeeds if there is none.
+    async fn delete(&self, id: SessionId) -> Result<(), StoreError>;
+}
+
+/// Why a [`SnapshotStore`] operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The snapshot is larger than the limit; it was not read.
+    #[error("snapshot of {size} bytes exceeds the limit of {limit}")]
+    TooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The storage failed (a file system or database error).
+    #[error("{operation} failed: {message}")]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The kind of the underlying I/O error, if it was one.
+        kind: Option<io::ErrorKind>,
+        /// Its message.
+        message: String,
+    },
+    /// The storage could not be reached in time.
+    #[error("{operation} timed out")]
+    Timeout {
+        /// What was being done.
+        operation: &'static str,
+    },
+}
+
+impl StoreError {
+    /// An I/O error met while doing `operation`.
+    pub fn io(operation: &'static str, error: &io::Error) -> Self {
+        StoreError::Io {
+            operation,
+            kind: Some(error.kind()),
+            message: error.to_string(),
+        }
+    }
+}
