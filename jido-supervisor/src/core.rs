@@ -17,9 +17,11 @@ use futures_util::FutureExt;
 use futures_util::future::join_all;
 use jido_process::{Directory, Down, Inbox, Locate, Mailbox, MonitorRef, mailbox, spawn};
 use jido_registry::{RegistryView, SessionRegistry, Ticket};
-use jido_session::{Session, SessionId, ValidationErrors};
+use jido_session::{Conversation, Session, SessionId, ValidationErrors};
+use jido_store::{Persistence, Snapshot};
 use tokio::sync::{Notify, oneshot};
 
+use crate::save_locks::SaveLocks;
 use crate::{
     ChildContext, ChildEvents, EventKind, Events, ExitReason, Pid, SessionChild, SessionHandle,
     Shutdown, ShutdownReport, StartError, StartOutcome, StopError, SupervisorExit, Term,
@@ -92,6 +94,16 @@ pub(crate) struct Core {
     /// Notified when a slot leaves `Starting` or is removed: wakes stops
     /// waiting for a start, and shutdowns waiting for the last session.
     changed: Notify,
+    /// Where sessions are saved, if anywhere.
+    pub(crate) persistence: Option<PersistConfig>,
+    /// One save of a session at a time.
+    pub(crate) save_locks: SaveLocks,
+}
+
+/// The supervisor's persistence settings.
+pub(crate) struct PersistConfig {
+    pub(crate) persistence: Persistence,
+    pub(crate) save_on_stop: bool,
 }
 
 impl Core {
@@ -100,6 +112,7 @@ impl Core {
         child: Arc<dyn SessionChild>,
         events: Events,
         start_timeout: Duration,
+        persistence: Option<PersistConfig>,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Core {
             me: me.clone(),
@@ -109,6 +122,8 @@ impl Core {
             start_timeout,
             watcher: OnceLock::new(),
             changed: Notify::new(),
+            persistence,
+            save_locks: SaveLocks::default(),
         })
     }
 
@@ -148,6 +163,7 @@ impl Core {
     pub(crate) async fn start(
         self: &Arc<Self>,
         session: Session,
+        restored: Option<Arc<Conversation>>,
     ) -> Result<SessionHandle, StartError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(StartError::NoRuntime);
@@ -168,6 +184,7 @@ impl Core {
         let ctx = ChildContext::new(
             Arc::clone(registration.session()),
             ChildEvents::new(Arc::downgrade(self), ticket),
+            restored,
         );
         let start = AssertUnwindSafe(self.child.start(ctx)).catch_unwind();
         let tree = match tokio::time::timeout(self.start_timeout, start).await {
@@ -247,11 +264,70 @@ impl Core {
             begin_termination(&tree, term);
         }
         let reason = tree.wait().await;
-        self.tree_ended(ticket, tree.pid(), &reason);
+        match &self.persistence {
+            Some(config) if config.save_on_stop => {
+                if first.is_some() {
+                    // Saved while still registered (the project stays
+                    // taken until the snapshot is written), reported before
+                    // the end.
+                    self.save_on_stop(config, ticket, &tree).await;
+                    self.tree_ended(ticket, tree.pid(), &reason);
+                } else {
+                    // The first stopper saves and reports the end.
+                    self.removed(ticket).await;
+                }
+            }
+            _ => self.tree_ended(ticket, tree.pid(), &reason),
+        }
         if let Some(handback) = handback {
             handback.done();
         }
         Ok(reason)
+    }
+
+    /// Saves the ended tree's session and conversation; a failure is
+    /// reported (event and log), never stops the stop.
+    async fn save_on_stop(&self, config: &PersistConfig, ticket: Ticket, tree: &TreeHandle) {
+        let id = ticket.id();
+        let Some(session) = self
+            .registry
+            .write()
+            .get(ticket)
+            .map(|(s, _)| Arc::clone(s))
+        else {
+            return;
+        };
+        let conversation = conversation_of(tree);
+        let _one_at_a_time = self.save_locks.lock(id).await;
+        let snapshot = Snapshot::of(&session, conversation);
+        match config.persistence.save(&snapshot).await {
+            Ok(()) => {
+                tracing::info!(%id, "session saved on stop");
+                self.events.emit(id, EventKind::Saved);
+            }
+            Err(error) => {
+                tracing::warn!(%id, %error, "saving the session on stop failed");
+                self.events.emit(
+                    id,
+                    EventKind::SaveFailed {
+                        error: Term::new(error),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Returns once the registration under `ticket` is gone.
+    async fn removed(&self, ticket: Ticket) {
+        let mut changed = pin!(self.changed.notified());
+        loop {
+            changed.as_mut().enable();
+            if self.registry.write().get(ticket).is_none() {
+                return;
+            }
+            changed.as_mut().await;
+            changed.set(self.changed.notified());
+        }
     }
 
     /// A tree ended: if it is still the one registered under `ticket`, the
@@ -437,6 +513,14 @@ impl Core {
             .replace(ticket, updated)
             .map_err(|_| UpdateError::NotFound { id })
     }
+}
+
+/// The committed conversation of a tree (empty for a tree that is no
+/// session supervisor: it keeps none).
+pub(crate) fn conversation_of(tree: &TreeHandle) -> Conversation {
+    tree.tree()
+        .map(|supervisor| supervisor.context().conversation().snapshot())
+        .unwrap_or_default()
 }
 
 /// How a tree's end is reported: asked for, or normal, is a stop; anything

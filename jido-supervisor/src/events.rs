@@ -68,6 +68,15 @@ pub enum EventKind {
         /// Why the start failed.
         error: Term,
     },
+    /// The session's snapshot was saved as it stopped (save on stop); its
+    /// `Stopped` follows.
+    Saved,
+    /// Saving the session as it stopped failed; the stop goes on, and its
+    /// `Stopped` follows.
+    SaveFailed {
+        /// Why (a [`SaveError`](crate::SaveError)).
+        error: Term,
+    },
 }
 
 impl EventKind {
@@ -90,6 +99,8 @@ impl fmt::Display for SessionEvent {
             EventKind::RestartFailed { child, error } => {
                 write!(f, "session {id}: restart of {child} failed ({error})")
             }
+            EventKind::Saved => write!(f, "session {id} saved"),
+            EventKind::SaveFailed { error } => write!(f, "session {id}: save failed ({error})"),
         }
     }
 }

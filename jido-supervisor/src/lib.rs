@@ -57,7 +57,9 @@ mod core;
 mod error;
 mod events;
 mod manager;
+mod persist;
 mod process_key;
+mod save_locks;
 mod session_child;
 mod session_handle;
 mod session_sup;
@@ -70,6 +72,7 @@ pub use conversation_store::ConversationStore;
 pub use error::{StartError, StopError, UpdateError};
 pub use events::{ChildEvents, DEFAULT_EVENT_CAPACITY, EventKind, Events, SessionEvent};
 pub use manager::{Manager, ManagerError, ManagerRef, ManagerRequest};
+pub use persist::{PersistError, ResumeError, SaveSessionError};
 pub use process_key::ProcessKey;
 pub use session_child::{ChildContext, SessionChild, TreeHandle};
 pub use session_handle::SessionHandle;
@@ -92,4 +95,9 @@ pub use jido_session::{
     Message, Page, PageMeta, ProjectBoundary, ProjectPath, ReasoningStep, Role, Session,
     SessionConfig, SessionError, SessionId, SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus,
     ValidationErrors,
+};
+pub use jido_store::{
+    CleanupReport, DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, FileStore, Listing, LoadError,
+    Persistence, ProjectIdentity, SaveError, Skipped, Snapshot, SnapshotInfo, SnapshotStore,
+    StoreError,
 };

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jido_session::Session;
+use jido_session::{Conversation, Session};
 
 use crate::{
     ChildEvents, ExitReason, Pid, SessionContext, Shutdown, StartOutcome, Supervisor, Term,
@@ -55,11 +55,28 @@ pub trait SessionChild: Send + Sync + 'static {
 pub struct ChildContext {
     session: Arc<Session>,
     events: ChildEvents,
+    /// The conversation a resumed session continues.
+    restored: Option<Arc<Conversation>>,
 }
 
 impl ChildContext {
-    pub(crate) fn new(session: Arc<Session>, events: ChildEvents) -> Self {
-        ChildContext { session, events }
+    pub(crate) fn new(
+        session: Arc<Session>,
+        events: ChildEvents,
+        restored: Option<Arc<Conversation>>,
+    ) -> Self {
+        ChildContext {
+            session,
+            events,
+            restored,
+        }
+    }
+
+    /// The conversation the session continues, when it is resumed from a
+    /// snapshot (already in [`session_context`](Self::session_context)'s
+    /// store).
+    pub fn restored(&self) -> Option<&Conversation> {
+        self.restored.as_deref()
     }
 
     /// The registered session.
@@ -75,8 +92,17 @@ impl ChildContext {
 
     /// The context to start a tree's children with (see
     /// [`SupervisorSpec::start_observed`](crate::SupervisorSpec::start_observed)).
+    ///
+    /// A resumed session's context starts with the restored conversation in
+    /// its [`ConversationStore`](crate::ConversationStore).
     pub fn session_context(&self) -> SessionContext {
-        SessionContext::new(Arc::clone(&self.session), self.events.clone())
+        let context = SessionContext::new(Arc::clone(&self.session), self.events.clone());
+        if let Some(conversation) = &self.restored {
+            context
+                .conversation()
+                .replace(Conversation::clone(conversation));
+        }
+        context
     }
 }
 

@@ -11,12 +11,13 @@ use jido_session::{Session, SessionConfig, SessionId, ValidationErrors};
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
-use crate::core::{Core, SessionLocate};
+use crate::core::{Core, PersistConfig, SessionLocate};
 use crate::{
     ChildRef, Events, ExitReason, ManagerRef, Pid, ProcessKey, SessionChild, SessionContext,
     SessionEvent, SessionHandle, SessionSup, ShutdownReport, StartError, StateRef, StopError,
     Supervisor, Term, UpdateError, Worker,
 };
+use jido_store::Persistence;
 
 /// How long a session's tree may take to start unless told otherwise.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,9 +101,31 @@ pub struct SessionSupervisorBuilder {
     child: Option<Arc<dyn SessionChild>>,
     events: Option<Events>,
     start_timeout: Duration,
+    persistence: Option<Persistence>,
+    save_on_stop: bool,
 }
 
 impl SessionSupervisorBuilder {
+    /// Where sessions are saved ([`save`](SessionSupervisor::save),
+    /// [`resume`](SessionSupervisor::resume), ...): for instance
+    /// `Persistence::in_dir(dir)?`, one file per session in `dir`.
+    pub fn persistence(mut self, persistence: Persistence) -> Self {
+        self.persistence = Some(persistence);
+        self
+    }
+
+    /// Whether every stop ([`stop_session`](SessionSupervisor::stop_session),
+    /// [`shutdown`](SessionSupervisor::shutdown)) saves the session after
+    /// its tree ended and before it leaves the registry (default no; needs
+    /// [`persistence`](Self::persistence)). Best effort: a failed save is
+    /// reported ([`EventKind::SaveFailed`](crate::EventKind::SaveFailed) and
+    /// the log) and the stop goes on. Not on crashes, nor when the
+    /// supervisor is dropped.
+    pub fn save_on_stop(mut self, save: bool) -> Self {
+        self.save_on_stop = save;
+        self
+    }
+
     /// The most sessions open at once (default 10).
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
@@ -141,6 +164,10 @@ impl SessionSupervisorBuilder {
             self.child.unwrap_or_else(|| Arc::new(SessionSup::new())),
             self.events.unwrap_or_default(),
             self.start_timeout,
+            self.persistence.map(|persistence| PersistConfig {
+                persistence,
+                save_on_stop: self.save_on_stop,
+            }),
         );
         if tokio::runtime::Handle::try_current().is_ok() {
             core.start_process();
@@ -178,6 +205,8 @@ impl SessionSupervisor {
             child: None,
             events: None,
             start_timeout: DEFAULT_START_TIMEOUT,
+            persistence: None,
+            save_on_stop: false,
         }
     }
 
@@ -215,7 +244,7 @@ impl SessionSupervisor {
     /// ```
     pub async fn start_session(&self, session: Session) -> Result<SessionHandle, StartError> {
         let span = tracing::info_span!("start_session", id = %session.id());
-        self.core.start(session).instrument(span).await
+        self.core.start(session, None).instrument(span).await
     }
 
     /// Opens a session on the project directory `path` (a new id, the

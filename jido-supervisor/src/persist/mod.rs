@@ -1,0 +1,216 @@
+//! Sessions that outlive the program: saving running sessions, listing,
+//! resuming, deleting and cleaning up their snapshots, through the
+//! supervisor (jido_code's `Session.Persistence`).
+
+mod error;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jido_session::{Session, SessionId};
+use jido_store::{CleanupReport, Listing, Persistence, ProjectIdentity, Snapshot, SnapshotInfo};
+
+use crate::core::conversation_of;
+use crate::{SessionHandle, SessionSupervisor};
+
+pub use error::{PersistError, ResumeError, SaveSessionError};
+
+impl SessionSupervisor {
+    fn persistence(&self) -> Option<&Persistence> {
+        self.core
+            .persistence
+            .as_ref()
+            .map(|config| &config.persistence)
+    }
+
+    /// Saves the open session `id` — its record and its committed
+    /// conversation, closed now — replacing its previous snapshot
+    /// atomically. One save of a session at a time: a second one while the
+    /// first runs is refused ([`SaveSessionError::InProgress`]), never
+    /// interleaved.
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, snapshots) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(Persistence::in_dir(snapshots.path())?)
+    ///     .build();
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// let state = supervisor.state(id).unwrap();
+    /// state.append_message(Message::new(Role::User, "hello")).await?;
+    ///
+    /// let saved = supervisor.save(id).await?;
+    /// assert_eq!(saved.messages, 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SaveSessionError::NotConfigured`], [`SaveSessionError::NotFound`],
+    /// [`SaveSessionError::InProgress`], [`SaveSessionError::Save`].
+    pub async fn save(&self, id: SessionId) -> Result<SnapshotInfo, SaveSessionError> {
+        let persistence = self.persistence().ok_or(SaveSessionError::NotConfigured)?;
+        let _one_at_a_time = self
+            .core
+            .save_locks
+            .try_lock(id)
+            .ok_or(SaveSessionError::InProgress { id })?;
+        let handle = self
+            .find_session_pid(id)
+            .ok_or(SaveSessionError::NotFound { id })?;
+        let session = self
+            .registry()
+            .lookup(id)
+            .ok_or(SaveSessionError::NotFound { id })?;
+        let snapshot = Snapshot::of(&session, conversation_of(handle.tree()));
+        persistence.save(&snapshot).await?;
+        Ok(SnapshotInfo::from(&snapshot))
+    }
+
+    /// The saved sessions, newest closed first; snapshots that cannot be
+    /// read are listed apart, with why.
+    ///
+    /// # Errors
+    ///
+    /// [`PersistError::NotConfigured`], [`PersistError::Store`].
+    pub async fn list_persisted(&self) -> Result<Listing, PersistError> {
+        let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
+        Ok(persistence.list().await?)
+    }
+
+    /// The saved sessions that can be resumed now: those whose id and
+    /// project are not open. Newest closed first.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_persisted`](Self::list_persisted).
+    pub async fn list_resumable(&self) -> Result<Vec<SnapshotInfo>, PersistError> {
+        let listing = self.list_persisted().await?;
+        let registry = self.registry();
+        Ok(listing
+            .snapshots
+            .into_iter()
+            .filter(|info| {
+                !registry.contains(info.id) && registry.lookup_by_path(&info.project_path).is_none()
+            })
+            .collect())
+    }
+
+    /// Resumes the saved session `id`: loads its snapshot, checks that its
+    /// project directory still exists, is a directory, and is the same
+    /// directory (device, inode and owner, not just the same path), starts
+    /// the session with its conversation restored, and then deletes the
+    /// snapshot. If anything fails before the session runs, nothing runs
+    /// and the snapshot is kept; if the tree cannot take the conversation,
+    /// the session is stopped again and the snapshot kept.
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, snapshots) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(Persistence::in_dir(snapshots.path())?)
+    ///     .save_on_stop(true)
+    ///     .build();
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// supervisor.state(id).unwrap().append_message(Message::new(Role::User, "hello")).await?;
+    /// supervisor.stop_session(id).await?; // saved as it stops
+    ///
+    /// assert_eq!(supervisor.list_resumable().await?[0].id, id);
+    /// supervisor.resume(id).await?;
+    /// let page = supervisor.state(id).unwrap().messages(0, None).await?;
+    /// assert_eq!(page.items[0].content, "hello");
+    /// assert!(supervisor.list_persisted().await?.snapshots.is_empty()); // consumed
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`ResumeError`] for each refusal.
+    pub async fn resume(&self, id: SessionId) -> Result<SessionHandle, ResumeError> {
+        let persistence = self.persistence().ok_or(ResumeError::NotConfigured)?;
+        if self.registry().contains(id) {
+            return Err(ResumeError::AlreadyOpen { id });
+        }
+        let snapshot = persistence.load(id).await?;
+        check_project(&snapshot)?;
+        let Snapshot {
+            session,
+            conversation,
+            ..
+        } = snapshot;
+        let session = Session::from_record(session).map_err(ResumeError::InvalidSession)?;
+        let handle = self
+            .core
+            .start(session, Some(Arc::new(conversation)))
+            .await?;
+        if handle.tree().tree().is_none() {
+            tracing::warn!(%id, "the resumed session's tree keeps no conversation; stopping it");
+            let _ = self.stop_session(id).await;
+            return Err(ResumeError::RestoreFailed { id });
+        }
+        if let Err(error) = persistence.delete(id).await {
+            // The session runs; its stale snapshot is not resumable while
+            // it does, and the next save replaces it.
+            tracing::warn!(%id, %error, "could not delete the resumed session's snapshot");
+        }
+        Ok(handle)
+    }
+
+    /// Deletes the snapshot of session `id`; succeeds if there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`PersistError::NotConfigured`], [`PersistError::Store`].
+    pub async fn delete_persisted(&self, id: SessionId) -> Result<(), PersistError> {
+        let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
+        Ok(persistence.delete(id).await?)
+    }
+
+    /// Deletes the snapshots closed more than `max_age` ago
+    /// ([`DEFAULT_MAX_AGE`](crate::DEFAULT_MAX_AGE), 30 days, upstream) and
+    /// reports what it deleted, skipped and failed to delete.
+    ///
+    /// # Errors
+    ///
+    /// [`PersistError::NotConfigured`], [`PersistError::Store`].
+    pub async fn cleanup(&self, max_age: Duration) -> Result<CleanupReport, PersistError> {
+        let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
+        Ok(persistence.cleanup(max_age).await?)
+    }
+}
+
+/// The saved project directory is still there, a directory, the same one.
+fn check_project(snapshot: &Snapshot) -> Result<(), ResumeError> {
+    let path = &snapshot.session.project_path;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(ResumeError::ProjectMissing { path: path.clone() });
+        }
+        Err(error) => {
+            return Err(ResumeError::ProjectUnreadable {
+                path: path.clone(),
+                message: error.to_string(),
+            });
+        }
+    };
+    if !metadata.is_dir() {
+        return Err(ResumeError::ProjectNotADirectory { path: path.clone() });
+    }
+    if let Some(saved) = snapshot.project
+        && let Ok(found) = ProjectIdentity::of(path)
+        && found != saved
+    {
+        return Err(ResumeError::ProjectReplaced {
+            path: path.clone(),
+            saved,
+            found,
+        });
+    }
+    Ok(())
+}
