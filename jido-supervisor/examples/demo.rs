@@ -9,7 +9,8 @@
 //! open sessions, hits the session limit and a duplicate project (spelled
 //! through a symlink), holds a conversation (a streamed answer included)
 //! whose State crashes and comes back with it, lets the Manager write and
-//! read inside the project and refuse paths that leave it, exceeds the
+//! read inside the project and refuse paths that leave it, saves a session
+//! as it stops and resumes it with its conversation, exceeds the
 //! restart intensity and shows the session leave the registry, then stops
 //! everything — printing lifecycle events as they happen.
 
@@ -20,7 +21,8 @@ use std::time::Duration;
 use jido_session::{Session, SessionId};
 use jido_supervisor::ExitReason;
 use jido_supervisor::{
-    EventKind, Message, RestartIntensity, Role, SessionEvent, SessionSup, SessionSupervisor, Todo,
+    EventKind, Message, Persistence, RestartIntensity, Role, SessionEvent, SessionSup,
+    SessionSupervisor, Todo,
 };
 use tokio::sync::broadcast;
 
@@ -31,8 +33,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let root = tempfile::tempdir()?;
     println!("Projects live under {}\n", root.path().display());
 
+    let snapshots = root.path().join("snapshots");
     let supervisor = SessionSupervisor::builder()
         .max_sessions(LIMIT)
+        .persistence(Persistence::in_dir(&snapshots)?)
+        .save_on_stop(true)
         .child(SessionSup::new().intensity(RestartIntensity::new(3, Duration::from_secs(5))?))
         .build();
     let mut events = supervisor.subscribe();
@@ -137,8 +142,41 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
+    step("6. beta is stopped (saved as it stops) and resumed with its conversation");
+    let beta = ids[1];
+    let beta_state = supervisor.state(beta).ok_or("beta has no State")?;
+    beta_state
+        .append_message(Message::new(Role::User, "where were we?"))
+        .await?;
+    beta_state
+        .append_message(Message::new(Role::Assistant, "adding the cache"))
+        .await?;
+    supervisor.stop_session(beta).await?;
+    expect(&mut events, |e| matches!(e.kind, EventKind::Stopped { .. })).await?;
+    for saved in supervisor.list_resumable().await? {
+        println!(
+            "   resumable: {} ({}), {} messages, closed {}, in {}",
+            saved.name,
+            &saved.id.to_string()[..8],
+            saved.messages,
+            saved.closed_at.format("%H:%M:%S"),
+            snapshots.display()
+        );
+    }
+    supervisor.resume(beta).await?;
+    expect(&mut events, |e| e.kind == EventKind::Started).await?;
+    let page = supervisor
+        .state(beta)
+        .ok_or("resumed beta has no State")?
+        .messages(0, None)
+        .await?;
+    println!("   resumed beta holds {} messages:", page.meta.total);
+    for message in &page.items {
+        println!("     {:?}: {}", message.role, message.content);
+    }
+
     step(
-        "6. Crash after crash: past 3 restarts in 5 s the tree gives up and the session leaves the registry",
+        "7. Crash after crash: past 3 restarts in 5 s the tree gives up and the session leaves the registry",
     );
     while let Some(pid) = state.pid() {
         pid.kill();
@@ -160,13 +198,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
     print_table(&supervisor);
 
-    step("7. The project is free again: reopen it");
+    step("8. The project is free again: reopen it");
     let reopened = Session::new(root.path().join("alpha"))?;
     supervisor.start_session(reopened).await?;
     expect(&mut events, |e| e.kind == EventKind::Started).await?;
     print_table(&supervisor);
 
-    step("8. Shut everything down");
+    step("9. Shut everything down (each session saved as it stops)");
     let open = supervisor.count_children();
     supervisor.shutdown().await;
     for _ in 0..open {
