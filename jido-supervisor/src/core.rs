@@ -266,11 +266,16 @@ impl Core {
         let reason = tree.wait().await;
         match &self.persistence {
             Some(config) if config.save_on_stop => {
-                if first.is_some() {
+                // Only a stopper that took over the tree's monitor reports
+                // its end (otherwise the supervisor's process does, at once,
+                // and a save would race that report).
+                if handback.is_some() {
                     // Saved while still registered (the project stays
                     // taken until the snapshot is written), reported before
                     // the end.
                     self.save_on_stop(config, ticket, &tree).await;
+                    self.tree_ended(ticket, tree.pid(), &reason);
+                } else if first.is_some() {
                     self.tree_ended(ticket, tree.pid(), &reason);
                 } else {
                     // The first stopper saves and reports the end.

@@ -412,3 +412,105 @@ proptest! {
         })?;
     }
 }
+
+#[derive(Debug, Clone)]
+enum Race {
+    Stop(usize),
+    StopAbandoned(usize),
+    Kill(usize),
+    Shutdown,
+}
+
+fn race() -> impl Strategy<Value = Race> {
+    prop_oneof![
+        4 => (0_usize..3).prop_map(Race::Stop),
+        2 => (0_usize..3).prop_map(Race::StopAbandoned),
+        1 => (0_usize..3).prop_map(Race::Kill),
+        1 => Just(Race::Shutdown),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(32),
+        ..ProptestConfig::default()
+    })]
+
+    /// Stops racing stops, kills and a shutdown, with save on stop: per
+    /// session the events stay a valid lifecycle — `Started`, at most one
+    /// save report and only before a `Stopped`, exactly one end, last — and
+    /// nothing is left registered.
+    #[test]
+    fn saves_on_stop_keep_every_lifecycle_valid_under_races(
+        races in prop::collection::vec(race(), 1..10),
+        workers in 2_usize..=3,
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let f = fixture(true);
+            let mut events = f.supervisor.subscribe();
+            let mut ids = Vec::new();
+            for n in 0..3 {
+                ids.push(f.open(&format!("p{n}")).await);
+            }
+            let tasks: Vec<_> = races
+                .iter()
+                .cloned()
+                .map(|race| {
+                    let supervisor = f.supervisor.clone();
+                    let ids = ids.clone();
+                    tokio::spawn(async move {
+                        match race {
+                            Race::Stop(n) => {
+                                let _ = supervisor.stop_session(ids[n]).await;
+                            }
+                            Race::StopAbandoned(n) => {
+                                let stop = supervisor.stop_session(ids[n]);
+                                let _ = tokio::time::timeout(Duration::ZERO, stop).await;
+                            }
+                            Race::Kill(n) => {
+                                if let Some(handle) = supervisor.find_session_pid(ids[n]) {
+                                    handle.pid().kill();
+                                }
+                            }
+                            Race::Shutdown => supervisor.shutdown().await,
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            f.supervisor.shutdown().await;
+            f.supervisor.settle().await;
+            prop_assert_eq!(f.supervisor.registry().count(), 0);
+
+            let mut seen: std::collections::HashMap<SessionId, Vec<EventKind>> = Default::default();
+            while let Ok(event) = events.try_recv() {
+                seen.entry(event.session_id).or_default().push(event.kind);
+            }
+            for id in &ids {
+                let kinds = &seen[id];
+                prop_assert_eq!(&kinds[0], &EventKind::Started, "{:?}", kinds);
+                prop_assert!(kinds.last().unwrap().is_end(), "{:?}", kinds);
+                prop_assert_eq!(kinds.iter().filter(|k| k.is_end()).count(), 1, "{:?}", kinds);
+                let saves: Vec<usize> = kinds
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| matches!(k, EventKind::Saved | EventKind::SaveFailed { .. }))
+                    .map(|(at, _)| at)
+                    .collect();
+                prop_assert!(saves.len() <= 1, "{:?}", kinds);
+                if let Some(&at) = saves.first() {
+                    prop_assert_eq!(at, kinds.len() - 2, "{:?}", kinds);
+                    prop_assert!(matches!(kinds.last(), Some(EventKind::Stopped { .. })), "{:?}", kinds);
+                }
+            }
+            Ok(())
+        })?;
+    }
+}
