@@ -535,9 +535,11 @@ impl SessionSupervisor {
     /// The session's State, reached by name (it follows restarts), if the
     /// session runs a tree with one (the default tree does).
     pub fn state(&self, id: SessionId) -> Option<StateRef> {
-        let tree = self.tree(id)?;
-        tree.whereis(crate::state::NAME)?;
-        let ctx = tree.context().clone();
-        Some(StateRef::new(id, self.child(id, crate::state::NAME), ctx))
+        self.tree(id)?.whereis(crate::state::NAME)?;
+        Some(StateRef::new(
+            id,
+            self.child(id, crate::state::NAME),
+            Arc::downgrade(&self.core),
+        ))
     }
 }

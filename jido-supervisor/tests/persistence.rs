@@ -514,3 +514,17 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn a_state_ref_taken_before_a_resume_streams_into_the_resumed_session() {
+    let f = fixture(true);
+    let id = f.open("streams").await;
+    let old_ref = f.supervisor.state(id).unwrap();
+    f.supervisor.stop_session(id).await.unwrap();
+    f.supervisor.resume(id).await.unwrap();
+
+    // The reference follows the session by id: its streaming check too.
+    old_ref.start_streaming("after-resume").await.unwrap();
+    old_ref.append_chunk("still here").unwrap();
+    assert_eq!(old_ref.end_streaming().await.unwrap().content, "still here");
+}

@@ -11,7 +11,10 @@ use jido_session::{
 use tokio::sync::oneshot;
 
 use super::{Op, State, StateError, StateRequest};
-use crate::{CallError, ChildRef, Pid, SessionContext};
+use std::sync::Weak;
+
+use crate::core::Core;
+use crate::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`State`] by name, on every call: after the State is
 /// restarted, the same `StateRef` reaches the new one (an Elixir
@@ -45,13 +48,28 @@ use crate::{CallError, ChildRef, Pid, SessionContext};
 pub struct StateRef {
     id: SessionId,
     child: ChildRef<State>,
-    /// The tree's context: its store knows whether a message streams.
-    ctx: SessionContext,
+    /// The supervisor, to find the session's tree (and whether a message
+    /// streams) as it is now: a resumed session is another tree.
+    core: Weak<Core>,
 }
 
 impl StateRef {
-    pub(crate) fn new(id: SessionId, child: ChildRef<State>, ctx: SessionContext) -> Self {
-        StateRef { id, child, ctx }
+    pub(crate) fn new(id: SessionId, child: ChildRef<State>, core: Weak<Core>) -> Self {
+        StateRef { id, child, core }
+    }
+
+    /// Whether the State of the session's current tree has a message open.
+    fn streaming(&self) -> bool {
+        self.core
+            .upgrade()
+            .and_then(|core| core.running(self.id))
+            .and_then(|handle| {
+                handle
+                    .tree()
+                    .tree()
+                    .map(|tree| tree.context().conversation().is_streaming())
+            })
+            .unwrap_or(false)
     }
 
     /// The session this State belongs to.
@@ -290,7 +308,7 @@ impl StateRef {
     /// [`StateError::NotStreaming`] if no message is open;
     /// [`StateError::Call`] if the State cannot be reached.
     pub fn append_chunk(&self, chunk: impl Into<String>) -> Result<(), StateError> {
-        if !self.ctx.conversation().is_streaming() {
+        if !self.streaming() {
             return Err(StateError::NotStreaming);
         }
         self.child
