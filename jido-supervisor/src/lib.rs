@@ -59,6 +59,7 @@ mod events;
 mod manager;
 mod persist;
 mod process_key;
+mod reply_call;
 mod save_locks;
 mod session_child;
 mod session_handle;

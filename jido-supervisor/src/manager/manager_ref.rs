@@ -9,6 +9,7 @@ use jido_session::{DirEntry, FileContent, ProjectPath, Session, SessionId};
 use tokio::sync::oneshot;
 
 use super::{Manager, ManagerError, ManagerRequest, Op};
+use crate::reply_call::call_for_reply;
 use crate::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`Manager`] by name at every call, so it keeps
@@ -68,11 +69,7 @@ impl ManagerRef {
     }
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {
-        let (reply, answer) = oneshot::channel();
-        self.child
-            .call(ManagerRequest(Box::new(make(reply))))
-            .await?;
-        answer.await.map_err(|_| CallError::Exited { reason: None })
+        call_for_reply(&self.child, |reply| ManagerRequest(Box::new(make(reply)))).await
     }
 
     /// The session, as the Manager sees it now (renames included).

@@ -2,6 +2,7 @@
 //! request.
 
 use std::path::PathBuf;
+use std::sync::Weak;
 use std::time::Duration;
 
 use jido_session::{
@@ -11,9 +12,9 @@ use jido_session::{
 use tokio::sync::oneshot;
 
 use super::{Op, State, StateError, StateRequest};
-use std::sync::Weak;
 
 use crate::core::Core;
+use crate::reply_call::call_for_reply;
 use crate::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`State`] by name, on every call: after the State is
@@ -90,9 +91,7 @@ impl StateRef {
     }
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, CallError> {
-        let (reply, answer) = oneshot::channel();
-        self.child.call(StateRequest(Box::new(make(reply)))).await?;
-        answer.await.map_err(|_| CallError::Exited { reason: None })
+        call_for_reply(&self.child, |reply| StateRequest(Box::new(make(reply)))).await
     }
 
     /// Appends `message` to the conversation (the oldest message goes when

@@ -1,0 +1,18 @@
+//! [`call_for_reply`]: a call whose answer comes back on a oneshot carried
+//! in the request — how [`StateRef`](crate::StateRef) and
+//! [`ManagerRef`](crate::ManagerRef) get typed replies from one worker.
+
+use tokio::sync::oneshot;
+
+use crate::{CallError, ChildRef, Worker};
+
+/// Calls `child` with the request `make` builds around a reply sender, and
+/// waits for what the worker sends on it.
+pub(crate) async fn call_for_reply<W: Worker, T>(
+    child: &ChildRef<W>,
+    make: impl FnOnce(oneshot::Sender<T>) -> W::Request,
+) -> Result<T, CallError> {
+    let (reply, answer) = oneshot::channel();
+    child.call(make(reply)).await?;
+    answer.await.map_err(|_| CallError::Exited { reason: None })
+}
