@@ -10,6 +10,7 @@ use std::panic;
 use std::sync::Arc;
 
 use jido_session::ProjectBoundary;
+use tokio::sync::oneshot;
 
 use crate::{ChildSpec, Context, SessionContext, Worker};
 
@@ -65,22 +66,26 @@ impl Manager {
         ChildSpec::worker(NAME, |ctx: &SessionContext| Manager::new(ctx.clone()))
     }
 
-    /// Runs `work` with the boundary on the blocking pool. A panic there is
-    /// the Manager's own (it crashes, and is restarted); `None` if the
-    /// runtime is shutting down.
-    async fn blocking<T: Send + 'static>(
+    /// Runs `work` with the boundary on the blocking pool and sends its
+    /// result to `reply`. A panic there is the Manager's own (it crashes,
+    /// and is restarted); nothing is sent if the runtime is shutting down.
+    async fn answer_blocking<T: Send + 'static>(
         &mut self,
+        reply: oneshot::Sender<T>,
         work: impl FnOnce(&ProjectBoundary) -> T + Send + 'static,
-    ) -> Option<T> {
+    ) {
         let ctx = &self.ctx;
         let boundary = Arc::clone(self.boundary.get_or_insert_with(|| {
             Arc::new(ProjectBoundary::new(ctx.session().project_path().clone()))
         }));
         match tokio::task::spawn_blocking(move || work(&boundary)).await {
-            Ok(done) => Some(done),
+            // A caller that gave up dropped its receiver.
+            Ok(done) => {
+                let _ = reply.send(done);
+            }
             Err(error) => match error.try_into_panic() {
                 Ok(payload) => panic::resume_unwind(payload),
-                Err(_cancelled) => None,
+                Err(_cancelled) => {}
             },
         }
     }
@@ -97,9 +102,8 @@ impl Worker for Manager {
                 let _ = reply.send(self.ctx.session());
             }
             Op::ValidatePath(path, reply) => {
-                if let Some(done) = self.blocking(move |b| b.validate(&path)).await {
-                    let _ = reply.send(done);
-                }
+                self.answer_blocking(reply, move |b| b.validate(&path))
+                    .await;
             }
             Op::ReadFile {
                 path,
@@ -107,25 +111,20 @@ impl Worker for Manager {
                 limit,
                 reply,
             } => {
-                let read = move |b: &ProjectBoundary| b.read_file(&path, offset, limit);
-                if let Some(done) = self.blocking(read).await {
-                    let _ = reply.send(done);
-                }
+                self.answer_blocking(reply, move |b| b.read_file(&path, offset, limit))
+                    .await;
             }
             Op::WriteFile {
                 path,
                 contents,
                 reply,
             } => {
-                let write = move |b: &ProjectBoundary| b.write_file(&path, &contents);
-                if let Some(done) = self.blocking(write).await {
-                    let _ = reply.send(done);
-                }
+                self.answer_blocking(reply, move |b| b.write_file(&path, &contents))
+                    .await;
             }
             Op::ListDir(path, reply) => {
-                if let Some(done) = self.blocking(move |b| b.list_dir(&path)).await {
-                    let _ = reply.send(done);
-                }
+                self.answer_blocking(reply, move |b| b.list_dir(&path))
+                    .await;
             }
         }
     }
