@@ -61,11 +61,9 @@ impl SessionSupervisor {
         let handle = self
             .find_session_pid(id)
             .ok_or(SaveSessionError::NotFound { id })?;
-        let session = self
-            .registry()
-            .lookup(id)
-            .ok_or(SaveSessionError::NotFound { id })?;
-        let snapshot = Snapshot::of(&session, conversation_of(handle.tree()));
+        // The handle carries the session as registered now (renames
+        // included): one lookup for both.
+        let snapshot = Snapshot::of(handle.session(), conversation_of(handle.tree()));
         persistence.save(&snapshot).await?;
         Ok(SnapshotInfo::from(&snapshot))
     }
