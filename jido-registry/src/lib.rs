@@ -6,6 +6,9 @@
 //!   critical section, so concurrent registrations never race past a check.
 //! - [`RegistryView`]: read-only access, for code that must not register or
 //!   unregister (a supervisor hands these out and keeps the registry).
+//! - [`RegistryBackend`]: admission decided for a whole cluster (limit, id,
+//!   project; leases and fencing tokens), pluggable: [`MemoryCluster`] in
+//!   this program's memory, PostgreSQL in `jido-cluster`.
 //!
 //! Processes and their names (pids, the unique-key process registry) are in
 //! `jido-process`: this crate knows sessions, not processes.
@@ -30,13 +33,17 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod backend;
 mod error;
 mod index;
+mod memory_cluster;
 mod session_registry;
 mod ticket;
 mod view;
 
+pub use backend::{BackendError, Claim, Fence, Lease, NodeId, Placement, RegistryBackend};
 pub use error::RegistryError;
+pub use memory_cluster::{MemoryCluster, MemoryNode};
 pub use session_registry::{DEFAULT_LIMIT, RegistryWriter, SessionRegistry};
 pub use ticket::{Registration, Ticket};
 pub use view::RegistryView;

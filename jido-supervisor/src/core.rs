@@ -16,11 +16,12 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 use jido_process::{Directory, Down, Inbox, Locate, Mailbox, MonitorRef, mailbox, spawn};
-use jido_registry::{RegistryView, SessionRegistry, Ticket};
+use jido_registry::{Claim, Lease, NodeId, RegistryView, SessionRegistry, Ticket};
 use jido_session::{Conversation, Session, SessionId, ValidationErrors};
 use jido_store::{Persistence, Snapshot};
 use tokio::sync::{Notify, oneshot};
 
+use crate::cluster::{Cluster, stop_on_lease_loss};
 use crate::save_locks::SaveLocks;
 use crate::{
     ChildContext, ChildEvents, EventKind, Events, ExitReason, Pid, SessionChild, SessionHandle,
@@ -45,6 +46,8 @@ pub(crate) enum Slot {
         /// The supervisor's monitor of the tree (its `Down` goes to the
         /// supervisor's process).
         monitor: MonitorRef,
+        /// The session's claim in the cluster, with a backend.
+        claim: Option<Claim>,
     },
 }
 
@@ -98,6 +101,10 @@ pub(crate) struct Core {
     pub(crate) persistence: Option<PersistConfig>,
     /// One save of a session at a time.
     pub(crate) save_locks: SaveLocks,
+    /// The cluster-wide admission, if any (else the registry decides alone).
+    pub(crate) cluster: Option<Cluster>,
+    /// This node: the backend's, or one of its own.
+    node: NodeId,
 }
 
 /// The supervisor's persistence settings.
@@ -113,7 +120,11 @@ impl Core {
         events: Events,
         start_timeout: Duration,
         persistence: Option<PersistConfig>,
+        cluster: Option<Cluster>,
     ) -> Arc<Self> {
+        let node = cluster
+            .as_ref()
+            .map_or_else(NodeId::random, |cluster| cluster.backend().node());
         Arc::new_cyclic(|me| Core {
             me: me.clone(),
             registry: SessionRegistry::bounded(max_sessions),
@@ -124,7 +135,14 @@ impl Core {
             changed: Notify::new(),
             persistence,
             save_locks: SaveLocks::default(),
+            cluster,
+            node,
         })
+    }
+
+    /// This node's id.
+    pub(crate) fn node(&self) -> NodeId {
+        self.node
     }
 
     pub(crate) fn events(&self) -> &Events {
@@ -147,6 +165,10 @@ impl Core {
         let watcher = self.watcher.get_or_init(|| {
             let (downs, inbox) = mailbox();
             let pid = spawn(watch_trees(Arc::downgrade(self), inbox));
+            if let Some(cluster) = &self.cluster {
+                let lease = cluster.backend().lease();
+                tokio::spawn(stop_on_lease_loss(Arc::downgrade(self), lease));
+            }
             Watcher { pid, downs }
         });
         &watcher.downs
@@ -176,35 +198,56 @@ impl Core {
             },
         )?;
         let ticket = registration.ticket();
-        let rollback = Rollback {
+        let mut rollback = Rollback {
             core: self,
             ticket,
             armed: true,
+            claim: None,
         };
+        if let Some(cluster) = &self.cluster {
+            rollback.claim = Some(
+                cluster
+                    .claim(registration.session(), self.max_sessions())
+                    .await?,
+            );
+        }
+        match self.start_tree(&registration, ticket, restored).await {
+            Ok(tree) => rollback.commit(registration.into_session(), tree, &downs),
+            Err(error) => {
+                rollback.release_claim().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts the tree of the registered session, within the start timeout.
+    async fn start_tree(
+        self: &Arc<Self>,
+        registration: &jido_registry::Registration,
+        ticket: Ticket,
+        restored: Option<Arc<Conversation>>,
+    ) -> Result<TreeHandle, StartError> {
         let ctx = ChildContext::new(
             Arc::clone(registration.session()),
             ChildEvents::new(Arc::downgrade(self), ticket),
             restored,
         );
         let start = AssertUnwindSafe(self.child.start(ctx)).catch_unwind();
-        let tree = match tokio::time::timeout(self.start_timeout, start).await {
-            Err(_) => {
-                return Err(StartError::Timeout {
-                    after: self.start_timeout,
-                });
-            }
+        match tokio::time::timeout(self.start_timeout, start).await {
+            Err(_) => Err(StartError::Timeout {
+                after: self.start_timeout,
+            }),
             Ok(Err(payload)) => {
                 let message = match ExitReason::from_panic(&*payload) {
                     ExitReason::Panic(message) => message.to_string(),
                     other => other.to_string(),
                 };
-                return Err(StartError::Panicked { message });
+                Err(StartError::Panicked { message })
             }
-            Ok(Ok(Err(error))) => return Err(StartError::Child(error)),
-            Ok(Ok(Ok(StartOutcome::Started(tree)))) => tree,
-            Ok(Ok(Ok(_ignore))) => return Err(StartError::Ignored),
-        };
-        rollback.commit(registration.into_session(), tree, &downs)
+            Ok(Ok(Err(error))) => Err(StartError::Child(error)),
+            Ok(Ok(Ok(StartOutcome::Started(tree)))) => Ok(tree),
+            Ok(Ok(Ok(_ignore))) => Err(StartError::Ignored),
+        }
     }
 
     /// Terminates the tree of session `id` and waits for its end (see
@@ -274,15 +317,15 @@ impl Core {
                     // taken until the snapshot is written), reported before
                     // the end.
                     self.save_on_stop(config, ticket, &tree).await;
-                    self.tree_ended(ticket, tree.pid(), &reason);
+                    self.end_tree(ticket, tree.pid(), &reason).await;
                 } else if first.is_some() {
-                    self.tree_ended(ticket, tree.pid(), &reason);
+                    self.end_tree(ticket, tree.pid(), &reason).await;
                 } else {
                     // The first stopper saves and reports the end.
                     self.removed(ticket).await;
                 }
             }
-            _ => self.tree_ended(ticket, tree.pid(), &reason),
+            _ => self.end_tree(ticket, tree.pid(), &reason).await,
         }
         if let Some(handback) = handback {
             handback.done();
@@ -333,6 +376,41 @@ impl Core {
             changed.as_mut().await;
             changed.set(self.changed.notified());
         }
+    }
+
+    /// A tree ended: its claim in the cluster (if any) is released, then
+    /// [`tree_ended`](Self::tree_ended): the project is free cluster-wide
+    /// before it is free here.
+    async fn end_tree(&self, ticket: Ticket, pid: &Pid, reason: &ExitReason) {
+        if let Some(cluster) = &self.cluster {
+            let claim = self
+                .registry
+                .with_slot(ticket.id(), |current, _, slot| match slot {
+                    Slot::Running { tree, claim, .. } if current == ticket && tree.pid() == pid => {
+                        *claim
+                    }
+                    _ => None,
+                });
+            if let Some(claim) = claim.flatten() {
+                cluster.release(ticket.id(), claim).await;
+            }
+        }
+        self.tree_ended(ticket, pid, reason);
+    }
+
+    /// The sessions whose claim was made under a lease older than
+    /// `current`: void, to be stopped.
+    pub(crate) fn sessions_claimed_before(&self, current: Lease) -> Vec<SessionId> {
+        self.registry.fold(Vec::new(), |mut void, ticket, _, slot| {
+            if let Slot::Running {
+                claim: Some(claim), ..
+            } = slot
+                && claim.lease < current
+            {
+                void.push(ticket.id());
+            }
+            void
+        })
     }
 
     /// A tree ended: if it is still the one registered under `ticket`, the
@@ -576,7 +654,7 @@ async fn watch_trees(core: Weak<Core>, mut inbox: Inbox<WatcherMsg>) -> ExitReas
         match msg {
             WatcherMsg::Down(down) => {
                 let Some(core) = core.upgrade() else { break };
-                core.tree_ended(down.tag, &down.pid, &down.reason);
+                core.end_tree(down.tag, &down.pid, &down.reason).await;
             }
             WatcherMsg::Settle(reply) => {
                 let _ = reply.send(());
@@ -618,9 +696,19 @@ struct Rollback<'a> {
     core: &'a Arc<Core>,
     ticket: Ticket,
     armed: bool,
+    /// The session's claim in the cluster, once made.
+    claim: Option<Claim>,
 }
 
 impl Rollback<'_> {
+    /// The start failed: gives the claim up before the registration goes
+    /// (so a retry here finds the project free in the cluster too).
+    async fn release_claim(&mut self) {
+        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim.take()) {
+            cluster.release(self.ticket.id(), claim).await;
+        }
+    }
+
     /// The tree runs: records it, sends `Started` (and what the tree
     /// reported while starting), then monitors it. If the supervisor began
     /// shutting down meanwhile, the tree is terminated at once.
@@ -632,8 +720,18 @@ impl Rollback<'_> {
     ) -> Result<SessionHandle, StartError> {
         let core = self.core;
         let ticket = self.ticket;
+        let claim = self.claim;
         let closed = {
             let mut registry = core.registry.write();
+            // Read under the lock: a lease lost after this is seen by the
+            // lease watcher, which folds over the registry under this lock.
+            if let (Some(cluster), Some(claim)) = (&core.cluster, &claim)
+                && cluster.is_void(claim)
+            {
+                drop(registry);
+                tree.pid().kill();
+                return Err(StartError::Backend(jido_registry::BackendError::LeaseLost));
+            }
             let closed = registry.is_closed();
             let Some(slot) = registry.slot_mut(ticket) else {
                 // Only this guard removes a starting slot.
@@ -651,9 +749,11 @@ impl Rollback<'_> {
                     stopping: closed,
                     announced: !closed,
                     monitor,
+                    claim,
                 },
             );
             self.armed = false;
+            self.claim = None;
             if !closed {
                 core.events.emit(ticket.id(), EventKind::Started);
                 if let Slot::Starting { pending } = previous {
@@ -668,6 +768,9 @@ impl Rollback<'_> {
         if let Some(reason) = tree.pid().exit_reason() {
             // Ended before its start returned: report it now rather than
             // when the Down is read.
+            if let (Some(cluster), Some(claim)) = (&core.cluster, claim) {
+                cluster.release_later(ticket.id(), claim);
+            }
             core.tree_ended(ticket, tree.pid(), &reason);
         }
         if closed {
@@ -690,6 +793,10 @@ impl Drop for Rollback<'_> {
             self.core.registry.unregister_ticket(self.ticket);
             self.core.changed.notify_waiters();
         }
+        // Dropped while starting: the claim cannot be awaited here.
+        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim.take()) {
+            cluster.release_later(self.ticket.id(), claim);
+        }
     }
 }
 
@@ -705,10 +812,16 @@ impl Drop for Core {
         };
         for (ticket, _, slot) in entries {
             if let Slot::Running {
-                tree, announced, ..
+                tree,
+                announced,
+                claim,
+                ..
             } = slot
             {
                 tree.pid().kill();
+                if let (Some(cluster), Some(claim)) = (&self.cluster, claim) {
+                    cluster.release_later(ticket.id(), claim);
+                }
                 if !announced {
                     continue;
                 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jido_registry::RegistryError;
+use jido_registry::{BackendError, RegistryError};
 use jido_session::{SessionError, SessionId, ValidationErrors};
 
 use crate::Term;
@@ -42,6 +42,10 @@ pub enum StartError {
     /// The supervisor is shutting down and starts nothing new.
     #[error("the session supervisor is shutting down")]
     ShuttingDown,
+    /// The cluster's registry backend failed (unreachable, timed out, or
+    /// this node holds no live lease); nothing was started.
+    #[error(transparent)]
+    Backend(BackendError),
     /// There is no tokio runtime to run the session on: call from within a
     /// runtime (with its time driver enabled, for timeouts).
     #[error("no tokio runtime: start sessions from within a tokio runtime")]

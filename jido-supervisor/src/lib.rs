@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod cluster;
 mod context;
 mod conversation_store;
 mod core;
@@ -68,6 +69,7 @@ mod session_supervisor;
 mod shutdown_report;
 mod state;
 
+pub use cluster::LeaseLost;
 pub use context::SessionContext;
 pub use conversation_store::ConversationStore;
 pub use error::{StartError, StopError, UpdateError};
@@ -89,7 +91,10 @@ pub use jido_process::{
     StartOutcome, StartPanicked, Strategy, Supervisor, SupervisorError, SupervisorEvent,
     SupervisorExit, SupervisorSpec, Term, Worker, mailbox, spawn, spawn_with_pid, spawn_worker,
 };
-pub use jido_registry::{RegistryError, RegistryView};
+pub use jido_registry::{
+    BackendError, Claim, Fence, Lease, MemoryCluster, MemoryNode, NodeId, Placement,
+    RegistryBackend, RegistryError, RegistryView,
+};
 pub use jido_session::{
     BoundaryError, Conversation, ConversationError, ConversationLimits, DEFAULT_PROTECTED,
     DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, FileError, FileOperation, MAX_LINE_CHARS,

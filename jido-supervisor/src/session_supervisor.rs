@@ -6,11 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jido_registry::{DEFAULT_LIMIT, RegistryView};
+use jido_registry::{DEFAULT_LIMIT, RegistryBackend, RegistryView};
 use jido_session::{Session, SessionConfig, SessionId, ValidationErrors};
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
+use crate::cluster::Cluster;
 use crate::core::{Core, PersistConfig, SessionLocate};
 use crate::{
     ChildRef, Events, ExitReason, ManagerRef, Pid, ProcessKey, SessionChild, SessionContext,
@@ -103,9 +104,50 @@ pub struct SessionSupervisorBuilder {
     start_timeout: Duration,
     persistence: Option<Persistence>,
     save_on_stop: bool,
+    backend: Option<Arc<dyn RegistryBackend>>,
 }
 
 impl SessionSupervisorBuilder {
+    /// Decide admission (the limit, unique ids, unique projects) for a whole
+    /// cluster through `backend` — for instance `jido-cluster`'s PostgreSQL
+    /// node — instead of in this supervisor's memory alone (the default).
+    ///
+    /// Each start then claims the session in the backend before its tree
+    /// starts (refusals read as the in-memory registry's:
+    /// [`StartError::Registry`]; a backend failure is
+    /// [`StartError::Backend`]), and each end releases the claim. When the
+    /// node loses its lease, every session claimed under it is stopped
+    /// (reason `{shutdown, `[`LeaseLost`](crate::LeaseLost)`}`).
+    /// [`max_sessions`](Self::max_sessions) is then the cluster's limit:
+    /// give every node the same.
+    ///
+    /// ```
+    /// use jido_supervisor::{MemoryCluster, RegistryError, SessionSupervisor, StartError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cluster = MemoryCluster::new();
+    /// let a = SessionSupervisor::builder().backend(cluster.join()).build();
+    /// let b = SessionSupervisor::builder().backend(cluster.join()).build();
+    ///
+    /// let session = a.create_session(dir.path()).await.unwrap();
+    /// assert!(matches!(
+    ///     b.create_session(dir.path()).await,
+    ///     Err(StartError::Registry(RegistryError::DuplicateProject { .. }))
+    /// ));
+    /// assert_eq!(b.locate(session.id()).await.unwrap().unwrap().node, a.node());
+    /// # }
+    /// ```
+    pub fn backend(self, backend: impl RegistryBackend) -> Self {
+        self.backend_arc(Arc::new(backend))
+    }
+
+    /// Like [`backend`](Self::backend), for a backend already shared.
+    pub fn backend_arc(mut self, backend: Arc<dyn RegistryBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
     /// Where sessions are saved ([`save`](SessionSupervisor::save),
     /// [`resume`](SessionSupervisor::resume), ...): for instance
     /// `Persistence::in_dir(dir)?`, one file per session in `dir`.
@@ -168,6 +210,7 @@ impl SessionSupervisorBuilder {
                 persistence,
                 save_on_stop: self.save_on_stop,
             }),
+            self.backend.map(Cluster::new),
         );
         if tokio::runtime::Handle::try_current().is_ok() {
             core.start_process();
@@ -207,6 +250,7 @@ impl SessionSupervisor {
             start_timeout: DEFAULT_START_TIMEOUT,
             persistence: None,
             save_on_stop: false,
+            backend: None,
         }
     }
 
