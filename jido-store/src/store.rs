@@ -88,6 +88,17 @@ pub enum StoreError {
         /// Its message.
         message: String,
     },
+    /// The write was refused by a store that fences its writers (the
+    /// PostgreSQL store): this node does not own session `id` under a live
+    /// lease — its lease expired, or another node took the session over.
+    /// Nothing was changed.
+    #[error("{operation} of session {id}'s snapshot refused: this node does not own the session")]
+    Fenced {
+        /// What was being done.
+        operation: &'static str,
+        /// The session.
+        id: SessionId,
+    },
     /// The storage could not be reached in time.
     #[error("{operation} timed out")]
     Timeout {

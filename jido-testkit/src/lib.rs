@@ -12,6 +12,9 @@
 //!   project directories with aliases, and supervisor operations.
 //! - [`model`]: a pure reference model of the supervisor and its registry,
 //!   to compare the real one with, operation by operation.
+//! - [`TempPostgres`]: a throwaway PostgreSQL server (`initdb` + `pg_ctl` in
+//!   a temporary directory, on a free port), for tests against a real
+//!   database.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -21,9 +24,11 @@ pub mod model;
 mod scripted_worker;
 pub mod strategies;
 mod stub;
+mod temp_postgres;
 
 pub use mock::MockSessionChild;
 pub use scripted_worker::{
     Journal, ScriptedChildren, ScriptedWorker, SupervisorEvents, WorkerCommand, WorkerStart,
 };
 pub use stub::{DEFAULT_CALL_LOG, Script, SessionSupervisorStub, StubCall};
+pub use temp_postgres::{TEMP_POSTGRES_USER, TempPostgres, TempPostgresError};

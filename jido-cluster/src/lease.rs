@@ -1,0 +1,127 @@
+//! A node's lease: registered on connect, renewed every third of its
+//! length, lost when the database says it expired or when the node could
+//! not renew it in time, then registered again under a new generation.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use jido_registry::Lease;
+use tokio::time::Instant;
+
+use crate::error::CallError;
+use crate::node::{Inner, to_i64};
+
+/// Registers the node's next lease (a generation higher than any it held)
+/// and returns it.
+pub(crate) async fn register(inner: &Inner) -> Result<Lease, CallError> {
+    let node = *inner.node.as_uuid();
+    let seconds = inner.config.lease.as_secs_f64();
+    let row = inner
+        .call("register lease", move |client| async move {
+            client
+                .query_one(
+                    "INSERT INTO jido_nodes (node, lease, expires_at)
+                     VALUES ($1, 1, clock_timestamp() + make_interval(secs => $2))
+                     ON CONFLICT (node) DO UPDATE
+                        SET lease = jido_nodes.lease + 1, expires_at = EXCLUDED.expires_at
+                     RETURNING lease",
+                    &[&node, &seconds],
+                )
+                .await
+        })
+        .await?;
+    Ok(Lease(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+}
+
+/// Extends the lease `lease` if it is still live; `false` if the database
+/// says it is not (expired, or superseded).
+async fn renew(inner: &Inner, lease: Lease) -> Result<bool, CallError> {
+    let node = *inner.node.as_uuid();
+    let generation = to_i64(lease.0);
+    let seconds = inner.config.lease.as_secs_f64();
+    let renewed = inner
+        .call("renew lease", move |client| async move {
+            let statement = client
+                .prepare_cached(
+                    "UPDATE jido_nodes
+                        SET expires_at = clock_timestamp() + make_interval(secs => $3)
+                      WHERE node = $1 AND lease = $2 AND expires_at > clock_timestamp()",
+                )
+                .await?;
+            client
+                .execute(&statement, &[&node, &generation, &seconds])
+                .await
+        })
+        .await?;
+    Ok(renewed == 1)
+}
+
+/// Marks the lease lost: every claim under it is void from now on.
+fn lose(inner: &Inner, why: &str) {
+    if inner.live.swap(false, Ordering::AcqRel) {
+        inner.lease.send_modify(|lease| lease.0 += 1);
+        tracing::warn!(node = %inner.node, why, "lease lost");
+    }
+}
+
+/// Keeps the node's lease for as long as the node exists.
+///
+/// The node counts its lease as valid until `lease` after it *sent* the
+/// last successful renewal: never later than the database does (the
+/// database's clock starts when it receives the renewal). Past that, with
+/// no answer, the lease is lost.
+pub(crate) async fn keep(node: Weak<Inner>) {
+    let Some(inner) = node.upgrade() else { return };
+    let lease_length = inner.config.lease;
+    let every = inner.config.renew_every();
+    let mut valid_until = Instant::now() + lease_length;
+    drop(inner);
+    let mut next = Instant::now() + every;
+    let mut live = true;
+    loop {
+        // Wake for the next renewal, or when a live lease runs out.
+        let wake = if live { next.min(valid_until) } else { next };
+        tokio::time::sleep_until(wake).await;
+        let Some(inner) = node.upgrade() else { return };
+        if inner.left.load(Ordering::Acquire) {
+            return;
+        }
+        let now = Instant::now();
+        if inner.live.load(Ordering::Acquire) {
+            if now >= valid_until {
+                lose(&inner, "not renewed in time");
+            } else {
+                let lease = *inner.lease.borrow();
+                let sent = now;
+                // A renewal may not outlast the lease it renews.
+                match tokio::time::timeout_at(valid_until, renew(&inner, lease)).await {
+                    Ok(Ok(true)) => valid_until = sent + lease_length,
+                    Ok(Ok(false)) => lose(&inner, "the database says it expired"),
+                    Ok(Err(error)) => {
+                        tracing::warn!(node = %inner.node, ?error, "renewing the lease failed; retrying");
+                    }
+                    Err(_) => lose(&inner, "not renewed in time"),
+                }
+            }
+        }
+        if !inner.live.load(Ordering::Acquire) {
+            let sent = Instant::now();
+            match register(&inner).await {
+                Ok(granted) => {
+                    valid_until = sent + lease_length;
+                    inner
+                        .lease
+                        .send_modify(|lease| *lease = (*lease).max(granted));
+                    inner.live.store(true, Ordering::Release);
+                    tracing::info!(node = %inner.node, lease = granted.0, "new lease");
+                }
+                Err(error) => {
+                    tracing::warn!(node = %inner.node, ?error, "registering a new lease failed; retrying");
+                }
+            }
+        }
+        live = inner.live.load(Ordering::Acquire);
+        next = Instant::now() + every;
+        drop::<Arc<Inner>>(inner);
+    }
+}

@@ -1,0 +1,34 @@
+//! Sessions past one machine: the session registry and the snapshot store
+//! on PostgreSQL.
+//!
+//! - [`PgNode`]: one node of a cluster sharing a database. A
+//!   [`RegistryBackend`](jido_registry::RegistryBackend) for the session
+//!   supervisor: the limit, unique ids and unique canonical projects are
+//!   decided by the database (one transaction under an advisory lock), each
+//!   session belongs to a node and its lease (renewed in the background),
+//!   and every write carries a fencing token. "Which node runs session X"
+//!   is answered cluster-wide.
+//! - [`PgSnapshotStore`]: saved sessions in the same database, so a
+//!   session saved on one node resumes on another; writes fenced.
+//! - [`ClusterConfig`]: a connection string, the lease, timeouts.
+//!
+//! The tables are created on first use (numbered migrations). Every call
+//! has a timeout: an unreachable database is a typed error, not a hang.
+//!
+//! The `jido-node` binary runs a supervisor as a node, driven by commands
+//! on its standard input (the multi-process tests use it).
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod error;
+mod lease;
+mod node;
+mod schema;
+mod snapshot_store;
+
+pub use config::{ClusterConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_LEASE};
+pub use error::ClusterError;
+pub use node::PgNode;
+pub use snapshot_store::PgSnapshotStore;

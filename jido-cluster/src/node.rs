@@ -1,0 +1,367 @@
+//! [`PgNode`]: one node of a cluster whose session registry is a
+//! PostgreSQL database — connection pool, lease, claims.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use jido_registry::{
+    BackendError, Claim, Fence, Lease, NodeId, Placement, RegistryBackend, RegistryError,
+};
+use jido_session::{Session, SessionId};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use crate::error::CallError;
+use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
+
+/// A node of a cluster sharing one PostgreSQL database: a
+/// [`RegistryBackend`] for a [`SessionSupervisor`](jido_supervisor::SessionSupervisor)
+/// (claims decided by the database: limit, unique id, unique canonical
+/// project, in one transaction under an advisory lock), and the source of
+/// [`PgSnapshotStore`]s on the same database.
+///
+/// [`connect`](Self::connect) creates the tables on first use, registers
+/// the node with a lease and renews it in the background (every third of
+/// the lease). A node that cannot renew in time — the database answered
+/// that the lease expired, or the lease ran out while the node could not
+/// reach it — loses its lease: [`lease`](RegistryBackend::lease) moves on
+/// (the supervisor then stops every session claimed under the old one) and
+/// the node registers again under a new lease. Every write for a session
+/// (release, snapshot put and delete) carries the fencing token of its
+/// claim, and the database refuses it unless that claim is still live.
+///
+/// Cloning is cheap: clones are one node. When the last clone is dropped
+/// the renewals stop and the lease expires; [`leave`](Self::leave) ends it
+/// at once.
+///
+/// ```no_run
+/// use jido_cluster::{ClusterConfig, PgNode};
+/// use jido_supervisor::{Persistence, SessionSupervisor};
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let node = PgNode::connect(ClusterConfig::new("host=db.internal user=jido dbname=jido")).await?;
+/// let supervisor = SessionSupervisor::builder()
+///     .backend(node.clone())
+///     .persistence(Persistence::from_store(node.snapshot_store()))
+///     .max_sessions(100) // for the whole cluster
+///     .build();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct PgNode {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) config: ClusterConfig,
+    pub(crate) node: NodeId,
+    /// The current lease's generation (moves on when it is lost).
+    pub(crate) lease: watch::Sender<Lease>,
+    /// Whether the current lease is live (registered, not expired).
+    pub(crate) live: AtomicBool,
+    /// This node's claims: the fence each session's writes carry.
+    pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
+    /// Set by `leave`: the lease is not renewed nor registered again.
+    pub(crate) left: AtomicBool,
+}
+
+impl std::fmt::Debug for PgNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgNode")
+            .field("node", &self.inner.node)
+            .field("lease", &*self.inner.lease.borrow())
+            .field("live", &self.inner.live.load(Ordering::Acquire))
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgNode {
+    /// Connects, creates or upgrades the tables, registers this node with a
+    /// lease and starts renewing it.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError::Config`] for a bad connection string,
+    /// [`ClusterError::Unreachable`] when the database refuses or cannot be
+    /// reached, [`ClusterError::Timeout`] past the call timeout,
+    /// [`ClusterError::Database`] when a migration fails.
+    pub async fn connect(config: ClusterConfig) -> Result<PgNode, ClusterError> {
+        let mut pg: tokio_postgres::Config =
+            config
+                .url
+                .parse()
+                .map_err(|error: tokio_postgres::Error| ClusterError::Config {
+                    message: error.to_string(),
+                })?;
+        pg.connect_timeout(config.call_timeout);
+        pg.options(format!(
+            "-c statement_timeout={}",
+            config.call_timeout.as_millis()
+        ));
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeout = Some(config.call_timeout);
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .build()
+            .map_err(|error| ClusterError::Config {
+                message: error.to_string(),
+            })?;
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|error| ClusterError::Unreachable {
+                message: error.to_string(),
+            })?;
+        let after = config.call_timeout;
+        tokio::time::timeout(after, schema::migrate(&mut client))
+            .await
+            .map_err(|_| ClusterError::Timeout {
+                operation: "migrate",
+                after,
+            })??;
+        drop(client);
+        let node = config.node.unwrap_or_else(NodeId::random);
+        let inner = Arc::new(Inner {
+            pool,
+            config,
+            node,
+            lease: watch::Sender::new(Lease(0)),
+            live: AtomicBool::new(false),
+            claims: Mutex::new(HashMap::new()),
+            left: AtomicBool::new(false),
+        });
+        let granted = lease::register(&inner).await?;
+        inner.lease.send_replace(granted);
+        inner.live.store(true, Ordering::Release);
+        tokio::spawn(lease::keep(Arc::downgrade(&inner)));
+        tracing::info!(node = %node, lease = granted.0, "node joined the cluster");
+        Ok(PgNode { inner })
+    }
+
+    /// A snapshot store on this node's database, its writes fenced by this
+    /// node's claims: sessions saved on one node resume on another.
+    pub fn snapshot_store(&self) -> PgSnapshotStore {
+        PgSnapshotStore {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+
+    /// How long this node's lease lasts without renewal.
+    pub fn lease_timeout(&self) -> Duration {
+        self.inner.config.lease
+    }
+
+    /// Whether this node holds a live lease now.
+    pub fn has_lease(&self) -> bool {
+        self.inner.live.load(Ordering::Acquire)
+    }
+
+    /// Ends this node's lease now: its claims are void at once (other nodes
+    /// may open their projects) and it claims nothing more. Stop the
+    /// sessions first: this does not.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be reached (the lease then expires by
+    /// itself).
+    pub async fn leave(&self) -> Result<(), ClusterError> {
+        let node = *self.inner.node.as_uuid();
+        self.inner.left.store(true, Ordering::Release);
+        self.inner.live.store(false, Ordering::Release);
+        self.inner.lease.send_modify(|lease| lease.0 += 1);
+        self.inner
+            .call("leave", move |client| async move {
+                client
+                    .execute("DELETE FROM jido_nodes WHERE node = $1", &[&node])
+                    .await
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// Runs `work` on a pooled connection, within the call timeout.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        work: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let after = self.config.call_timeout;
+        let attempt = async {
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|error| CallError::pool(operation, &error))?;
+            work(client)
+                .await
+                .map_err(|error| CallError::db(operation, &error))
+        };
+        tokio::time::timeout(after, attempt)
+            .await
+            .unwrap_or(Err(CallError::Timeout { operation, after }))
+    }
+
+    /// The fence of this node's claim on `id`, if it has one.
+    pub(crate) fn fence_of(&self, id: SessionId) -> Option<Fence> {
+        self.claims.lock().get(&id).copied()
+    }
+}
+
+/// Reads a count or generation the database keeps as `bigint`.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn from_i64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn session_id(uuid: Uuid) -> Result<SessionId, BackendError> {
+    SessionId::from_uuid(uuid).map_err(|error| BackendError::Unavailable {
+        message: format!("the database holds an invalid session id: {error}"),
+    })
+}
+
+fn placement(row: &Row) -> Result<Placement, BackendError> {
+    let project: Vec<u8> = row.get(1);
+    Ok(Placement {
+        id: session_id(row.get(0))?,
+        project: std::ffi::OsStr::from_bytes(&project).into(),
+        node: NodeId::from_uuid(row.get(2)),
+        fence: Fence(from_i64(row.get(3))),
+    })
+}
+
+/// The live claims (their node's lease current and unexpired).
+const LIVE_CLAIMS: &str = "SELECT s.id, s.project, s.node, s.fence
+       FROM jido_sessions s
+       JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
+      WHERE n.expires_at > clock_timestamp()";
+
+#[async_trait]
+impl RegistryBackend for PgNode {
+    fn node(&self) -> NodeId {
+        self.inner.node
+    }
+
+    fn lease(&self) -> watch::Receiver<Lease> {
+        self.inner.lease.subscribe()
+    }
+
+    async fn claim(&self, session: &Session, limit: usize) -> Result<Claim, BackendError> {
+        if !self.has_lease() {
+            return Err(BackendError::LeaseLost);
+        }
+        let lease = *self.inner.lease.borrow();
+        let id = *session.id().as_uuid();
+        let path = session.project_path().as_path();
+        let project = path.as_os_str().as_bytes().to_vec();
+        let text = path.to_string_lossy().into_owned();
+        let node = *self.inner.node.as_uuid();
+        let params = (to_i64(lease.0), to_i64(limit as u64));
+        let row = self
+            .inner
+            .call("claim", move |client| async move {
+                let statement = client
+                    .prepare_cached("SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6)")
+                    .await?;
+                client
+                    .query_one(
+                        &statement,
+                        &[&id, &project, &text, &node, &params.0, &params.1],
+                    )
+                    .await
+            })
+            .await?;
+        let outcome: &str = row.get(0);
+        let refused = |error| Err(BackendError::Refused(error));
+        match outcome {
+            "claimed" => {
+                let fence = Fence(from_i64(row.get(1)));
+                self.inner.claims.lock().insert(session.id(), fence);
+                Ok(Claim { fence, lease })
+            }
+            "lease_lost" => Err(BackendError::LeaseLost),
+            "limit" => refused(RegistryError::LimitReached {
+                count: usize::try_from(row.get::<_, i64>(3)).unwrap_or(usize::MAX),
+                limit,
+            }),
+            "duplicate_id" => refused(RegistryError::DuplicateId { id: session.id() }),
+            "duplicate_project" => refused(RegistryError::DuplicateProject {
+                path: session.project_path().clone(),
+                owner: session_id(row.get(2))?,
+            }),
+            other => Err(BackendError::Unavailable {
+                message: format!("unexpected claim outcome {other:?}"),
+            }),
+        }
+    }
+
+    async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError> {
+        let uuid = *id.as_uuid();
+        let token = to_i64(fence.0);
+        self.inner
+            .call("release", move |client| async move {
+                let statement = client
+                    .prepare_cached("DELETE FROM jido_sessions WHERE id = $1 AND fence = $2")
+                    .await?;
+                client.execute(&statement, &[&uuid, &token]).await
+            })
+            .await?;
+        let mut claims = self.inner.claims.lock();
+        if claims.get(&id) == Some(&fence) {
+            claims.remove(&id);
+        }
+        Ok(())
+    }
+
+    async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
+        let uuid = *id.as_uuid();
+        let row = self
+            .inner
+            .call("locate", move |client| async move {
+                let statement = client
+                    .prepare_cached(&format!("{LIVE_CLAIMS} AND s.id = $1"))
+                    .await?;
+                client.query_opt(&statement, &[&uuid]).await
+            })
+            .await?;
+        row.as_ref().map(placement).transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Placement>, BackendError> {
+        let rows = self
+            .inner
+            .call("list", |client| async move {
+                let statement = client.prepare_cached(LIVE_CLAIMS).await?;
+                client.query(&statement, &[]).await
+            })
+            .await?;
+        rows.iter().map(placement).collect()
+    }
+}

@@ -1,0 +1,159 @@
+//! [`PgSnapshotStore`]: session snapshots in the cluster's database, each
+//! write fenced by the writing node's claim.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jido_session::SessionId;
+use jido_store::{SnapshotStore, StoreError};
+
+use crate::node::{Inner, to_i64};
+
+/// A [`SnapshotStore`] in the cluster's PostgreSQL database (table
+/// `jido_snapshots`), made by [`PgNode::snapshot_store`](crate::PgNode::snapshot_store):
+/// a session saved on one node resumes on another.
+///
+/// Writes are fenced: [`put`](SnapshotStore::put) succeeds only for a
+/// session this node claims, under a live lease, and never overwrites a
+/// snapshot written under a newer claim (a higher fencing token); so a node
+/// that was paused past its lease cannot save over what the session's new
+/// owner saved ([`StoreError::Fenced`]). [`delete`](SnapshotStore::delete)
+/// of a session this node claims is fenced the same way; of any other, it
+/// is refused while a live claim elsewhere holds the session.
+///
+/// Use it through [`Persistence::from_store`](jido_store::Persistence::from_store).
+#[derive(Clone)]
+pub struct PgSnapshotStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PgSnapshotStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSnapshotStore")
+            .field("node", &self.inner.node)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A live claim on `$1` with fence `$2`.
+const OWNED: &str = "EXISTS (SELECT 1 FROM jido_sessions s
+                 JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
+                WHERE s.id = $1 AND s.fence = $2 AND n.expires_at > clock_timestamp())";
+
+/// Any live claim on `$1`.
+const CLAIMED: &str = "EXISTS (SELECT 1 FROM jido_sessions s
+                 JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
+                WHERE s.id = $1 AND n.expires_at > clock_timestamp())";
+
+#[async_trait]
+impl SnapshotStore for PgSnapshotStore {
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), StoreError> {
+        let operation = "put";
+        let fence = self
+            .inner
+            .fence_of(id)
+            .ok_or(StoreError::Fenced { operation, id })?;
+        let uuid = *id.as_uuid();
+        let token = to_i64(fence.0);
+        let written = self
+            .inner
+            .call(operation, move |client| async move {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "INSERT INTO jido_snapshots (id, bytes, fence)
+                         SELECT $1, $3, $2 WHERE {OWNED}
+                         ON CONFLICT (id) DO UPDATE
+                            SET bytes = EXCLUDED.bytes, fence = EXCLUDED.fence,
+                                saved_at = clock_timestamp()
+                          WHERE jido_snapshots.fence <= EXCLUDED.fence"
+                    ))
+                    .await?;
+                client.execute(&statement, &[&uuid, &token, &bytes]).await
+            })
+            .await?;
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Fenced { operation, id })
+        }
+    }
+
+    async fn get(&self, id: SessionId, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let uuid = *id.as_uuid();
+        let limit = to_i64(max_bytes);
+        let row = self
+            .inner
+            .call("get", move |client| async move {
+                let statement = client
+                    .prepare_cached(
+                        "SELECT octet_length(bytes)::bigint,
+                                CASE WHEN octet_length(bytes)::bigint <= $2::bigint THEN bytes END
+                           FROM jido_snapshots WHERE id = $1",
+                    )
+                    .await?;
+                client.query_opt(&statement, &[&uuid, &limit]).await
+            })
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        match row.get::<_, Option<Vec<u8>>>(1) {
+            Some(bytes) => Ok(Some(bytes)),
+            None => Err(StoreError::TooLarge {
+                size: u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX),
+                limit: max_bytes,
+            }),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
+        let rows = self
+            .inner
+            .call("list", |client| async move {
+                client.query("SELECT id FROM jido_snapshots", &[]).await
+            })
+            .await?;
+        // A row whose id is no session id is no snapshot of ours: skipped.
+        Ok(rows
+            .iter()
+            .filter_map(|row| SessionId::from_uuid(row.get(0)).ok())
+            .collect())
+    }
+
+    async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+        let operation = "delete";
+        let uuid = *id.as_uuid();
+        let fence = self.inner.fence_of(id);
+        let row = self
+            .inner
+            .call(operation, move |client| async move {
+                match fence {
+                    Some(fence) => {
+                        let token = to_i64(fence.0);
+                        let sql = format!(
+                            "WITH deleted AS (DELETE FROM jido_snapshots
+                                 WHERE id = $1 AND fence <= $2 AND {OWNED} RETURNING 1)
+                             SELECT (SELECT count(*) FROM deleted),
+                                    EXISTS (SELECT 1 FROM jido_snapshots WHERE id = $1)"
+                        );
+                        client.query_one(&sql, &[&uuid, &token]).await
+                    }
+                    None => {
+                        let sql = format!(
+                            "WITH deleted AS (DELETE FROM jido_snapshots
+                                 WHERE id = $1 AND NOT {CLAIMED} RETURNING 1)
+                             SELECT (SELECT count(*) FROM deleted),
+                                    EXISTS (SELECT 1 FROM jido_snapshots WHERE id = $1)"
+                        );
+                        client.query_one(&sql, &[&uuid]).await
+                    }
+                }
+            })
+            .await?;
+        let deleted: i64 = row.get(0);
+        let existed: bool = row.get(1);
+        if existed && deleted == 0 {
+            Err(StoreError::Fenced { operation, id })
+        } else {
+            Ok(())
+        }
+    }
+}

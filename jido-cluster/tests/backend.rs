@@ -1,0 +1,198 @@
+//! `PgNode` against a real PostgreSQL server started by the test: the
+//! claim semantics the in-memory registry has, decided by the database;
+//! fencing of stale writers; typed errors (not hangs) when the database is
+//! gone.
+
+use std::time::Duration;
+
+use jido_cluster::{ClusterConfig, ClusterError, PgNode};
+use jido_registry::{BackendError, Fence, RegistryBackend, RegistryError};
+use jido_session::Session;
+use jido_store::{SnapshotStore, StoreError};
+use jido_testkit::TempPostgres;
+
+fn config(server: &TempPostgres) -> ClusterConfig {
+    ClusterConfig::new(server.url())
+        .lease(Duration::from_secs(30))
+        .call_timeout(Duration::from_secs(5))
+        .pool_size(4)
+}
+
+fn project() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_decided_by_the_database_as_the_registry_decides_them() {
+    let Some(server) = TempPostgres::start_or_skip("claims_are_decided_by_the_database") else {
+        return;
+    };
+    // Two nodes migrating one fresh database at once both succeed.
+    let (a, b) = tokio::join!(
+        PgNode::connect(config(&server)),
+        PgNode::connect(config(&server))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let dirs: Vec<_> = (0..3).map(|_| project()).collect();
+
+    let first = Session::new(dirs[0].path()).unwrap();
+    let claim = a.claim(&first, 2).await.unwrap();
+
+    // The same project, however spelled, from another node.
+    let again = Session::new(dirs[0].path().join(".")).unwrap();
+    assert_eq!(
+        b.claim(&again, 2).await.unwrap_err(),
+        BackendError::Refused(RegistryError::DuplicateProject {
+            path: first.project_path().clone(),
+            owner: first.id(),
+        })
+    );
+    // The same id.
+    let same_id = Session::builder(dirs[1].path())
+        .id(first.id())
+        .build()
+        .unwrap();
+    assert_eq!(
+        b.claim(&same_id, 2).await.unwrap_err(),
+        BackendError::Refused(RegistryError::DuplicateId { id: first.id() })
+    );
+    // The limit, cluster-wide.
+    let second = Session::new(dirs[1].path()).unwrap();
+    let second_claim = b.claim(&second, 2).await.unwrap();
+    assert!(second_claim.fence > claim.fence, "fences grow");
+    assert_eq!(
+        a.claim(&Session::new(dirs[2].path()).unwrap(), 2)
+            .await
+            .unwrap_err(),
+        BackendError::Refused(RegistryError::LimitReached { count: 2, limit: 2 })
+    );
+
+    // Which node runs what.
+    let placement = b.locate(first.id()).await.unwrap().unwrap();
+    assert_eq!(placement.node, a.node());
+    assert_eq!(placement.fence, claim.fence);
+    assert_eq!(placement.project, first.project_path().as_path());
+    assert_eq!(a.list().await.unwrap().len(), 2);
+
+    // A release with a stale fence leaves the claim alone; the right one
+    // frees the project.
+    a.release(first.id(), Fence(claim.fence.0 + 1_000))
+        .await
+        .unwrap();
+    assert!(a.locate(first.id()).await.unwrap().is_some());
+    a.release(first.id(), claim.fence).await.unwrap();
+    a.release(first.id(), claim.fence).await.unwrap();
+    assert_eq!(a.locate(first.id()).await.unwrap(), None);
+    b.claim(&again, 2).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_left_is_fenced_off_and_its_projects_are_free() {
+    let Some(server) = TempPostgres::start_or_skip("a_node_that_left_is_fenced_off") else {
+        return;
+    };
+    let a = PgNode::connect(config(&server)).await.unwrap();
+    let b = PgNode::connect(config(&server)).await.unwrap();
+    let (store_a, store_b) = (a.snapshot_store(), b.snapshot_store());
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    let id = session.id();
+
+    a.claim(&session, 10).await.unwrap();
+    store_a.put(id, b"from a".to_vec()).await.unwrap();
+    // Only the owner writes.
+    assert_eq!(
+        store_b.put(id, b"from b".to_vec()).await.unwrap_err(),
+        StoreError::Fenced {
+            operation: "put",
+            id
+        }
+    );
+
+    let lease = *a.lease().borrow();
+    a.leave().await.unwrap();
+    assert!(*a.lease().borrow() > lease, "the lease moved on");
+    assert_eq!(
+        a.claim(&Session::new(project().path()).unwrap(), 10)
+            .await
+            .unwrap_err(),
+        BackendError::LeaseLost
+    );
+    // Its claim is void: the session and its project can be claimed.
+    assert_eq!(b.locate(id).await.unwrap(), None);
+    b.claim(&session, 10).await.unwrap();
+    store_b.put(id, b"from b".to_vec()).await.unwrap();
+
+    // The stale owner's late writes are refused and change nothing.
+    assert_eq!(
+        store_a.put(id, b"late".to_vec()).await.unwrap_err(),
+        StoreError::Fenced {
+            operation: "put",
+            id
+        }
+    );
+    assert_eq!(
+        store_a.delete(id).await.unwrap_err(),
+        StoreError::Fenced {
+            operation: "delete",
+            id
+        }
+    );
+    assert_eq!(
+        store_b.get(id, 1024).await.unwrap().as_deref(),
+        Some(&b"from b"[..])
+    );
+    assert_eq!(
+        store_b.get(id, 2).await.unwrap_err(),
+        StoreError::TooLarge { size: 6, limit: 2 }
+    );
+    assert_eq!(store_b.list().await.unwrap(), vec![id]);
+    store_b.delete(id).await.unwrap();
+    assert_eq!(store_b.get(id, 1024).await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_a_typed_error_not_a_hang() {
+    // Nothing listens on a port just freed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ClusterConfig::new(format!("host=127.0.0.1 port={port} user=jido dbname=x"))
+        .call_timeout(Duration::from_secs(2));
+    assert!(matches!(
+        PgNode::connect(config).await,
+        Err(ClusterError::Unreachable { .. })
+    ));
+    assert!(matches!(
+        PgNode::connect(ClusterConfig::new("host=127.0.0.1 port=notaport")).await,
+        Err(ClusterError::Config { .. })
+    ));
+
+    // A database that goes away after the node connected.
+    let Some(server) = TempPostgres::start_or_skip("an_unreachable_database") else {
+        return;
+    };
+    let node = PgNode::connect(config_with_timeout(&server, Duration::from_secs(2)))
+        .await
+        .unwrap();
+    server.stop().unwrap();
+    let dir = project();
+    let error = node
+        .claim(&Session::new(dir.path()).unwrap(), 10)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            BackendError::Unavailable { .. } | BackendError::Timeout { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(node.list().await.is_err());
+}
+
+fn config_with_timeout(server: &TempPostgres, timeout: Duration) -> ClusterConfig {
+    config(server).call_timeout(timeout)
+}
