@@ -50,7 +50,7 @@ use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 /// let node = PgNode::connect(ClusterConfig::new("host=db.internal user=jido dbname=jido")).await?;
 /// let supervisor = SessionSupervisor::builder()
 ///     .backend(node.clone())
-///     .persistence(Persistence::from_store(node.snapshot_store()))
+///     .persistence(Persistence::new(node.snapshot_store()))
 ///     .max_sessions(100) // for the whole cluster
 ///     .build();
 /// # Ok(()) }

@@ -21,7 +21,7 @@ use crate::node::{Inner, to_i64};
 /// of a session this node claims is fenced the same way; of any other, it
 /// is refused while a live claim elsewhere holds the session.
 ///
-/// Use it through [`Persistence::from_store`](jido_store::Persistence::from_store).
+/// Use it through [`Persistence::new`](jido_store::Persistence::new).
 #[derive(Clone)]
 pub struct PgSnapshotStore {
     pub(crate) inner: Arc<Inner>,
