@@ -44,6 +44,12 @@ impl Ours {
         }
     }
 
+    /// A contender driving `supervisor` (configured elsewhere: a cluster
+    /// backend, say).
+    pub fn with_supervisor(supervisor: SessionSupervisor) -> Self {
+        Ours { supervisor }
+    }
+
     /// The supervisor under test.
     pub fn supervisor(&self) -> &SessionSupervisor {
         &self.supervisor
