@@ -17,10 +17,10 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// use jido_cluster::ClusterConfig;
 ///
 /// let config = ClusterConfig::new("host=127.0.0.1 port=5432 user=jido dbname=jido")
-///     .lease(Duration::from_secs(5))
+///     .lease(Duration::from_secs(6))
 ///     .call_timeout(Duration::from_secs(1))
 ///     .pool_size(4);
-/// assert_eq!(config.renew_every(), Duration::from_millis(1666));
+/// assert_eq!(config.renew_every(), Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]

@@ -64,17 +64,18 @@ fn lose(inner: &Inner, why: &str) {
     }
 }
 
-/// Keeps the node's lease for as long as the node exists.
+/// Keeps the node's lease, registered when `registered` (the instant the
+/// registration was sent), for as long as the node exists.
 ///
 /// The node counts its lease as valid until `lease` after it *sent* the
 /// last successful renewal: never later than the database does (the
 /// database's clock starts when it receives the renewal). Past that, with
 /// no answer, the lease is lost.
-pub(crate) async fn keep(node: Weak<Inner>) {
+pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
     let Some(inner) = node.upgrade() else { return };
     let lease_length = inner.config.lease;
     let every = inner.config.renew_every();
-    let mut valid_until = Instant::now() + lease_length;
+    let mut valid_until = registered + lease_length;
     drop(inner);
     let mut next = Instant::now() + every;
     let mut live = true;

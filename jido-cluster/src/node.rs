@@ -149,10 +149,11 @@ impl PgNode {
             claims: Mutex::new(HashMap::new()),
             left: AtomicBool::new(false),
         });
+        let registered = tokio::time::Instant::now();
         let granted = lease::register(&inner).await?;
         inner.lease.send_replace(granted);
         inner.live.store(true, Ordering::Release);
-        tokio::spawn(lease::keep(Arc::downgrade(&inner)));
+        tokio::spawn(lease::keep(Arc::downgrade(&inner), registered));
         tracing::info!(node = %node, lease = granted.0, "node joined the cluster");
         Ok(PgNode { inner })
     }

@@ -51,6 +51,14 @@ impl Node {
         node
     }
 
+    async fn spawn_many(server: &TempPostgres, n: usize, args: &[&str]) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for _ in 0..n {
+            nodes.push(Node::spawn(server, args).await);
+        }
+        nodes
+    }
+
     async fn send(&mut self, command: &str) {
         self.stdin
             .write_all(format!("{command}\n").as_bytes())
@@ -145,10 +153,7 @@ async fn of_a_thousand_concurrent_starts_of_one_project_on_three_nodes_one_wins(
     let Some(server) = TempPostgres::start_or_skip("of_a_thousand_concurrent_starts") else {
         return;
     };
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        nodes.push(Node::spawn(&server, &["--max-sessions", "2000"]).await);
-    }
+    let mut nodes = Node::spawn_many(&server, 3, &["--max-sessions", "2000"]).await;
 
     // Straight to the database: 1,000 claims, no local registry in front.
     let claimed = tempfile::tempdir().unwrap();
@@ -176,10 +181,7 @@ async fn the_session_limit_holds_across_the_cluster() {
     let Some(server) = TempPostgres::start_or_skip("the_session_limit_holds") else {
         return;
     };
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        nodes.push(Node::spawn(&server, &["--max-sessions", "5"]).await);
-    }
+    let mut nodes = Node::spawn_many(&server, 3, &["--max-sessions", "5"]).await;
     let dirs: Vec<_> = (0..12).map(|_| tempfile::tempdir().unwrap()).collect();
     let commands: Vec<String> = dirs
         .chunks(4)

@@ -17,6 +17,10 @@
 //!   ([`SessionSupervisor::child`]); [`SessionSupervisor::tree`] manages
 //!   children at run time.
 //! - [`SessionEvent`]s: started, stopped, crashed, restarted, by broadcast.
+//! - Past one machine: a [`RegistryBackend`]
+//!   ([`SessionSupervisorBuilder::backend`]) decides admission for a whole
+//!   cluster — the PostgreSQL one is `jido-cluster`'s `PgNode`;
+//!   [`SessionSupervisor::locate`] says which node runs a session.
 //!
 //! One dependency suffices: the types of `jido-session`, `jido-registry`
 //! and `jido-process` a user needs are re-exported here.

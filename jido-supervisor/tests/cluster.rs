@@ -12,19 +12,29 @@ use async_trait::async_trait;
 use common::{next_kind, project, projects, session};
 use futures_util::future::join_all;
 use jido_supervisor::{
-    BackendError, Claim, EventKind, ExitReason, Fence, Lease, LeaseLost, MemoryCluster, NodeId,
-    Placement, RegistryBackend, RegistryError, Session, SessionId, SessionSupervisor, StartError,
-    Term,
+    BackendError, Claim, EventKind, ExitReason, Fence, Lease, LeaseLost, MemoryCluster, MemoryNode,
+    NodeId, Placement, RegistryBackend, RegistryError, Session, SessionId, SessionSupervisor,
+    StartError, Term,
 };
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::sync::watch;
 
-fn node_of(cluster: &MemoryCluster, stub: &SessionSupervisorStub) -> SessionSupervisor {
-    SessionSupervisor::builder()
-        .backend(cluster.join())
+/// A supervisor on a new node of `cluster` (limit 3), and the node.
+fn joined(
+    cluster: &MemoryCluster,
+    stub: &SessionSupervisorStub,
+) -> (MemoryNode, SessionSupervisor) {
+    let node = cluster.join();
+    let supervisor = SessionSupervisor::builder()
+        .backend(node.clone())
         .child(stub.clone())
         .max_sessions(3)
-        .build()
+        .build();
+    (node, supervisor)
+}
+
+fn node_of(cluster: &MemoryCluster, stub: &SessionSupervisorStub) -> SessionSupervisor {
+    joined(cluster, stub).1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,11 +158,7 @@ async fn a_crashed_session_gives_its_claim_up() {
 async fn a_lost_lease_stops_the_nodes_sessions_and_frees_their_projects() {
     let cluster = MemoryCluster::new();
     let stub = SessionSupervisorStub::new();
-    let node_a = cluster.join();
-    let a = SessionSupervisor::builder()
-        .backend(node_a.clone())
-        .child(stub.clone())
-        .build();
+    let (node_a, a) = joined(&cluster, &stub);
     let b = node_of(&cluster, &stub);
     let mut events = a.subscribe();
     let dirs = projects(2);
@@ -191,11 +197,7 @@ async fn a_lost_lease_stops_the_nodes_sessions_and_frees_their_projects() {
 async fn a_start_whose_lease_is_lost_while_it_starts_is_refused() {
     let cluster = MemoryCluster::new();
     let stub = SessionSupervisorStub::new();
-    let node_a = cluster.join();
-    let a = SessionSupervisor::builder()
-        .backend(node_a.clone())
-        .child(stub.clone())
-        .build();
+    let (node_a, a) = joined(&cluster, &stub);
     let dir = project();
     stub.script_next(Script::Slow {
         before: 2,

@@ -127,6 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
         .init();
     let args = parse_args()?;
     let config = ClusterConfig::new(&args.url)
