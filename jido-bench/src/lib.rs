@@ -12,11 +12,13 @@
 //! - **ractor**: ractor 0.16 actors ([`ractor_baseline`]).
 //!
 //! The bench targets (`benches/`) are documented at their top; run them all
-//! with `cargo bench -p jido-bench`.
+//! with `cargo bench -p jido-bench`. [`findings`] says where a session's
+//! time and memory go.
 #![forbid(unsafe_code)]
 
 pub mod contender;
 pub mod filter;
+pub mod findings;
 pub mod fixtures;
 pub mod floor;
 pub mod memory;
