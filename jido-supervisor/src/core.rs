@@ -46,8 +46,9 @@ pub(crate) enum Slot {
         /// The supervisor's monitor of the tree (its `Down` goes to the
         /// supervisor's process).
         monitor: MonitorRef,
-        /// The session's claim in the cluster, with a backend.
-        claim: Option<Claim>,
+        /// The session's claim in the cluster, with a backend (boxed: the
+        /// embedded default has none, and every slot carries the field).
+        claim: Option<Box<Claim>>,
     },
 }
 
@@ -387,7 +388,7 @@ impl Core {
                 .registry
                 .with_slot(ticket.id(), |current, _, slot| match slot {
                     Slot::Running { tree, claim, .. } if current == ticket && tree.pid() == pid => {
-                        *claim
+                        claim.as_deref().copied()
                     }
                     _ => None,
                 });
@@ -749,7 +750,7 @@ impl Rollback<'_> {
                     stopping: closed,
                     announced: !closed,
                     monitor,
-                    claim,
+                    claim: claim.map(Box::new),
                 },
             );
             self.armed = false;
@@ -820,7 +821,7 @@ impl Drop for Core {
             {
                 tree.pid().kill();
                 if let (Some(cluster), Some(claim)) = (&self.cluster, claim) {
-                    cluster.release_later(ticket.id(), claim);
+                    cluster.release_later(ticket.id(), *claim);
                 }
                 if !announced {
                     continue;
