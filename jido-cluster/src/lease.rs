@@ -9,7 +9,7 @@ use jido_registry::Lease;
 use tokio::time::Instant;
 
 use crate::error::CallError;
-use crate::node::{Inner, to_i64};
+use crate::node::{Abandoned, Inner, to_i64};
 
 /// Registers the node's next lease (a generation higher than any it held)
 /// and returns it.
@@ -121,8 +121,47 @@ pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
                 }
             }
         }
+        give_up_abandoned(&inner).await;
         live = inner.live.load(Ordering::Acquire);
         next = Instant::now() + every;
         drop::<Arc<Inner>>(inner);
+    }
+}
+
+/// Deletes the claims of abandoned attempts whose statements must have
+/// finished by now; what fails is tried again on the next tick.
+async fn give_up_abandoned(inner: &Inner) {
+    let now = Instant::now();
+    let due: Vec<Abandoned> = {
+        let mut abandoned = inner.abandoned.lock();
+        let (due, later) = std::mem::take(&mut *abandoned)
+            .into_iter()
+            .partition(|entry: &Abandoned| entry.not_before <= now);
+        *abandoned = later;
+        due
+    };
+    for entry in due {
+        let (id, attempt) = (*entry.id.as_uuid(), entry.attempt);
+        let deleted = inner
+            .call("give up an abandoned claim", move |client| async move {
+                client
+                    .execute(
+                        "DELETE FROM jido_sessions WHERE id = $1 AND attempt = $2",
+                        &[&id, &attempt],
+                    )
+                    .await
+            })
+            .await;
+        match deleted {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(id = %entry.id, "gave up a claim whose answer was lost");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(id = %entry.id, ?error, "giving up an abandoned claim failed; retrying");
+                inner.abandoned.lock().push(entry);
+            }
+        }
     }
 }

@@ -38,6 +38,12 @@ use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 /// (release, snapshot put and delete) carries the fencing token of its
 /// claim, and the database refuses it unless that claim is still live.
 ///
+/// A claim whose answer is lost (its future dropped, or the call failed
+/// after it may have reached the database) is given up by the node in the
+/// background once the statement must have finished (the server aborts any
+/// statement after the call timeout): each attempt carries its own id, so
+/// only that attempt's claim is deleted.
+///
 /// Cloning is cheap: clones are one node. When the last clone is dropped
 /// the renewals stop and the lease expires; [`leave`](Self::leave) ends it
 /// at once.
@@ -72,6 +78,56 @@ pub(crate) struct Inner {
     pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
     /// Set by `leave`: the lease is not renewed nor registered again.
     pub(crate) left: AtomicBool,
+    /// Claim attempts whose outcome is unknown, to give up.
+    pub(crate) abandoned: Mutex<Vec<Abandoned>>,
+}
+
+/// A claim attempt whose answer was never read (the call was dropped, or
+/// failed after it may have reached the database).
+pub(crate) struct Abandoned {
+    pub(crate) id: SessionId,
+    pub(crate) attempt: Uuid,
+    /// Not before then: by that time the attempt's statement has finished
+    /// in the database, committed or not (the server aborts a statement
+    /// after the call timeout).
+    pub(crate) not_before: tokio::time::Instant,
+}
+
+/// Records a claim attempt as abandoned unless its answer was read.
+struct Abandon<'a> {
+    inner: &'a Inner,
+    id: SessionId,
+    attempt: Uuid,
+    started: tokio::time::Instant,
+    answered: bool,
+}
+
+impl<'a> Abandon<'a> {
+    fn new(inner: &'a Inner, id: SessionId) -> Self {
+        Abandon {
+            inner,
+            id,
+            attempt: Uuid::new_v4(),
+            started: tokio::time::Instant::now(),
+            answered: false,
+        }
+    }
+
+    fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.inner.abandoned.lock().push(Abandoned {
+                id: self.id,
+                attempt: self.attempt,
+                not_before: self.started + 2 * self.inner.config.call_timeout,
+            });
+        }
+    }
 }
 
 impl std::fmt::Debug for PgNode {
@@ -148,6 +204,7 @@ impl PgNode {
             live: AtomicBool::new(false),
             claims: Mutex::new(HashMap::new()),
             left: AtomicBool::new(false),
+            abandoned: Mutex::new(Vec::new()),
         });
         let registered = tokio::time::Instant::now();
         let granted = lease::register(&inner).await?;
@@ -285,20 +342,33 @@ impl RegistryBackend for PgNode {
         let text = path.to_string_lossy().into_owned();
         let node = *self.inner.node.as_uuid();
         let params = (to_i64(lease.0), to_i64(limit as u64));
+        // Until the answer is read, the outcome is unknown: if this future
+        // is dropped or the call fails, the attempt is given up later.
+        let attempt = Abandon::new(&self.inner, session.id());
+        let attempt_id = attempt.attempt;
         let row = self
             .inner
             .call("claim", move |client| async move {
                 let statement = client
-                    .prepare_cached("SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6)")
+                    .prepare_cached("SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6, $7)")
                     .await?;
                 client
                     .query_one(
                         &statement,
-                        &[&id, &project, &text, &node, &params.0, &params.1],
+                        &[
+                            &id,
+                            &project,
+                            &text,
+                            &node,
+                            &params.0,
+                            &params.1,
+                            &attempt_id,
+                        ],
                     )
                     .await
             })
             .await?;
+        attempt.answered();
         let outcome: &str = row.get(0);
         let refused = |error| Err(BackendError::Refused(error));
         match outcome {

@@ -27,6 +27,9 @@ CREATE TABLE jido_sessions (
     node         uuid NOT NULL,
     lease        bigint NOT NULL,
     fence        bigint NOT NULL,
+    -- Names the claim attempt, so that an attempt whose answer was lost can
+    -- be given up without touching a later claim of the same id.
+    attempt      uuid NOT NULL,
     claimed_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX jido_sessions_node ON jido_sessions (node, lease);
@@ -43,7 +46,7 @@ CREATE TABLE jido_snapshots (
 -- id and the project are checked and the row inserted with a new fence.
 CREATE FUNCTION jido_claim(
     p_id uuid, p_project bytea, p_project_text text,
-    p_node uuid, p_lease bigint, p_limit bigint)
+    p_node uuid, p_lease bigint, p_limit bigint, p_attempt uuid)
 RETURNS TABLE (r_outcome text, r_fence bigint, r_owner uuid, r_count bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -75,8 +78,8 @@ BEGIN
         RETURN QUERY SELECT 'duplicate_project'::text, NULL::bigint, v_owner, NULL::bigint;
         RETURN;
     END IF;
-    INSERT INTO jido_sessions (id, project, project_text, node, lease, fence)
-    VALUES (p_id, p_project, p_project_text, p_node, p_lease, nextval('jido_fence'));
+    INSERT INTO jido_sessions (id, project, project_text, node, lease, fence, attempt)
+    VALUES (p_id, p_project, p_project_text, p_node, p_lease, nextval('jido_fence'), p_attempt);
     RETURN QUERY SELECT 'claimed'::text, currval('jido_fence'), NULL::uuid, NULL::bigint;
 END
 $$;

@@ -196,3 +196,87 @@ async fn an_unreachable_database_is_a_typed_error_not_a_hang() {
 fn config_with_timeout(server: &TempPostgres, timeout: Duration) -> ClusterConfig {
     config(server).call_timeout(timeout)
 }
+
+/// The key the claim function serializes claims under.
+const CLAIM_LOCK: i64 = 7_596_551_232_389_890_050;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_dropped_while_the_database_runs_it_leaves_no_claim_behind() {
+    let Some(server) = TempPostgres::start_or_skip("a_claim_dropped_while_the_database_runs_it")
+    else {
+        return;
+    };
+    let config = || {
+        ClusterConfig::new(server.url())
+            .lease(Duration::from_millis(1500))
+            .call_timeout(Duration::from_millis(400))
+    };
+    let a = PgNode::connect(config()).await.unwrap();
+    let b = PgNode::connect(config()).await.unwrap();
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+
+    // Hold the claims' lock, so that a's claim waits inside the database.
+    let (holder, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&CLAIM_LOCK])
+        .await
+        .unwrap();
+    let waiting = holder
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(waiting, 0);
+    {
+        let claim = a.claim(&session, 10);
+        tokio::pin!(claim);
+        // Poll until the claim waits for the lock in the database, then drop it.
+        loop {
+            tokio::select! {
+                result = &mut claim => panic!("the claim finished while the lock was held: {result:?}"),
+                () = tokio::task::yield_now() => {}
+            }
+            let waiting: i64 = holder
+                .query_one(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting == 1 {
+                break;
+            }
+        }
+    }
+    // The dropped claim now goes through in the database.
+    holder
+        .execute("SELECT pg_advisory_unlock($1)", &[&CLAIM_LOCK])
+        .await
+        .unwrap();
+    // The node gives up what it claimed for nobody: the project is free
+    // again within a few of its lease ticks.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let other = Session::new(dir.path()).unwrap();
+    loop {
+        match b.claim(&other, 10).await {
+            Ok(_) => break,
+            Err(BackendError::Refused(RegistryError::DuplicateProject { owner, .. })) => {
+                assert_eq!(owner, session.id());
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the dropped claim was never given up"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("{error:?}"),
+        }
+    }
+}
