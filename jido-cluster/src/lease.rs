@@ -9,7 +9,7 @@ use jido_registry::Lease;
 use tokio::time::Instant;
 
 use crate::error::CallError;
-use crate::node::{Abandoned, Inner, to_i64};
+use crate::node::{Abandoned, Inner, Which, to_i64};
 
 /// Registers the node's next lease (a generation higher than any it held)
 /// and returns it.
@@ -141,15 +141,31 @@ async fn give_up_abandoned(inner: &Inner) {
         due
     };
     for entry in due {
-        let (id, attempt) = (*entry.id.as_uuid(), entry.attempt);
+        let id = *entry.id.as_uuid();
+        let which = match entry.which {
+            Which::Attempt(attempt) => Ok(attempt),
+            Which::Fence(fence) => Err(to_i64(fence.0)),
+        };
         let deleted = inner
             .call("give up an abandoned claim", move |client| async move {
-                client
-                    .execute(
-                        "DELETE FROM jido_sessions WHERE id = $1 AND attempt = $2",
-                        &[&id, &attempt],
-                    )
-                    .await
+                match which {
+                    Ok(attempt) => {
+                        client
+                            .execute(
+                                "DELETE FROM jido_sessions WHERE id = $1 AND attempt = $2",
+                                &[&id, &attempt],
+                            )
+                            .await
+                    }
+                    Err(fence) => {
+                        client
+                            .execute(
+                                "DELETE FROM jido_sessions WHERE id = $1 AND fence = $2",
+                                &[&id, &fence],
+                            )
+                            .await
+                    }
+                }
             })
             .await;
         match deleted {

@@ -78,19 +78,29 @@ pub(crate) struct Inner {
     pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
     /// Set by `leave`: the lease is not renewed nor registered again.
     pub(crate) left: AtomicBool,
-    /// Claim attempts whose outcome is unknown, to give up.
+    /// Claims to delete still: attempts whose outcome is unknown, releases
+    /// that failed.
     pub(crate) abandoned: Mutex<Vec<Abandoned>>,
 }
 
-/// A claim attempt whose answer was never read (the call was dropped, or
-/// failed after it may have reached the database).
+/// A claim to delete in the background: an attempt whose answer was never
+/// read (the call was dropped, or failed after it may have reached the
+/// database), or a release that failed.
 pub(crate) struct Abandoned {
     pub(crate) id: SessionId,
-    pub(crate) attempt: Uuid,
+    pub(crate) which: Which,
     /// Not before then: by that time the attempt's statement has finished
     /// in the database, committed or not (the server aborts a statement
     /// after the call timeout).
     pub(crate) not_before: tokio::time::Instant,
+}
+
+/// Which claim of a session an [`Abandoned`] names.
+pub(crate) enum Which {
+    /// The claim made by this attempt, if it was made.
+    Attempt(Uuid),
+    /// The claim with this fencing token.
+    Fence(Fence),
 }
 
 /// Records a claim attempt as abandoned unless its answer was read.
@@ -123,7 +133,7 @@ impl Drop for Abandon<'_> {
         if !self.answered {
             self.inner.abandoned.lock().push(Abandoned {
                 id: self.id,
-                attempt: self.attempt,
+                which: Which::Attempt(self.attempt),
                 not_before: self.started + 2 * self.inner.config.call_timeout,
             });
         }
@@ -396,14 +406,25 @@ impl RegistryBackend for PgNode {
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError> {
         let uuid = *id.as_uuid();
         let token = to_i64(fence.0);
-        self.inner
+        let released = self
+            .inner
             .call("release", move |client| async move {
                 let statement = client
                     .prepare_cached("DELETE FROM jido_sessions WHERE id = $1 AND fence = $2")
                     .await?;
                 client.execute(&statement, &[&uuid, &token]).await
             })
-            .await?;
+            .await;
+        if let Err(error) = released {
+            // Else the claim would hold the project as long as this node
+            // renews its lease: retried in the background.
+            self.inner.abandoned.lock().push(Abandoned {
+                id,
+                which: Which::Fence(fence),
+                not_before: tokio::time::Instant::now(),
+            });
+            return Err(error.into());
+        }
         let mut claims = self.inner.claims.lock();
         if claims.get(&id) == Some(&fence) {
             claims.remove(&id);

@@ -280,3 +280,41 @@ async fn a_claim_dropped_while_the_database_runs_it_leaves_no_claim_behind() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_that_failed_is_retried_once_the_database_is_back() {
+    let Some(server) = TempPostgres::start_or_skip("a_release_that_failed_is_retried") else {
+        return;
+    };
+    let config = ClusterConfig::new(server.url())
+        .lease(Duration::from_secs(6))
+        .call_timeout(Duration::from_millis(500));
+    let a = PgNode::connect(config.clone()).await.unwrap();
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    let claim = a.claim(&session, 10).await.unwrap();
+
+    // The server runs without synchronous commits: make the claim durable
+    // before the (immediate) stop.
+    let (admin, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin.execute("CHECKPOINT", &[]).await.unwrap();
+    server.stop().unwrap();
+    assert!(a.release(session.id(), claim.fence).await.is_err());
+    server.restart().unwrap();
+
+    // Without the retry the claim would hold the project for as long as
+    // the node lives.
+    let b = PgNode::connect(config).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while b.locate(session.id()).await.unwrap().is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed release was never retried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(a.has_lease(), "the node kept its lease meanwhile");
+}

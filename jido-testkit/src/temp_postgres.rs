@@ -166,6 +166,16 @@ impl TempPostgres {
         .map(drop)
     }
 
+    /// Starts the server again after [`stop`](Self::stop), on the same
+    /// port, with its data.
+    ///
+    /// # Errors
+    ///
+    /// If `pg_ctl start` fails.
+    pub fn restart(&self) -> Result<(), TempPostgresError> {
+        self.pg_ctl_start()
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
