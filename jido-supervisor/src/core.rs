@@ -705,8 +705,11 @@ impl Rollback<'_> {
     /// The start failed: gives the claim up before the registration goes
     /// (so a retry here finds the project free in the cluster too).
     async fn release_claim(&mut self) {
-        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim.take()) {
+        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim) {
             cluster.release(self.ticket.id(), claim).await;
+            // Only now: dropped during the release, the guard releases again
+            // (releases are idempotent).
+            self.claim = None;
         }
     }
 
