@@ -379,10 +379,11 @@ impl Core {
         }
     }
 
-    /// A tree ended: its claim in the cluster (if any) is released, then
-    /// [`tree_ended`](Self::tree_ended): the project is free cluster-wide
-    /// before it is free here.
+    /// A stopped tree ended: its claim in the cluster (if any) is released
+    /// and awaited, then [`tree_ended`](Self::tree_ended) — so when a stop
+    /// returns, the project is free cluster-wide too.
     async fn end_tree(&self, ticket: Ticket, pid: &Pid, reason: &ExitReason) {
+        let mut released = None;
         if let Some(cluster) = &self.cluster {
             let claim = self
                 .registry
@@ -394,9 +395,10 @@ impl Core {
                 });
             if let Some(claim) = claim.flatten() {
                 cluster.release(ticket.id(), claim).await;
+                released = Some(claim);
             }
         }
-        self.tree_ended(ticket, pid, reason);
+        self.end(ticket, pid, reason, released);
     }
 
     /// The sessions whose claim was made under a lease older than
@@ -416,8 +418,16 @@ impl Core {
 
     /// A tree ended: if it is still the one registered under `ticket`, the
     /// session leaves the registry and its end is reported, in one critical
-    /// section. Idempotent.
+    /// section; its claim in the cluster, if any, is released on a task.
+    /// Idempotent.
     pub(crate) fn tree_ended(&self, ticket: Ticket, pid: &Pid, reason: &ExitReason) {
+        self.end(ticket, pid, reason, None);
+    }
+
+    /// [`tree_ended`](Self::tree_ended); whoever removes the slot gives its
+    /// claim up, unless `released` says that claim was released already.
+    fn end(&self, ticket: Ticket, pid: &Pid, reason: &ExitReason, released: Option<Claim>) {
+        let mut claim = None;
         let ended = 'ended: {
             let mut registry = self.registry.write();
             let (stopping, announced) = match registry.get(ticket) {
@@ -432,7 +442,11 @@ impl Core {
                 )) if tree.pid() == pid => (*stopping, *announced),
                 _ => break 'ended false,
             };
-            registry.remove(ticket);
+            if let Some((_, Slot::Running { claim: held, .. })) = registry.remove(ticket) {
+                claim = held
+                    .map(|held| *held)
+                    .filter(|held| Some(*held) != released);
+            }
             if !announced {
                 break 'ended true;
             }
@@ -445,6 +459,9 @@ impl Core {
             self.events.emit(ticket.id(), kind);
             true
         };
+        if let (Some(cluster), Some(claim)) = (&self.cluster, claim) {
+            cluster.release_later(ticket.id(), claim);
+        }
         if ended {
             self.changed.notify_waiters();
         }
@@ -655,7 +672,9 @@ async fn watch_trees(core: Weak<Core>, mut inbox: Inbox<WatcherMsg>) -> ExitReas
         match msg {
             WatcherMsg::Down(down) => {
                 let Some(core) = core.upgrade() else { break };
-                core.end_tree(down.tag, &down.pid, &down.reason).await;
+                // At once (the claim is released on a task): a database that
+                // is slow or away does not hold up the next `Down`.
+                core.tree_ended(down.tag, &down.pid, &down.reason);
             }
             WatcherMsg::Settle(reply) => {
                 let _ = reply.send(());
@@ -772,9 +791,6 @@ impl Rollback<'_> {
         if let Some(reason) = tree.pid().exit_reason() {
             // Ended before its start returned: report it now rather than
             // when the Down is read.
-            if let (Some(cluster), Some(claim)) = (&core.cluster, claim) {
-                cluster.release_later(ticket.id(), claim);
-            }
             core.tree_ended(ticket, tree.pid(), &reason);
         }
         if closed {

@@ -277,3 +277,28 @@ async fn dropping_a_node_gives_its_claims_up() {
     tokio::task::yield_now().await;
     b.create_session(dir.path()).await.unwrap();
 }
+
+/// Found by review: `SessionHandle::wait` reported the end itself and the
+/// claim stayed in the cluster.
+#[tokio::test(flavor = "current_thread")]
+async fn a_stop_racing_a_waiter_still_gives_the_claim_up() {
+    let cluster = MemoryCluster::new();
+    let stub = SessionSupervisorStub::new();
+    let (a, b) = (node_of(&cluster, &stub), node_of(&cluster, &stub));
+    let dir = project();
+    let handle = a.create_session(dir.path()).await.unwrap();
+    let id = handle.id();
+    let waiter = tokio::spawn(async move { handle.wait().await });
+    tokio::task::yield_now().await;
+    a.stop_session(id).await.unwrap();
+    waiter.await.unwrap();
+    a.settle().await;
+    // A release handed to a task runs at the next yield.
+    tokio::task::yield_now().await;
+    assert_eq!(
+        b.locate(id).await.unwrap(),
+        None,
+        "the claim was left behind"
+    );
+    b.create_session(dir.path()).await.unwrap();
+}
