@@ -57,7 +57,7 @@ async fn renew(inner: &Inner, lease: Lease) -> Result<bool, CallError> {
 }
 
 /// Marks the lease lost: every claim under it is void from now on.
-fn lose(inner: &Inner, why: &str) {
+pub(crate) fn lose(inner: &Inner, why: &str) {
     if inner.live.swap(false, Ordering::AcqRel) {
         inner.lease.send_modify(|lease| lease.0 += 1);
         tracing::warn!(node = %inner.node, why, "lease lost");
@@ -108,6 +108,8 @@ pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
         if !inner.live.load(Ordering::Acquire) {
             let sent = Instant::now();
             match register(&inner).await {
+                // A node that left while this was in flight stays out.
+                Ok(_) if inner.left.load(Ordering::Acquire) => return,
                 Ok(granted) => {
                     valid_until = sent + lease_length;
                     inner
@@ -121,7 +123,11 @@ pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
                 }
             }
         }
-        give_up_abandoned(&inner).await;
+        // On its own task: its calls may each take a call timeout, and the
+        // renewals must not wait for them.
+        if !inner.abandoned.lock().is_empty() && !inner.sweeping.swap(true, Ordering::AcqRel) {
+            tokio::spawn(give_up_abandoned(Arc::clone(&inner)));
+        }
         live = inner.live.load(Ordering::Acquire);
         next = Instant::now() + every;
         drop::<Arc<Inner>>(inner);
@@ -130,7 +136,12 @@ pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
 
 /// Deletes the claims of abandoned attempts whose statements must have
 /// finished by now; what fails is tried again on the next tick.
-async fn give_up_abandoned(inner: &Inner) {
+async fn give_up_abandoned(inner: Arc<Inner>) {
+    sweep(&inner).await;
+    inner.sweeping.store(false, Ordering::Release);
+}
+
+async fn sweep(inner: &Inner) {
     let now = Instant::now();
     let due: Vec<Abandoned> = {
         let mut abandoned = inner.abandoned.lock();

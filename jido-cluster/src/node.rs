@@ -81,6 +81,8 @@ pub(crate) struct Inner {
     /// Claims to delete still: attempts whose outcome is unknown, releases
     /// that failed.
     pub(crate) abandoned: Mutex<Vec<Abandoned>>,
+    /// Set while a task gives abandoned claims up.
+    pub(crate) sweeping: AtomicBool,
 }
 
 /// A claim to delete in the background: an attempt whose answer was never
@@ -215,6 +217,7 @@ impl PgNode {
             claims: Mutex::new(HashMap::new()),
             left: AtomicBool::new(false),
             abandoned: Mutex::new(Vec::new()),
+            sweeping: AtomicBool::new(false),
         });
         let registered = tokio::time::Instant::now();
         let granted = lease::register(&inner).await?;
@@ -244,8 +247,11 @@ impl PgNode {
     }
 
     /// Ends this node's lease now: its claims are void at once (other nodes
-    /// may open their projects) and it claims nothing more. Stop the
-    /// sessions first: this does not.
+    /// may open their projects) and it claims nothing more. A supervisor
+    /// using this node stops its sessions as for any lost lease (their
+    /// releases are then no-ops). Under the same [`NodeId`] a node that
+    /// connects again gets a lease of a higher generation: nothing claimed
+    /// before comes back.
     ///
     /// # Errors
     ///
@@ -258,8 +264,16 @@ impl PgNode {
         self.inner.lease.send_modify(|lease| lease.0 += 1);
         self.inner
             .call("leave", move |client| async move {
+                // The row stays, expired, so that the generation only grows.
                 client
-                    .execute("DELETE FROM jido_nodes WHERE node = $1", &[&node])
+                    .execute(
+                        "UPDATE jido_nodes SET lease = lease + 1, expires_at = clock_timestamp()
+                          WHERE node = $1",
+                        &[&node],
+                    )
+                    .await?;
+                client
+                    .execute("DELETE FROM jido_sessions WHERE node = $1", &[&node])
                     .await
             })
             .await?;
@@ -387,7 +401,10 @@ impl RegistryBackend for PgNode {
                 self.inner.claims.lock().insert(session.id(), fence);
                 Ok(Claim { fence, lease })
             }
-            "lease_lost" => Err(BackendError::LeaseLost),
+            "lease_lost" => {
+                lease::lose(&self.inner, "the database says it expired");
+                Err(BackendError::LeaseLost)
+            }
             "limit" => refused(RegistryError::LimitReached {
                 count: usize::try_from(row.get::<_, i64>(3)).unwrap_or(usize::MAX),
                 limit,

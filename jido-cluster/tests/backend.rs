@@ -318,3 +318,82 @@ async fn a_release_that_failed_is_retried_once_the_database_is_back() {
     }
     assert!(a.has_lease(), "the node kept its lease meanwhile");
 }
+
+/// Found by review: `leave` deleted the node's row, so the node rejoining
+/// under the same id got generation 1 again and its old claims came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_left_and_rejoins_under_its_id_does_not_revive_its_claims() {
+    let Some(server) = TempPostgres::start_or_skip("a_node_that_left_and_rejoins") else {
+        return;
+    };
+    let id = jido_registry::NodeId::random();
+    let a = PgNode::connect(config(&server).node(id)).await.unwrap();
+    let b = PgNode::connect(config(&server)).await.unwrap();
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    a.claim(&session, 10).await.unwrap();
+    a.leave().await.unwrap();
+    assert!(!a.has_lease());
+    drop(a);
+    let again = PgNode::connect(config(&server).node(id)).await.unwrap();
+    assert!(again.has_lease());
+    assert_eq!(b.locate(session.id()).await.unwrap(), None);
+}
+
+/// Found by review: giving up abandoned claims ran inline in the lease
+/// loop, one call timeout each, so a slow database stopped the renewals and
+/// the lease expired while the node still counted it live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_to_give_up_do_not_hold_up_the_lease() {
+    let Some(server) = TempPostgres::start_or_skip("claims_to_give_up_do_not_hold_up") else {
+        return;
+    };
+    let lease_length = Duration::from_millis(1500);
+    let node = PgNode::connect(
+        ClusterConfig::new(server.url())
+            .lease(lease_length)
+            .call_timeout(Duration::from_millis(400))
+            .pool_size(16),
+    )
+    .await
+    .unwrap();
+    let dirs: Vec<_> = (0..10).map(|_| project()).collect();
+    let mut claims = Vec::new();
+    for dir in &dirs {
+        let session = Session::new(dir.path()).unwrap();
+        claims.push((session.id(), node.claim(&session, 100).await.unwrap().fence));
+    }
+    // The sessions table is locked: every release times out and is queued
+    // to be retried; the nodes table (renewals) is not.
+    let (holder, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    holder
+        .batch_execute("BEGIN; LOCK TABLE jido_sessions IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let releases = claims.iter().map(|(id, fence)| node.release(*id, *fence));
+    for result in futures_util::future::join_all(releases).await {
+        assert!(result.is_err());
+    }
+    let lease = *node.lease().borrow();
+    // Two lease lengths pass with the retries failing all along.
+    tokio::time::sleep(2 * lease_length).await;
+    // The database still counts the lease live: it was renewed meanwhile.
+    let live: bool = holder
+        .query_one(
+            "SELECT bool_and(expires_at > clock_timestamp()) FROM jido_nodes",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        live,
+        "the renewals stopped while claims were being given up"
+    );
+    assert!(node.has_lease(), "the lease was lost");
+    assert_eq!(*node.lease().borrow(), lease);
+    holder.batch_execute("ROLLBACK").await.unwrap();
+}
