@@ -302,3 +302,90 @@ async fn a_stop_racing_a_waiter_still_gives_the_claim_up() {
     );
     b.create_session(dir.path()).await.unwrap();
 }
+
+/// A file store whose `get` reports when it has read, then waits to be let
+/// go: a resume held between reading the snapshot and claiming.
+struct HeldGet {
+    files: jido_supervisor::FileStore,
+    read: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl jido_supervisor::SnapshotStore for HeldGet {
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_supervisor::StoreError> {
+        self.files.put(id, bytes).await
+    }
+    async fn get(
+        &self,
+        id: SessionId,
+        max: u64,
+    ) -> Result<Option<Vec<u8>>, jido_supervisor::StoreError> {
+        let got = self.files.get(id, max).await;
+        self.read.notify_one();
+        self.go.notified().await;
+        got
+    }
+    async fn list(&self) -> Result<Vec<SessionId>, jido_supervisor::StoreError> {
+        self.files.list().await
+    }
+    async fn delete(&self, id: SessionId) -> Result<(), jido_supervisor::StoreError> {
+        self.files.delete(id).await
+    }
+}
+
+/// Found by review: a resume read the snapshot before claiming, so a stop
+/// elsewhere that saved meanwhile was overwritten by the older snapshot's
+/// session (and its newer snapshot deleted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_open_on_another_node_is_not_resumed() {
+    use jido_supervisor::{FileStore, Message, Persistence, ResumeError, Role};
+    let cluster = MemoryCluster::new();
+    let (dir, snapshots) = (project(), project());
+    let a = SessionSupervisor::builder()
+        .backend(cluster.join())
+        .persistence(Persistence::in_dir(snapshots.path()).unwrap())
+        .save_on_stop(true)
+        .build();
+    let (read, go) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let b = SessionSupervisor::builder()
+        .backend(cluster.join())
+        .persistence(Persistence::new(HeldGet {
+            files: FileStore::new(snapshots.path()).unwrap(),
+            read: read.clone(),
+            go: go.clone(),
+        }))
+        .build();
+    let id = a.create_session(dir.path()).await.unwrap().id();
+    let state = a.state(id).unwrap();
+    state
+        .append_message(Message::new(Role::User, "one"))
+        .await
+        .unwrap();
+    a.save(id).await.unwrap();
+    state
+        .append_message(Message::new(Role::User, "two"))
+        .await
+        .unwrap();
+
+    let resumer = b.clone();
+    let mut resume = tokio::spawn(async move { resumer.resume(id).await });
+    tokio::select! {
+        result = &mut resume => {
+            // Refused at once: the session is open on a.
+            assert!(matches!(result.unwrap(), Err(ResumeError::AlreadyOpen { .. })));
+        }
+        () = read.notified() => {
+            // b read the one-message snapshot; a stops (saving two) meanwhile.
+            a.stop_session(id).await.unwrap();
+            go.notify_one();
+            if let Ok(handle) = resume.await.unwrap() {
+                let page = b.state(handle.id()).unwrap().messages(0, None).await.unwrap();
+                assert_eq!(page.items.len(), 2, "the message saved on stop was lost");
+            }
+        }
+    }
+}

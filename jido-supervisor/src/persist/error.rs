@@ -58,7 +58,8 @@ pub enum ResumeError {
     /// tampered...).
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// A session with this id is open now.
+    /// A session with this id is open now (with a cluster backend: on any
+    /// node).
     #[error("session {id} is open")]
     AlreadyOpen {
         /// The session.

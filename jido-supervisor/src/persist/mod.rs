@@ -12,7 +12,7 @@ use jido_session::{Session, SessionId};
 use jido_store::{CleanupReport, Listing, Persistence, ProjectIdentity, Snapshot, SnapshotInfo};
 
 use crate::core::conversation_of;
-use crate::{SessionHandle, SessionSupervisor};
+use crate::{SessionHandle, SessionSupervisor, StartError};
 
 pub use error::{PersistError, ResumeError, SaveSessionError};
 
@@ -132,6 +132,18 @@ impl SessionSupervisor {
     pub async fn resume(&self, id: SessionId) -> Result<SessionHandle, ResumeError> {
         let persistence = self.persistence().ok_or(ResumeError::NotConfigured)?;
         if self.registry().contains(id) {
+            return Err(ResumeError::AlreadyOpen { id });
+        }
+        // Cluster-wide, before reading: a node that stops the session saves
+        // it before it gives its claim up, so once no node holds it, the
+        // snapshot read next is its last.
+        if self.core.cluster.is_some()
+            && self
+                .locate(id)
+                .await
+                .map_err(|error| ResumeError::Start(StartError::Backend(error)))?
+                .is_some()
+        {
             return Err(ResumeError::AlreadyOpen { id });
         }
         let snapshot = persistence.load(id).await?;
