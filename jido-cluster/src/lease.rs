@@ -161,12 +161,10 @@ async fn sweep(inner: &Inner) {
             .call("give up an abandoned claim", move |client| async move {
                 match which {
                     Ok(attempt) => {
-                        client
-                            .execute(
-                                "DELETE FROM jido_sessions WHERE id = $1 AND attempt = $2",
-                                &[&id, &attempt],
-                            )
-                            .await
+                        let row = client
+                            .query_one("SELECT jido_give_up($1, $2)", &[&id, &attempt])
+                            .await?;
+                        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
                     }
                     Err(fence) => {
                         client

@@ -40,9 +40,9 @@ use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 ///
 /// A claim whose answer is lost (its future dropped, or the call failed
 /// after it may have reached the database) is given up by the node in the
-/// background once the statement must have finished (the server aborts any
-/// statement after the call timeout): each attempt carries its own id, so
-/// only that attempt's claim is deleted.
+/// background: each attempt carries its own id, and giving it up — under
+/// the claims' lock — deletes that attempt's claim if it was made and
+/// leaves a tombstone that refuses it if it arrives later.
 ///
 /// Cloning is cheap: clones are one node. When the last clone is dropped
 /// the renewals stop and the lease expires; [`leave`](Self::leave) ends it
@@ -91,9 +91,7 @@ pub(crate) struct Inner {
 pub(crate) struct Abandoned {
     pub(crate) id: SessionId,
     pub(crate) which: Which,
-    /// Not before then: by that time the attempt's statement has finished
-    /// in the database, committed or not (the server aborts a statement
-    /// after the call timeout).
+    /// Not before then (a release is retried on the next tick).
     pub(crate) not_before: tokio::time::Instant,
 }
 
@@ -136,7 +134,9 @@ impl Drop for Abandon<'_> {
             self.inner.abandoned.lock().push(Abandoned {
                 id: self.id,
                 which: Which::Attempt(self.attempt),
-                not_before: self.started + 2 * self.inner.config.call_timeout,
+                // At once: the tombstone refuses the attempt should it run
+                // later still.
+                not_before: self.started,
             });
         }
     }

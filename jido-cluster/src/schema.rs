@@ -34,6 +34,12 @@ CREATE TABLE jido_sessions (
 );
 CREATE INDEX jido_sessions_node ON jido_sessions (node, lease);
 
+-- Claim attempts given up by their node: a late claim of one is refused.
+CREATE TABLE jido_abandoned_attempts (
+    attempt  uuid PRIMARY KEY,
+    at       timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
 CREATE TABLE jido_snapshots (
     id        uuid PRIMARY KEY,
     bytes     bytea NOT NULL,
@@ -60,6 +66,10 @@ BEGIN
         RETURN QUERY SELECT 'lease_lost'::text, NULL::bigint, NULL::uuid, NULL::bigint;
         RETURN;
     END IF;
+    IF EXISTS (SELECT 1 FROM jido_abandoned_attempts a WHERE a.attempt = p_attempt) THEN
+        RETURN QUERY SELECT 'abandoned'::text, NULL::bigint, NULL::uuid, NULL::bigint;
+        RETURN;
+    END IF;
     DELETE FROM jido_sessions s
      WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
                        WHERE n.node = s.node AND n.lease = s.lease
@@ -81,6 +91,25 @@ BEGIN
     INSERT INTO jido_sessions (id, project, project_text, node, lease, fence, attempt)
     VALUES (p_id, p_project, p_project_text, p_node, p_lease, nextval('jido_fence'), p_attempt);
     RETURN QUERY SELECT 'claimed'::text, currval('jido_fence'), NULL::uuid, NULL::bigint;
+END
+$$;
+
+-- Gives up a claim attempt whose answer was lost, under the claims' lock:
+-- either the attempt already ran (its claim is deleted here) or it runs
+-- later and finds its tombstone. Tombstones are kept a day.
+CREATE FUNCTION jido_give_up(p_id uuid, p_attempt uuid)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7596551232389890050);
+    INSERT INTO jido_abandoned_attempts (attempt) VALUES (p_attempt)
+        ON CONFLICT DO NOTHING;
+    DELETE FROM jido_abandoned_attempts WHERE at < clock_timestamp() - interval '1 day';
+    DELETE FROM jido_sessions WHERE id = p_id AND attempt = p_attempt;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
 END
 $$;
 "#];

@@ -397,3 +397,48 @@ async fn claims_to_give_up_do_not_hold_up_the_lease() {
     assert_eq!(*node.lease().borrow(), lease);
     holder.batch_execute("ROLLBACK").await.unwrap();
 }
+
+/// Found by review: a claim attempt reaching the database after the node
+/// gave it up would have committed with nobody to release it. Giving up
+/// leaves a tombstone that the claim function honours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_attempt_given_up_before_it_arrives_is_refused() {
+    let Some(server) = TempPostgres::start_or_skip("a_claim_attempt_given_up_before_it_arrives")
+    else {
+        return;
+    };
+    let node = PgNode::connect(config(&server)).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    let id = *session.id().as_uuid();
+    let attempt = uuid::Uuid::new_v4();
+    let given_up: i64 = client
+        .query_one("SELECT jido_give_up($1, $2)", &[&id, &attempt])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(given_up, 0, "nothing was claimed yet");
+    let lease = i64::try_from(node.lease().borrow().0).unwrap();
+    let project = dir.path().canonicalize().unwrap();
+    let row = client
+        .query_one(
+            "SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &id,
+                &project.as_os_str().as_encoded_bytes(),
+                &project.display().to_string(),
+                node.node().as_uuid(),
+                &lease,
+                &10_i64,
+                &attempt,
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, &str>(0), "abandoned");
+    assert_eq!(node.locate(session.id()).await.unwrap(), None);
+}
