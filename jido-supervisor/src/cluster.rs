@@ -53,23 +53,24 @@ impl Cluster {
             })
     }
 
-    /// Gives the claim up; a failure is logged (the lease frees it in the
-    /// end).
+    /// Gives the claim up; a failure is logged (a backend retries what it
+    /// can — the PostgreSQL node does — or the claim lasts until the node's
+    /// lease ends).
     pub(crate) async fn release(&self, id: SessionId, claim: Claim) {
         if let Err(error) = self.backend.release(id, claim.fence).await {
-            tracing::warn!(%id, %error, "releasing the session's claim failed; its lease will free it");
+            tracing::warn!(%id, %error, "releasing the session's claim failed");
         }
     }
 
     /// [`release`](Self::release) from code that cannot wait (a drop): on a
-    /// task of the current runtime, if there is one (else the lease frees
-    /// it).
+    /// task of the current runtime, if there is one (else the claim lasts
+    /// until the node's lease ends).
     pub(crate) fn release_later(&self, id: SessionId, claim: Claim) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let backend = Arc::clone(&self.backend);
             runtime.spawn(async move {
                 if let Err(error) = backend.release(id, claim.fence).await {
-                    tracing::warn!(%id, %error, "releasing the session's claim failed; its lease will free it");
+                    tracing::warn!(%id, %error, "releasing the session's claim failed");
                 }
             });
         }
