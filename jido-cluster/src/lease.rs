@@ -134,8 +134,8 @@ pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
     }
 }
 
-/// Deletes the claims of abandoned attempts whose statements must have
-/// finished by now; what fails is tried again on the next tick.
+/// Gives up the abandoned attempts and failed releases that are due; what
+/// fails is tried again on the next tick.
 async fn give_up_abandoned(inner: Arc<Inner>) {
     sweep(&inner).await;
     inner.sweeping.store(false, Ordering::Release);

@@ -402,7 +402,11 @@ impl RegistryBackend for PgNode {
                 Ok(Claim { fence, lease })
             }
             "lease_lost" => {
-                lease::lose(&self.inner, "the database says it expired");
+                // Only the lease this claim was made under (a newer one may
+                // have been granted meanwhile).
+                if *self.inner.lease.borrow() == lease {
+                    lease::lose(&self.inner, "the database says it expired");
+                }
                 Err(BackendError::LeaseLost)
             }
             "limit" => refused(RegistryError::LimitReached {
