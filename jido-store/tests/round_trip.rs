@@ -63,13 +63,7 @@ fn entry() -> impl Strategy<Value = Entry> {
 
 fn conversation() -> impl Strategy<Value = Conversation> {
     (prop::collection::vec(entry(), 0..40), 1_usize..8).prop_map(|(entries, cap)| {
-        let mut c = Conversation::new(ConversationLimits {
-            messages: cap,
-            reasoning_steps: cap,
-            tool_calls: cap,
-            prompt_history: cap,
-            file_operations: cap,
-        });
+        let mut c = Conversation::new(ConversationLimits::all(cap));
         for entry in entries {
             match entry {
                 Entry::Message(role, text, at) => {

@@ -14,13 +14,7 @@ use serde_json::json;
 use tempfile::TempDir;
 
 fn limits(cap: usize) -> ConversationLimits {
-    ConversationLimits {
-        messages: cap,
-        reasoning_steps: cap,
-        tool_calls: cap,
-        prompt_history: cap,
-        file_operations: cap,
-    }
+    ConversationLimits::all(cap)
 }
 
 struct Fixture {

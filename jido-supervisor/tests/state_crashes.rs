@@ -74,13 +74,7 @@ fn op(streaming: bool) -> impl Strategy<Value = Op> {
 }
 
 fn limits() -> ConversationLimits {
-    ConversationLimits {
-        messages: CAP,
-        reasoning_steps: CAP,
-        tool_calls: CAP,
-        prompt_history: CAP,
-        file_operations: CAP,
-    }
+    ConversationLimits::all(CAP)
 }
 
 /// What a State that never crashes would hold.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!((limits.prompt_history, limits.file_operations), (100, 1000));
 /// let small = ConversationLimits { messages: 10, ..ConversationLimits::default() };
 /// # drop(small);
+/// assert_eq!(ConversationLimits::all(3).tool_calls, 3);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ConversationLimits {
@@ -27,6 +28,19 @@ pub struct ConversationLimits {
     pub prompt_history: usize,
     /// File reads kept, and file writes kept (default 1000 each).
     pub file_operations: usize,
+}
+
+impl ConversationLimits {
+    /// Every history capped at `cap`.
+    pub fn all(cap: usize) -> Self {
+        ConversationLimits {
+            messages: cap,
+            reasoning_steps: cap,
+            tool_calls: cap,
+            prompt_history: cap,
+            file_operations: cap,
+        }
+    }
 }
 
 impl Default for ConversationLimits {

@@ -311,13 +311,7 @@ mod tests {
     use super::*;
 
     fn limits(cap: usize) -> ConversationLimits {
-        ConversationLimits {
-            messages: cap,
-            reasoning_steps: cap,
-            tool_calls: cap,
-            prompt_history: cap,
-            file_operations: cap,
-        }
+        ConversationLimits::all(cap)
     }
 
     #[test]
