@@ -75,10 +75,7 @@ fn pool() -> &'static ProjectPool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(jido_testkit::strategies::cases_from_env(64))]
 
     #[test]
     fn the_clusters_claims_are_the_sessions_the_nodes_hold(

@@ -108,10 +108,7 @@ fn restored(project: usize) -> Session {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(jido_testkit::strategies::cases_from_env(64))]
 
     #[test]
     fn no_interleaving_breaks_an_invariant(

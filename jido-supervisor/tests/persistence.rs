@@ -374,10 +374,7 @@ fn change() -> impl Strategy<Value = Change> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(32),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(jido_testkit::strategies::cases_from_env(32))]
 
     /// Save → resume → the same State reads, whatever the conversation.
     #[test]
@@ -431,10 +428,7 @@ fn race() -> impl Strategy<Value = Race> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(32),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(jido_testkit::strategies::cases_from_env(32))]
 
     /// Stops racing stops, kills and a shutdown, with save on stop: per
     /// session the events stay a valid lifecycle — `Started`, at most one

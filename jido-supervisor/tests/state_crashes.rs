@@ -390,10 +390,7 @@ fn crashes_during_operations(ops: &[Op], kills: usize, spacing: u8) -> Result<()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(jido_testkit::strategies::cases_from_env(64))]
 
     #[test]
     fn crashes_between_operations_lose_only_the_streamed_message(

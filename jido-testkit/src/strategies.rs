@@ -58,6 +58,23 @@ pub use sequence::{Sequence, SequenceTree, sequence};
 // Names
 // ---------------------------------------------------------------------------
 
+/// A proptest configuration running `$PROPTEST_CASES` cases, or
+/// `default_cases` when it is not set (CI sets it).
+///
+/// ```
+/// let config = jido_testkit::strategies::cases_from_env(64);
+/// assert!(config.cases > 0);
+/// ```
+pub fn cases_from_env(default_cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default_cases),
+        ..ProptestConfig::default()
+    }
+}
+
 /// A character that is not whitespace: ASCII, accented Latin, CJK, an emoji
 /// and a combining mark (one `char`, zero width).
 pub fn visible_char() -> impl Strategy<Value = char> {
