@@ -41,6 +41,16 @@ async fn start_capped(cap: usize) -> Fixture {
     start(SessionSup::new().child(State::spec_with(limits(cap)))).await
 }
 
+/// Appends user messages `m0`, `m1`, … `m{count - 1}`.
+async fn append_numbered(state: &StateRef, count: usize) {
+    for n in 0..count {
+        state
+            .append_message(Message::new(Role::User, format!("m{n}")))
+            .await
+            .unwrap();
+    }
+}
+
 fn contents(messages: &[Message]) -> Vec<&str> {
     messages.iter().map(|m| m.content.as_str()).collect()
 }
@@ -48,12 +58,7 @@ fn contents(messages: &[Message]) -> Vec<&str> {
 #[tokio::test]
 async fn the_default_limits_are_jido_codes() {
     let f = start(SessionSup::new()).await;
-    for n in 0..1005 {
-        f.state
-            .append_message(Message::new(Role::User, format!("m{n}")))
-            .await
-            .unwrap();
-    }
+    append_numbered(&f.state, 1005).await;
     let page = f.state.messages(0, Some(1)).await.unwrap();
     assert_eq!(page.meta.total, 1000);
     assert_eq!(page.items[0].content, "m5", "the oldest five were dropped");
@@ -136,12 +141,7 @@ async fn every_history_drops_its_oldest_past_its_cap() {
 #[tokio::test]
 async fn messages_are_read_in_pages_with_their_meta() {
     let f = start(SessionSup::new()).await;
-    for n in 0..5 {
-        f.state
-            .append_message(Message::new(Role::User, format!("m{n}")))
-            .await
-            .unwrap();
-    }
+    append_numbered(&f.state, 5).await;
 
     let page = f.state.messages(1, Some(2)).await.unwrap();
     assert_eq!(contents(&page.items), ["m1", "m2"]);
