@@ -190,24 +190,34 @@ async fn a_snapshot_copied_under_another_id_is_refused() {
     );
 }
 
-fn closed_at(snapshot: &mut Snapshot, days_ago: i64, now: chrono::DateTime<Utc>) {
-    snapshot.closed_at = now - chrono::Duration::days(days_ago);
+/// Saves one snapshot per entry of `days_ago`, each of a session on a
+/// project of its own closed that many days before `now`; returns their ids
+/// and the projects (kept alive).
+async fn save_closed(
+    persistence: &Persistence,
+    days_ago: &[i64],
+    now: chrono::DateTime<Utc>,
+) -> (Vec<SessionId>, Vec<TempDir>) {
+    let mut ids = Vec::new();
+    let mut projects = Vec::new();
+    for days in days_ago {
+        let project = tempfile::tempdir().unwrap();
+        let session = Session::new(project.path()).unwrap();
+        let mut snapshot = Snapshot::of(&session, Conversation::default());
+        snapshot.closed_at = now - chrono::Duration::days(*days);
+        persistence.save(&snapshot).await.unwrap();
+        ids.push(snapshot.id());
+        projects.push(project);
+    }
+    (ids, projects)
 }
 
 #[tokio::test]
 async fn listing_is_newest_closed_first_and_reports_what_it_cannot_read() {
-    let projects: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let store = tempfile::tempdir().unwrap();
     let persistence = Persistence::in_dir(store.path()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-    let mut ids = Vec::new();
-    for (project, days) in projects.iter().zip([5, 1, 3]) {
-        let session = Session::new(project.path()).unwrap();
-        let mut snapshot = Snapshot::of(&session, Conversation::default());
-        closed_at(&mut snapshot, days, now);
-        persistence.save(&snapshot).await.unwrap();
-        ids.push(snapshot.id());
-    }
+    let (ids, _projects) = save_closed(&persistence, &[5, 1, 3], now).await;
     let corrupt = SessionId::new();
     fs::write(FileStore::new(store.path()).unwrap().path_of(corrupt), "{").unwrap();
 
@@ -221,18 +231,10 @@ async fn listing_is_newest_closed_first_and_reports_what_it_cannot_read() {
 #[tokio::test]
 async fn cleanup_deletes_what_is_older_than_the_max_age_and_says_what_it_kept() {
     assert_eq!(DEFAULT_MAX_AGE, Duration::from_secs(30 * 86_400));
-    let projects: Vec<TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let store = tempfile::tempdir().unwrap();
     let persistence = Persistence::in_dir(store.path()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-    let mut ids = Vec::new();
-    for (project, days) in projects.iter().zip([31, 29]) {
-        let session = Session::new(project.path()).unwrap();
-        let mut snapshot = Snapshot::of(&session, Conversation::default());
-        closed_at(&mut snapshot, days, now);
-        persistence.save(&snapshot).await.unwrap();
-        ids.push(snapshot.id());
-    }
+    let (ids, _projects) = save_closed(&persistence, &[31, 29], now).await;
     let corrupt = SessionId::new();
     fs::write(FileStore::new(store.path()).unwrap().path_of(corrupt), "").unwrap();
 
