@@ -57,9 +57,7 @@ impl Cluster {
     /// can — the PostgreSQL node does — or the claim lasts until the node's
     /// lease ends).
     pub(crate) async fn release(&self, id: SessionId, claim: Claim) {
-        if let Err(error) = self.backend.release(id, claim.fence).await {
-            tracing::warn!(%id, %error, "releasing the session's claim failed");
-        }
+        release(&*self.backend, id, claim).await;
     }
 
     /// [`release`](Self::release) from code that cannot wait (a drop): on a
@@ -68,12 +66,14 @@ impl Cluster {
     pub(crate) fn release_later(&self, id: SessionId, claim: Claim) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let backend = Arc::clone(&self.backend);
-            runtime.spawn(async move {
-                if let Err(error) = backend.release(id, claim.fence).await {
-                    tracing::warn!(%id, %error, "releasing the session's claim failed");
-                }
-            });
+            runtime.spawn(async move { release(&*backend, id, claim).await });
         }
+    }
+}
+
+async fn release(backend: &dyn RegistryBackend, id: SessionId, claim: Claim) {
+    if let Err(error) = backend.release(id, claim.fence).await {
+        tracing::warn!(%id, %error, "releasing the session's claim failed");
     }
 }
 
