@@ -340,10 +340,7 @@ fn placement(row: &Row) -> Result<Placement, BackendError> {
 }
 
 /// The live claims (their node's lease current and unexpired).
-const LIVE_CLAIMS: &str = "SELECT s.id, s.project, s.node, s.fence
-       FROM jido_sessions s
-       JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
-      WHERE n.expires_at > clock_timestamp()";
+const LIVE_CLAIMS: &str = "SELECT s.id, s.project, s.node, s.fence FROM jido_live_sessions s";
 
 #[async_trait]
 impl RegistryBackend for PgNode {
@@ -459,7 +456,7 @@ impl RegistryBackend for PgNode {
             .inner
             .call("locate", move |client| async move {
                 let statement = client
-                    .prepare_cached(&format!("{LIVE_CLAIMS} AND s.id = $1"))
+                    .prepare_cached(&format!("{LIVE_CLAIMS} WHERE s.id = $1"))
                     .await?;
                 client.query_opt(&statement, &[&uuid]).await
             })

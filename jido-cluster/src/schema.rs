@@ -34,6 +34,14 @@ CREATE TABLE jido_sessions (
 );
 CREATE INDEX jido_sessions_node ON jido_sessions (node, lease);
 
+-- The one definition of a live claim: its node's lease is the current one
+-- and has not expired (by the database's clock).
+CREATE VIEW jido_live_sessions AS
+    SELECT s.*
+      FROM jido_sessions s
+      JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
+     WHERE n.expires_at > clock_timestamp();
+
 -- Claim attempts given up by their node: a late claim of one is refused.
 CREATE TABLE jido_abandoned_attempts (
     attempt  uuid PRIMARY KEY,
@@ -71,9 +79,7 @@ BEGIN
         RETURN;
     END IF;
     DELETE FROM jido_sessions s
-     WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
-                       WHERE n.node = s.node AND n.lease = s.lease
-                         AND n.expires_at > clock_timestamp());
+     WHERE NOT EXISTS (SELECT 1 FROM jido_live_sessions l WHERE l.id = s.id);
     SELECT count(*) INTO v_count FROM jido_sessions;
     IF v_count >= p_limit THEN
         RETURN QUERY SELECT 'limit'::text, NULL::bigint, NULL::uuid, v_count;

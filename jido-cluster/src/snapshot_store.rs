@@ -36,14 +36,10 @@ impl std::fmt::Debug for PgSnapshotStore {
 }
 
 /// A live claim on `$1` with fence `$2`.
-const OWNED: &str = "EXISTS (SELECT 1 FROM jido_sessions s
-                 JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
-                WHERE s.id = $1 AND s.fence = $2 AND n.expires_at > clock_timestamp())";
+const OWNED: &str = "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1 AND s.fence = $2)";
 
 /// Any live claim on `$1`.
-const CLAIMED: &str = "EXISTS (SELECT 1 FROM jido_sessions s
-                 JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
-                WHERE s.id = $1 AND n.expires_at > clock_timestamp())";
+const CLAIMED: &str = "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1)";
 
 #[async_trait]
 impl SnapshotStore for PgSnapshotStore {
