@@ -1,27 +1,31 @@
 //! [`Mailbox`] and [`Inbox`]: a process's unbounded mailbox.
 //!
-//! A mutex-guarded queue and a [`Notify`]: no allocation until a message
-//! waits, and a waiting receiver keeps its waker inside its own future. It is
-//! about a third of the memory of a general-purpose channel, which matters
-//! with several mailboxes per idle session.
+//! A mutex-guarded queue and the one receiver's waker: no allocation until
+//! a message waits, and a waiting `recv` is a borrow of the inbox and
+//! nothing else (a mailbox has one receiver, so one waker slot is enough; no
+//! list of waiters). It is about a third of the memory of a general-purpose
+//! channel, which matters with several mailboxes per idle session, and it
+//! keeps the idle future of every process that waits on one small.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 struct Shared<R> {
     queue: Mutex<Queue<R>>,
-    /// Wakes the receiver: a message arrived, or the last sender left.
-    notify: Notify,
 }
 
 struct Queue<R> {
     messages: VecDeque<R>,
     senders: usize,
     receiver_alive: bool,
+    /// The receiver's waker while it waits: woken by a message, or when the
+    /// last sender leaves.
+    waiting: Option<Waker>,
 }
 
 /// The sending side of a process's mailbox. Unbounded, like an Erlang
@@ -54,8 +58,8 @@ pub fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
             messages: VecDeque::new(),
             senders: 1,
             receiver_alive: true,
+            waiting: None,
         }),
-        notify: Notify::new(),
     });
     (
         Mailbox {
@@ -68,14 +72,18 @@ pub fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
 impl<R> Mailbox<R> {
     /// Queues `message`; gives it back if the receiver is gone.
     pub fn send(&self, message: R) -> Result<(), R> {
-        {
+        let waiting = {
             let mut queue = self.shared.queue.lock();
             if !queue.receiver_alive {
                 return Err(message);
             }
             queue.messages.push_back(message);
+            queue.waiting.take()
+        };
+        // Woken outside the lock: the receiver takes it at once.
+        if let Some(waker) = waiting {
+            waker.wake();
         }
-        self.shared.notify.notify_one();
         Ok(())
     }
 
@@ -94,20 +102,26 @@ impl<R> Inbox<R> {
     /// The next message, oldest first; `None` once every sender is gone and
     /// the queue is empty. Cancel-safe: a dropped `recv` loses no message.
     pub async fn recv(&mut self) -> Option<R> {
-        loop {
-            {
-                let mut queue = self.shared.queue.lock();
-                if let Some(message) = queue.messages.pop_front() {
-                    return Some(message);
-                }
-                if queue.senders == 0 {
-                    return None;
-                }
-            }
-            // `notify_one` leaves a permit when nobody waits, so a message
-            // sent between the check above and this wait is not missed.
-            self.shared.notify.notified().await;
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll: the next message, `Ready(None)` once
+    /// every sender is gone, or `Pending` with `cx`'s waker kept until a
+    /// message comes (the check and the registration happen under one lock,
+    /// so no message slips between them).
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<R>> {
+        let mut queue = self.shared.queue.lock();
+        if let Some(message) = queue.messages.pop_front() {
+            return Poll::Ready(Some(message));
         }
+        if queue.senders == 0 {
+            return Poll::Ready(None);
+        }
+        match &mut queue.waiting {
+            Some(waker) => waker.clone_from(cx.waker()),
+            slot @ None => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 
@@ -139,13 +153,17 @@ impl<R> Clone for Mailbox<R> {
 
 impl<R> Drop for Mailbox<R> {
     fn drop(&mut self) {
-        let last = {
+        let waiting = {
             let mut queue = self.shared.queue.lock();
             queue.senders -= 1;
-            queue.senders == 0
+            if queue.senders == 0 {
+                queue.waiting.take()
+            } else {
+                None
+            }
         };
-        if last {
-            self.shared.notify.notify_one();
+        if let Some(waker) = waiting {
+            waker.wake();
         }
     }
 }
@@ -154,12 +172,12 @@ impl<R> Drop for Inbox<R> {
     fn drop(&mut self) {
         // Dropped outside the lock: dropping a request drops its reply
         // channel, which tells the caller the process exited.
-        let unread = {
+        let (unread, waker) = {
             let mut queue = self.shared.queue.lock();
             queue.receiver_alive = false;
-            std::mem::take(&mut queue.messages)
+            (std::mem::take(&mut queue.messages), queue.waiting.take())
         };
-        drop(unread);
+        drop((unread, waker));
     }
 }
 
@@ -205,6 +223,19 @@ mod tests {
         tokio::task::yield_now().await;
         mailbox.send("hello").unwrap();
         assert_eq!(receiver.await.unwrap(), Some("hello"));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receiver_is_woken_when_the_last_sender_leaves() {
+        let (mailbox, mut inbox) = mailbox::<u8>();
+        let second = mailbox.clone();
+        let receiver = tokio::spawn(async move { inbox.recv().await });
+        tokio::task::yield_now().await;
+        drop(mailbox);
+        tokio::task::yield_now().await;
+        assert!(!receiver.is_finished(), "one sender is still there");
+        drop(second);
+        assert_eq!(receiver.await.unwrap(), None);
     }
 
     #[tokio::test]

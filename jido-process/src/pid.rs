@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::{Poll, Waker};
 
 use futures_util::FutureExt;
 use parking_lot::Mutex;
@@ -79,6 +80,9 @@ enum State {
         exit: Option<Box<ExitReason>>,
         /// The `{shutdown, term}` a stop was requested with, if any.
         stop_term: Option<Box<Term>>,
+        /// The process's own waker while it waits for a stop request
+        /// ([`Pid::poll_stop_requested`]): one slot, no waiter list.
+        stop_waker: Option<Waker>,
     },
     /// The reason is known and the monitors are being delivered.
     Exiting(ExitReason),
@@ -110,6 +114,7 @@ impl Pid {
                     hooks: Hooks::new(),
                     exit: None,
                     stop_term: None,
+                    stop_waker: None,
                 }),
                 exited: AtomicBool::new(false),
                 stop_requested: AtomicBool::new(false),
@@ -158,6 +163,13 @@ impl Pid {
     /// supervisor kills it if it takes longer than its shutdown policy allows.
     pub fn request_stop(&self) {
         self.inner.stop_requested.store(true, Ordering::Release);
+        let waker = match &mut *self.inner.state.lock() {
+            State::Alive { stop_waker, .. } => stop_waker.take(),
+            State::Exiting(_) | State::Exited(_) => None,
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
         self.inner.signal.notify_waiters();
     }
 
@@ -209,6 +221,25 @@ impl Pid {
     pub async fn stop_requested(&self) {
         self.signalled(|inner| inner.stop_requested.load(Ordering::Acquire).then_some(()))
             .await
+    }
+
+    /// [`stop_requested`](Self::stop_requested) as a poll, for the process's
+    /// own loop (crate-private: the one waker slot belongs to the process
+    /// itself). `Pending` keeps `cx`'s waker until a stop is requested; the
+    /// flag is checked under the lock that [`request_stop`](Self::request_stop)
+    /// takes the waker under, so no request slips between the two.
+    pub(crate) fn poll_stop_requested(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut state = self.inner.state.lock();
+        if self.inner.stop_requested.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        if let State::Alive { stop_waker, .. } = &mut *state {
+            match stop_waker {
+                Some(waker) => waker.clone_from(cx.waker()),
+                None => *stop_waker = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
     }
 
     /// Waits until `check` answers, re-checking on every signal. The waiter
@@ -423,21 +454,23 @@ impl fmt::Debug for Pid {
 }
 
 /// Owned by the task's future: whatever way the future stops, dropping this
-/// records the exit. `reason` stays `None` unless the future completed.
-struct ExitGuard {
-    pid: Pid,
-    reason: Option<ExitReason>,
-}
+/// records the exit (as killed, or as the reason [`Pid::exit`] asked for),
+/// unless [`completed`](Self::completed) recorded how the future completed.
+struct ExitGuard(Option<Pid>);
 
 impl ExitGuard {
-    fn completed(&mut self, reason: ExitReason) {
-        self.reason = Some(reason);
+    fn completed(mut self, reason: ExitReason) {
+        if let Some(pid) = self.0.take() {
+            pid.finish(Some(reason));
+        }
     }
 }
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        self.pid.finish(self.reason.take());
+        if let Some(pid) = self.0.take() {
+            pid.finish(None);
+        }
     }
 }
 
@@ -487,10 +520,7 @@ pub(crate) fn spawn_reserved<F>(pid: &Pid, future: F)
 where
     F: Future<Output = ExitReason> + Send + 'static,
 {
-    let mut guard = ExitGuard {
-        pid: pid.clone(),
-        reason: None,
-    };
+    let guard = ExitGuard(Some(pid.clone()));
     // Combinators rather than an `async` block: an async block would keep
     // `future` twice in the task (as a captured variable and as the awaited
     // value), doubling the task's size.

@@ -10,10 +10,11 @@
 //! restarts as [`Msg::TryAgain`].
 
 use std::any::Any;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
@@ -215,12 +216,13 @@ where
         changed: Notify::new(),
         down: AtomicBool::new(false),
     });
-    let runner = Runner {
+    let mut runner = Runner {
         shared: Arc::clone(&shared),
         inbox,
         window: RestartWindow::new(spec.intensity),
     };
-    spawn_reserved(&pid, runner.run());
+    // Run in place: `async fn run(self)` would keep the runner twice.
+    spawn_reserved(&pid, async move { runner.run().await });
     Ok(Supervisor::new(shared))
 }
 
@@ -330,25 +332,41 @@ impl<C> Drop for Runner<C> {
 }
 
 impl<C: Clone + Send + Sync + 'static> Runner<C> {
-    async fn run(mut self) -> ExitReason {
-        let me = self.shared.pid.clone();
+    /// The supervisor's loop, run in place inside its task (see
+    /// [`start_unboxed`]): while idle, the task holds the runner and one
+    /// small poll of the stop flag and the mailbox.
+    async fn run(&mut self) -> ExitReason {
         loop {
-            let msg = tokio::select! {
-                biased;
-                () = me.stop_requested() => None,
-                msg = self.inbox.recv() => msg,
-            };
-            // `shared` holds a sender, so the mailbox never closes: `None`
-            // is a stop request.
-            let Some(msg) = msg else {
-                Box::pin(self.shared.terminate_all()).await;
-                return me.stop_reason();
-            };
-            // Boxed: an idle supervisor's task holds only this loop.
-            if let Err(reason) = Box::pin(self.handle(msg)).await {
+            // A stop request first; `shared` holds a sender, so the mailbox
+            // never closes: `None` is a stop request.
+            let msg = poll_fn(|cx| {
+                if self.shared.pid.poll_stop_requested(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                self.inbox.poll_recv(cx)
+            })
+            .await;
+            if let Err(reason) = self.step(msg).await {
                 return reason;
             }
         }
+    }
+
+    /// Acts on a message, or on a stop request (`None`). Boxed: an idle
+    /// supervisor's task need not keep room for what it does when busy.
+    fn step(
+        &mut self,
+        msg: Option<Msg<C>>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), ExitReason>> + Send + '_>> {
+        Box::pin(async move {
+            match msg {
+                Some(msg) => self.handle(msg).await,
+                None => {
+                    self.shared.terminate_all().await;
+                    Err(self.shared.pid.stop_reason())
+                }
+            }
+        })
     }
 
     /// `Err` carries the reason the supervisor exits for; its children are

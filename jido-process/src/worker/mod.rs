@@ -70,7 +70,8 @@ pub trait Worker: Send + Sized + 'static {
 #[derive(Debug)]
 pub struct Context {
     pid: Pid,
-    stop: Option<ExitReason>,
+    /// Boxed: set once at most, and every worker's task carries the field.
+    stop: Option<Box<ExitReason>>,
 }
 
 impl Context {
@@ -86,10 +87,10 @@ impl Context {
     /// Ends the worker with `reason` once the current request is answered
     /// (Erlang's `{stop, Reason, Reply, State}`).
     pub fn stop(&mut self, reason: ExitReason) {
-        self.stop = Some(reason);
+        self.stop = Some(Box::new(reason));
     }
 
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {
-        self.stop.take()
+        self.stop.take().map(|reason| *reason)
     }
 }
