@@ -58,6 +58,7 @@ mod pid;
 mod registry;
 mod supervisor;
 mod term;
+mod waiters;
 mod worker;
 
 pub use down::Down;

@@ -2,19 +2,19 @@
 
 use std::fmt;
 use std::future::Future;
+use std::future::poll_fn;
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::task::{Poll, Waker};
 
 use futures_util::FutureExt;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
-use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
+use crate::waiters::{WaiterKey, Waiters};
 use crate::{Down, ExitReason, Mailbox, Term};
 
 /// Crate-private: what happens when a process ends, run once on the thread
@@ -55,31 +55,37 @@ pub struct Pid {
 
 struct PidInner {
     id: u64,
-    state: Mutex<State>,
-    /// Set by [`Pid::exit`]: the process counts as dead from that instant,
-    /// although tokio drops an aborted future only on its next scheduling.
+    /// Set by [`Pid::exit`] and at the end: the process counts as dead from
+    /// that instant, although tokio drops an aborted future only on its
+    /// next scheduling.
     exited: AtomicBool,
     /// Set by [`Pid::request_stop`].
     stop_requested: AtomicBool,
-    abort: OnceLock<AbortHandle>,
-    /// Wakes the waiters of [`Pid::wait`] and [`Pid::stop_requested`]; each
-    /// re-checks its own condition.
-    signal: Notify,
+    guarded: Mutex<Guarded>,
 }
 
-/// Up to two monitors (a supervisor's and a registration, the usual case)
-/// live inline, without an allocation.
-type Hooks = SmallVec<[(MonitorRef, ExitHook); 2]>;
+/// What a process's lock guards.
+struct Guarded {
+    state: State,
+    /// The futures waiting in [`Pid::wait`] and [`Pid::stop_requested`],
+    /// woken by a stop request and at the end; each checks its own
+    /// condition again.
+    waiters: Waiters,
+    /// The task's abort handle, until the process has ended (then dropped,
+    /// so that the task's memory goes with the task).
+    abort: Option<AbortHandle>,
+}
+
+/// Up to one monitor (its supervisor's, the usual case) lives inline,
+/// without an allocation.
+type Hooks = SmallVec<[(MonitorRef, ExitHook); 1]>;
 
 enum State {
     Alive {
         hooks: Hooks,
-        /// The reason [`Pid::exit`] asked for, used when the aborted
-        /// future is dropped. Boxed, like `stop_term`: rare, and every
-        /// idle process carries the field.
-        exit: Option<Box<ExitReason>>,
-        /// The `{shutdown, term}` a stop was requested with, if any.
-        stop_term: Option<Box<Term>>,
+        /// What few processes are ever given: a reason to exit with, a
+        /// term to stop with. Boxed: every idle process carries the field.
+        rare: Option<Box<Rare>>,
         /// The process's own waker while it waits for a stop request
         /// ([`Pid::poll_stop_requested`]): one slot, no waiter list.
         stop_waker: Option<Waker>,
@@ -88,6 +94,16 @@ enum State {
     Exiting(ExitReason),
     /// The monitors were delivered; waiters are released.
     Exited(ExitReason),
+}
+
+/// See [`State::Alive`].
+#[derive(Default)]
+struct Rare {
+    /// The reason [`Pid::exit`] asked for, used when the aborted future is
+    /// dropped.
+    exit: Option<ExitReason>,
+    /// The `{shutdown, term}` a stop was requested with.
+    stop_term: Option<Term>,
 }
 
 /// Names one monitor, program-wide: [`Pid::monitor`] returns it, and the
@@ -110,16 +126,17 @@ impl Pid {
         Pid {
             inner: Arc::new(PidInner {
                 id: NEXT_PID.fetch_add(1, Ordering::Relaxed),
-                state: Mutex::new(State::Alive {
-                    hooks: Hooks::new(),
-                    exit: None,
-                    stop_term: None,
-                    stop_waker: None,
-                }),
                 exited: AtomicBool::new(false),
                 stop_requested: AtomicBool::new(false),
-                abort: OnceLock::new(),
-                signal: Notify::new(),
+                guarded: Mutex::new(Guarded {
+                    state: State::Alive {
+                        hooks: Hooks::new(),
+                        rare: None,
+                        stop_waker: None,
+                    },
+                    waiters: Waiters::default(),
+                    abort: None,
+                }),
             }),
         }
     }
@@ -133,13 +150,13 @@ impl Pid {
     /// [`exit`](Pid::exit) was called.
     pub fn is_alive(&self) -> bool {
         !self.inner.exited.load(Ordering::Acquire)
-            && matches!(*self.inner.state.lock(), State::Alive { .. })
+            && matches!(self.inner.guarded.lock().state, State::Alive { .. })
     }
 
     /// Why the process ended, or `None` while its future has not been
     /// dropped yet.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        match &*self.inner.state.lock() {
+        match &self.inner.guarded.lock().state {
             State::Alive { .. } => None,
             State::Exiting(reason) | State::Exited(reason) => Some(reason.clone()),
         }
@@ -149,7 +166,7 @@ impl Pid {
     /// delivered, then returns why it ended. Cancel-safe; any number of
     /// callers may wait.
     pub async fn wait(&self) -> ExitReason {
-        self.signalled(|inner| match &*inner.state.lock() {
+        self.signalled(|_, state| match state {
             State::Exited(reason) => Some(reason.clone()),
             _ => None,
         })
@@ -163,24 +180,29 @@ impl Pid {
     /// supervisor kills it if it takes longer than its shutdown policy allows.
     pub fn request_stop(&self) {
         self.inner.stop_requested.store(true, Ordering::Release);
-        let waker = match &mut *self.inner.state.lock() {
-            State::Alive { stop_waker, .. } => stop_waker.take(),
-            State::Exiting(_) | State::Exited(_) => None,
+        let (waker, waiters) = {
+            let mut guarded = self.inner.guarded.lock();
+            let waker = match &mut guarded.state {
+                State::Alive { stop_waker, .. } => stop_waker.take(),
+                State::Exiting(_) | State::Exited(_) => None,
+            };
+            (waker, guarded.waiters.take())
         };
         if let Some(waker) = waker {
             waker.wake();
         }
-        self.inner.signal.notify_waiters();
+        waiters.wake();
     }
 
     /// Like [`request_stop`](Pid::request_stop), asking the process to end
     /// with `{shutdown, term}` ([`ExitReason::ShutdownWith`]). The first term
     /// asked for is kept.
     pub fn request_stop_with(&self, term: impl Into<Term>) {
-        if let State::Alive { stop_term, .. } = &mut *self.inner.state.lock()
-            && stop_term.is_none()
-        {
-            *stop_term = Some(Box::new(term.into()));
+        if let State::Alive { rare, .. } = &mut self.inner.guarded.lock().state {
+            let stop_term = &mut rare.get_or_insert_with(Box::default).stop_term;
+            if stop_term.is_none() {
+                *stop_term = Some(term.into());
+            }
         }
         self.request_stop();
     }
@@ -194,11 +216,13 @@ impl Pid {
     /// [`ExitReason::Shutdown`], or [`ExitReason::ShutdownWith`] if the stop
     /// was requested with a term.
     pub fn stop_reason(&self) -> ExitReason {
-        match &*self.inner.state.lock() {
+        match &self.inner.guarded.lock().state {
             State::Alive {
-                stop_term: Some(term),
-                ..
-            } => ExitReason::ShutdownWith(Term::clone(term)),
+                rare: Some(rare), ..
+            } => match &rare.stop_term {
+                Some(term) => ExitReason::ShutdownWith(term.clone()),
+                None => ExitReason::Shutdown,
+            },
             _ => ExitReason::Shutdown,
         }
     }
@@ -219,7 +243,7 @@ impl Pid {
     /// # }
     /// ```
     pub async fn stop_requested(&self) {
-        self.signalled(|inner| inner.stop_requested.load(Ordering::Acquire).then_some(()))
+        self.signalled(|inner, _| inner.stop_requested.load(Ordering::Acquire).then_some(()))
             .await
     }
 
@@ -229,11 +253,11 @@ impl Pid {
     /// flag is checked under the lock that [`request_stop`](Self::request_stop)
     /// takes the waker under, so no request slips between the two.
     pub(crate) fn poll_stop_requested(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        let mut state = self.inner.state.lock();
+        let mut guarded = self.inner.guarded.lock();
         if self.inner.stop_requested.load(Ordering::Acquire) {
             return Poll::Ready(());
         }
-        if let State::Alive { stop_waker, .. } = &mut *state {
+        if let State::Alive { stop_waker, .. } = &mut guarded.state {
             match stop_waker {
                 Some(waker) => waker.clone_from(cx.waker()),
                 None => *stop_waker = Some(cx.waker().clone()),
@@ -242,19 +266,24 @@ impl Pid {
         Poll::Pending
     }
 
-    /// Waits until `check` answers, re-checking on every signal. The waiter
-    /// is registered before each check, so a signal sent between the check
-    /// and the wait is not missed.
-    async fn signalled<T>(&self, check: impl Fn(&PidInner) -> Option<T>) -> T {
-        let mut notified = pin!(self.inner.signal.notified());
-        loop {
-            notified.as_mut().enable();
-            if let Some(answer) = check(&self.inner) {
-                return answer;
+    /// Waits until `check` answers, checking again whenever the process is
+    /// asked to stop or ends. The check and the registration of the waker
+    /// happen under the lock the wake-ups take the wakers under, so none is
+    /// missed; a dropped wait leaves no waker behind.
+    async fn signalled<T>(&self, check: impl Fn(&PidInner, &State) -> Option<T>) -> T {
+        let waiter = Waiter {
+            inner: &self.inner,
+            key: WaiterKey::next(),
+        };
+        poll_fn(|cx| {
+            let mut guarded = waiter.inner.guarded.lock();
+            if let Some(answer) = check(waiter.inner, &guarded.state) {
+                return Poll::Ready(answer);
             }
-            notified.as_mut().await;
-            notified.set(self.inner.signal.notified());
-        }
+            guarded.waiters.register(waiter.key, cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 
     /// Kills the process: [`exit`](Pid::exit) with [`ExitReason::Killed`].
@@ -282,19 +311,23 @@ impl Pid {
     /// # }
     /// ```
     pub fn exit(&self, reason: ExitReason) {
-        {
-            let mut state = self.inner.state.lock();
-            match &mut *state {
-                State::Alive { exit, .. } => {
+        let abort = {
+            let mut guarded = self.inner.guarded.lock();
+            match &mut guarded.state {
+                State::Alive { rare, .. } => {
+                    let exit = &mut rare.get_or_insert_with(Box::default).exit;
                     if exit.is_none() {
-                        *exit = Some(Box::new(reason));
+                        *exit = Some(reason);
                     }
                 }
                 State::Exiting(_) | State::Exited(_) => return,
             }
-        }
-        self.inner.exited.store(true, Ordering::Release);
-        if let Some(abort) = self.inner.abort.get() {
+            // Under the lock `spawn_reserved` sets the handle under: either
+            // it sees the flag, or this sees the handle.
+            self.inner.exited.store(true, Ordering::Release);
+            guarded.abort.clone()
+        };
+        if let Some(abort) = abort {
             abort.abort();
         }
         // Waiters of `stop_requested` in the process itself need no wake-up:
@@ -347,7 +380,7 @@ impl Pid {
 
     /// Cancels a monitor that has not fired yet. Returns whether it did.
     pub fn demonitor(&self, monitor: MonitorRef) -> bool {
-        match &mut *self.inner.state.lock() {
+        match &mut self.inner.guarded.lock().state {
             State::Alive { hooks, .. } => {
                 let before = hooks.len();
                 hooks.retain(|(id, _)| *id != monitor);
@@ -366,10 +399,13 @@ impl Pid {
     }
 
     fn install(&self, monitor: MonitorRef, hook: ExitHook) -> Result<(), (ExitHook, ExitReason)> {
-        let mut state = self.inner.state.lock();
-        match &mut *state {
-            State::Alive { exit, .. } if self.inner.exited.load(Ordering::Acquire) => {
-                let reason = exit.as_deref().cloned().unwrap_or(ExitReason::Killed);
+        let mut guarded = self.inner.guarded.lock();
+        match &mut guarded.state {
+            State::Alive { rare, .. } if self.inner.exited.load(Ordering::Acquire) => {
+                let reason = rare
+                    .as_ref()
+                    .and_then(|rare| rare.exit.clone())
+                    .unwrap_or(ExitReason::Killed);
                 Err((hook, reason))
             }
             State::Alive { hooks, .. } => {
@@ -385,15 +421,15 @@ impl Pid {
     /// wakes the waiters.
     fn finish(&self, completed: Option<ExitReason>) {
         let reason;
-        let hooks = {
-            let mut state = self.inner.state.lock();
-            let previous = match &mut *state {
-                State::Alive { hooks, exit, .. } => {
+        let (hooks, abort) = {
+            let mut guarded = self.inner.guarded.lock();
+            let hooks = match &mut guarded.state {
+                State::Alive { hooks, rare, .. } => {
                     // An `exit` that found the process alive came first,
                     // even if the future completed before the abort.
-                    reason = exit
+                    reason = rare
                         .take()
-                        .map(|exit| *exit)
+                        .and_then(|rare| rare.exit)
                         .or(completed)
                         .unwrap_or(ExitReason::Killed);
                     std::mem::take(hooks)
@@ -401,17 +437,34 @@ impl Pid {
                 // Only the task's guard finishes a process, once.
                 State::Exiting(_) | State::Exited(_) => return,
             };
-            *state = State::Exiting(reason.clone());
-            previous
+            guarded.state = State::Exiting(reason.clone());
+            (hooks, guarded.abort.take())
         };
+        drop(abort);
         self.inner.exited.store(true, Ordering::Release);
         for (_, hook) in hooks {
             // A failing hook must not stop the others, nor leave waiters
             // hanging: it is contained here.
             let _ = std::panic::catch_unwind(AssertUnwindSafe(|| hook(self, &reason)));
         }
-        *self.inner.state.lock() = State::Exited(reason);
-        self.inner.signal.notify_waiters();
+        let waiters = {
+            let mut guarded = self.inner.guarded.lock();
+            guarded.state = State::Exited(reason);
+            guarded.waiters.take()
+        };
+        waiters.wake();
+    }
+}
+
+/// A future waiting in [`Pid::signalled`]: removes its waker when dropped.
+struct Waiter<'a> {
+    inner: &'a PidInner,
+    key: WaiterKey,
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.inner.guarded.lock().waiters.remove(self.key);
     }
 }
 
@@ -530,10 +583,15 @@ where
             Err(payload) => ExitReason::from_panic(&*payload),
         });
     }));
-    // `set` fails only if already set, and nothing else sets it.
-    let _ = pid.inner.abort.set(task.abort_handle());
-    if pid.inner.exited.load(Ordering::Acquire) {
-        // Ended between creation and here: the abort handle was not there yet.
+    let exited = {
+        let mut guarded = pid.inner.guarded.lock();
+        if matches!(guarded.state, State::Alive { .. }) {
+            guarded.abort = Some(task.abort_handle());
+        }
+        pid.inner.exited.load(Ordering::Acquire)
+    };
+    if exited {
+        // Killed between creation and here: the abort handle was not there yet.
         task.abort();
     }
 }
