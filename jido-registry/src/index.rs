@@ -1,11 +1,17 @@
 //! The registry's index: by id, by project, by name, plus a slot per
 //! session. Unlocked: [`SessionRegistry`](crate::SessionRegistry) guards it.
+//!
+//! The project and name tables hold the sessions themselves, hashed by
+//! their project path and name: no copy of either is kept, so a session
+//! costs its three table slots and nothing else.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 use jido_session::{ProjectPath, Session, SessionId};
 use smallvec::SmallVec;
 
@@ -14,10 +20,14 @@ use crate::{Registration, RegistryError, Ticket};
 pub(crate) struct Index<S> {
     pub(crate) limit: usize,
     by_id: HashMap<SessionId, Entry<S>, RandomState>,
-    by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
+    /// Each session, hashed by the bytes of its project path.
+    by_path: HashTable<Arc<Session>>,
     /// Per name, the sessions that bear it, oldest first (sorted by
-    /// [`age_key`], so that insertion and removal are binary searches).
-    by_name: HashMap<Box<str>, NameBucket, RandomState>,
+    /// [`age_key`], so that insertion and removal are binary searches),
+    /// hashed by the name.
+    by_name: HashTable<NameBucket>,
+    /// Hashes paths and names for the two tables.
+    hasher: RandomState,
     next_seq: u64,
     closed: bool,
 }
@@ -40,9 +50,21 @@ impl<S> Entry<S> {
 /// A session's place in the order of `list_all` and of the per-name lists.
 type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
 
-/// The sessions bearing one name, oldest first; a name borne by one session
-/// (the usual case) needs no allocation.
-type NameBucket = SmallVec<[AgeKey; 1]>;
+/// The sessions bearing one name (never none), oldest first; a name borne
+/// by one session (the usual case) needs no allocation.
+type NameBucket = SmallVec<[Arc<Session>; 1]>;
+
+fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
+fn same_path(session: &Session, bytes: &[u8]) -> bool {
+    path_bytes(session.project_path()) == bytes
+}
+
+fn bucket_name(bucket: &NameBucket) -> Option<&str> {
+    bucket.first().map(|session| session.name())
+}
 
 fn age_key(session: &Session) -> AgeKey {
     (session.created_at(), session.id())
@@ -53,8 +75,9 @@ impl<S> Index<S> {
         Index {
             limit,
             by_id: HashMap::default(),
-            by_path: HashMap::default(),
-            by_name: HashMap::default(),
+            by_path: HashTable::new(),
+            by_name: HashTable::new(),
+            hasher: RandomState::default(),
             next_seq: 0,
             closed: false,
         }
@@ -80,7 +103,7 @@ impl<S> Index<S> {
         if self.by_id.contains_key(&id) {
             return Err(RegistryError::DuplicateId { id });
         }
-        if let Some(owner) = self.by_path.get(session.project_path()) {
+        if let Some(owner) = self.lookup_by_project(session.project_path()) {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
                 owner: owner.id(),
@@ -89,8 +112,7 @@ impl<S> Index<S> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let session = Arc::new(session);
-        self.by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.add_path(&session);
         self.add_name(&session);
         self.by_id.insert(
             id,
@@ -137,7 +159,7 @@ impl<S> Index<S> {
 
     pub(crate) fn remove(&mut self, id: SessionId) -> Option<Entry<S>> {
         let entry = self.by_id.remove(&id)?;
-        self.by_path.remove(entry.session.project_path());
+        self.remove_path(&entry.session);
         self.remove_name(&entry.session);
         Some(entry)
     }
@@ -151,18 +173,17 @@ impl<S> Index<S> {
             None => return Err(RegistryError::NotFound { id }),
         };
         if old.project_path() != session.project_path()
-            && let Some(owner) = self.by_path.get(session.project_path())
+            && let Some(owner) = self.lookup_by_project(session.project_path())
         {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
                 owner: owner.id(),
             });
         }
-        self.by_path.remove(old.project_path());
+        self.remove_path(&old);
         self.remove_name(&old);
         let session = Arc::new(session);
-        self.by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.add_path(&session);
         self.add_name(&session);
         if let Some(entry) = self.by_id.get_mut(&id) {
             entry.session = Arc::clone(&session);
@@ -194,18 +215,25 @@ impl<S> Index<S> {
     }
 
     pub(crate) fn lookup_exact_path(&self, path: &Path) -> Option<Arc<Session>> {
+        let bytes = path_bytes(path);
         self.by_path
-            .get(path.as_os_str().as_encoded_bytes())
+            .find(self.hasher.hash_one(bytes), |session| {
+                same_path(session, bytes)
+            })
             .map(Arc::clone)
     }
 
     pub(crate) fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
-        self.by_path.get(project).map(Arc::clone)
+        self.lookup_exact_path(project)
     }
 
     pub(crate) fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
-        let (_, id) = self.by_name.get(name)?.first()?;
-        self.lookup(*id)
+        self.by_name
+            .find(self.hasher.hash_one(name), |bucket| {
+                bucket_name(bucket) == Some(name)
+            })?
+            .first()
+            .map(Arc::clone)
     }
 
     /// Every session, oldest first (by `created_at`, then id).
@@ -219,21 +247,54 @@ impl<S> Index<S> {
         sessions
     }
 
-    fn add_name(&mut self, session: &Session) {
-        let sessions = self.by_name.entry(Box::from(session.name())).or_default();
+    fn add_path(&mut self, session: &Arc<Session>) {
+        let hasher = &self.hasher;
+        let hash = |session: &Arc<Session>| hasher.hash_one(path_bytes(session.project_path()));
+        self.by_path
+            .insert_unique(hash(session), Arc::clone(session), hash);
+    }
+
+    fn remove_path(&mut self, session: &Session) {
+        let bytes = path_bytes(session.project_path());
+        if let Ok(found) = self
+            .by_path
+            .find_entry(self.hasher.hash_one(bytes), |other| same_path(other, bytes))
+        {
+            found.remove();
+        }
+    }
+
+    fn add_name(&mut self, session: &Arc<Session>) {
+        let hasher = &self.hasher;
+        let name = session.name();
+        let bucket = self.by_name.entry(
+            hasher.hash_one(name),
+            |bucket| bucket_name(bucket) == Some(name),
+            |bucket| hasher.hash_one(bucket_name(bucket).unwrap_or_default()),
+        );
+        let sessions = bucket.or_insert_with(NameBucket::new).into_mut();
         let key = age_key(session);
-        let at = sessions.partition_point(|other| *other < key);
-        sessions.insert(at, key);
+        let at = sessions.partition_point(|other| age_key(other) < key);
+        sessions.insert(at, Arc::clone(session));
     }
 
     fn remove_name(&mut self, session: &Session) {
-        if let Some(sessions) = self.by_name.get_mut(session.name()) {
-            if let Ok(at) = sessions.binary_search(&age_key(session)) {
-                sessions.remove(at);
-            }
-            if sessions.is_empty() {
-                self.by_name.remove(session.name());
-            }
+        let name = session.name();
+        let Ok(mut found) = self
+            .by_name
+            .find_entry(self.hasher.hash_one(name), |bucket| {
+                bucket_name(bucket) == Some(name)
+            })
+        else {
+            return;
+        };
+        let sessions = found.get_mut();
+        let key = age_key(session);
+        if let Ok(at) = sessions.binary_search_by(|other| age_key(other).cmp(&key)) {
+            sessions.remove(at);
+        }
+        if sessions.is_empty() {
+            found.remove();
         }
     }
 }
