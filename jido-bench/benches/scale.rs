@@ -17,7 +17,7 @@
 //!    minor page faults are read every 1,000 starts (outside the timing);
 //! 4. report the start cost over windows of 1,000 starts beginning when 1k,
 //!    10k, 100k sessions are already open, and over the last 1,000 (about
-//!    1M open) — it must stay flat: mean and median both within 1.5× of
+//!    1M open) — it must stay flat: mean and median both within 1.3× of
 //!    the 1k window's (the recorded ratio is the larger of the two) — with
 //!    the page faults per start, and
 //!    amortized per decade (hash-table resizes included);
@@ -66,7 +66,7 @@ const WINDOW: usize = 1000;
 
 /// Flat: the mean and the median start cost with ~N open are both at most
 /// this times those with 1k open.
-const FLAT_TOLERANCE: f64 = 1.5;
+const FLAT_TOLERANCE: f64 = 1.3;
 
 /// How a contender is stopped once all its sessions are started.
 trait ShutDown: Contender {
