@@ -1,5 +1,6 @@
 //! Where the time and the memory of a session go (issue 13's first step:
-//! find the cost before changing anything). Measured on the 2-core VM on
+//! find the cost before changing anything), then what was changed and what
+//! it bought ([What changed](#what-changed)). Measured on the 2-core VM on
 //! 2026-11-25, after the open tree, the session contents and the cluster
 //! backend landed; no backend configured (the embedded default).
 //!
@@ -85,3 +86,78 @@
 //! `reserve_rehash` sites; up to half of it empty right after a doubling),
 //! and they are resized under the write lock: the one cost above that
 //! grows with the number of sessions.
+//!
+//! # What changed
+//!
+//! Each step measured with the same two deterministic counters as above
+//! (dhat's live heap per idle session with 10,000 open; callgrind's
+//! instructions per start + stop), in the order the commits landed:
+//!
+//! | step | live heap per session | instructions per start + stop |
+//! |---|---|---|
+//! | before (the findings above) | 3,607 B in 20 blocks | 29.7k |
+//! | idle tasks in tokio's smallest cells | 2,583 B | 27.2k |
+//! | a pid's waiters under its own lock | 2,463 B | 25.1k |
+//! | registry tables hold the sessions | 2,346 B in 18 blocks | 24.7k |
+//! | floor | 1,083 B in 7 blocks | 12.3k |
+//!
+//! - **Idle tasks in tokio's smallest cells.** A task cell is the future
+//!   plus ~104 B of header and trailer, rounded up to 128 B; ours were 640
+//!   and 576 B. Four things made the futures large, each removed: the
+//!   mailbox waited through a tokio `Notify` (a 64-byte waiter inside every
+//!   waiting future; now the mailbox keeps its one receiver's waker, and a
+//!   waiting `recv` is a borrow); the stop request was a second `Notify`
+//!   waiter beside it (now a waker slot in the pid, polled with the mailbox
+//!   in one `poll_fn`); the loops were `async fn`s taking their state by
+//!   value, which rustc stores twice (the argument and the local it moves
+//!   into; now an `async move` block owns the state and calls a `&mut self`
+//!   loop); and the futures kept room for the largest thing they do when
+//!   busy (now what a supervisor or a worker does with a message is a boxed
+//!   future: one small allocation per message). The spawn wrapper's exit
+//!   guard went from 32 B to 8. Result: three 256-byte cells, 768 B (the
+//!   floor's three take 640 B); a unit test keeps a worker with 64 B of
+//!   state, whatever its handler, within the 256-byte cell.
+//! - **A pid's waiters under its own lock.** `Pid::wait` and
+//!   `Pid::stop_requested` waited through a `Notify` (its poll, its drop and
+//!   `notify_waiters` were ~2.5k instructions per cycle); now each waiting
+//!   future keeps a waker in an inline slot under the pid's mutex, removed
+//!   when it is dropped. The rarely used fields (an exit reason asked for, a
+//!   stop term) went into one box, one monitor lives inline instead of two,
+//!   and the task's abort handle is dropped when the process ends (it kept
+//!   the finished task's cell alive for as long as any clone of the pid).
+//!   `PidInner`: 168 → 128 B.
+//! - **Registry tables hold the sessions.** The project and name tables
+//!   copied the path and the name as their keys (two allocations per
+//!   session); they are now `hashbrown::HashTable`s of the sessions
+//!   themselves, hashed by path and name. A lookup by name is one hash
+//!   lookup instead of two.
+//! - **Tried and reverted**: giving a stopped child one scheduler turn
+//!   (a yield) before arming its shutdown timer. The timer was gone from the
+//!   profile, but the total rose (25.1k → 25.5k): the extra turn re-polls
+//!   the supervisor's whole chain of futures.
+//!
+//! # What is left
+//!
+//! Where an idle session's 2,346 B go now (dhat, as above), against the
+//! floor's 1,083 B:
+//!
+//! | what | ours | floor |
+//! |---|---|---|
+//! | task cells | 768 B (three) | 640 B (three) |
+//! | pids (`PidInner`) | 432 B (three) | — |
+//! | the tree's shared state, its children's slots, `SessionContext` | 352 B | — |
+//! | mailboxes (supervisor + two workers) | 264 B | oneshots |
+//! | registry (three tables and their slack) | ~300 B | 67 B (one map) |
+//! | worker addresses kept for child references, monitors | 136 B | — |
+//!
+//! Nothing in it grows with the number of sessions but the hash tables'
+//! slack. Reaching 2,048 B of RSS (about 1,700 B of live heap, since the
+//! `Session` itself is counted there too) needs structural changes rather
+//! than trimming: a session tree whose supervisor has no task and no pid of
+//! its own while idle (its children's monitors would spawn it when one
+//! ends: −400 B), and children's addresses that are their mailboxes rather
+//! than a separate allocation (−64 B). In time, the floor's three spawns
+//! cost the same for us (`posix_memalign` for the 128-byte-aligned cells is
+//! ~1.8k instructions of them); the rest of the 2× is malloc/free of the
+//! tree's pieces, the supervisor terminating its children one by one (a
+//! shutdown timer each), and the registry.

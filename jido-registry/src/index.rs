@@ -1,9 +1,10 @@
 //! The registry's index: by id, by project, by name, plus a slot per
 //! session. Unlocked: [`SessionRegistry`](crate::SessionRegistry) guards it.
 //!
-//! The project and name tables hold the sessions themselves, hashed by
-//! their project path and name: no copy of either is kept, so a session
-//! costs its three table slots and nothing else.
+//! The project table is keyed by a copy of the path (a lookup by project
+//! compares against the key in the table, one memory access fewer than
+//! through the session); the name table holds the sessions themselves,
+//! hashed by their name, with no copy of it.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -20,13 +21,12 @@ use crate::{Registration, RegistryError, Ticket};
 pub(crate) struct Index<S> {
     pub(crate) limit: usize,
     by_id: HashMap<SessionId, Entry<S>, RandomState>,
-    /// Each session, hashed by the bytes of its project path.
-    by_path: HashTable<Arc<Session>>,
+    by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
     /// Per name, the sessions that bear it, oldest first (sorted by
     /// [`age_key`], so that insertion and removal are binary searches),
     /// hashed by the name.
     by_name: HashTable<NameBucket>,
-    /// Hashes paths and names for the two tables.
+    /// Hashes the names of the name table.
     hasher: RandomState,
     next_seq: u64,
     closed: bool,
@@ -54,14 +54,6 @@ type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
 /// by one session (the usual case) needs no allocation.
 type NameBucket = SmallVec<[Arc<Session>; 1]>;
 
-fn path_bytes(path: &Path) -> &[u8] {
-    path.as_os_str().as_encoded_bytes()
-}
-
-fn same_path(session: &Session, bytes: &[u8]) -> bool {
-    path_bytes(session.project_path()) == bytes
-}
-
 fn bucket_name(bucket: &NameBucket) -> Option<&str> {
     bucket.first().map(|session| session.name())
 }
@@ -75,7 +67,7 @@ impl<S> Index<S> {
         Index {
             limit,
             by_id: HashMap::default(),
-            by_path: HashTable::new(),
+            by_path: HashMap::default(),
             by_name: HashTable::new(),
             hasher: RandomState::default(),
             next_seq: 0,
@@ -112,7 +104,8 @@ impl<S> Index<S> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let session = Arc::new(session);
-        self.add_path(&session);
+        self.by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
         self.add_name(&session);
         self.by_id.insert(
             id,
@@ -159,7 +152,7 @@ impl<S> Index<S> {
 
     pub(crate) fn remove(&mut self, id: SessionId) -> Option<Entry<S>> {
         let entry = self.by_id.remove(&id)?;
-        self.remove_path(&entry.session);
+        self.by_path.remove(entry.session.project_path());
         self.remove_name(&entry.session);
         Some(entry)
     }
@@ -180,10 +173,11 @@ impl<S> Index<S> {
                 owner: owner.id(),
             });
         }
-        self.remove_path(&old);
+        self.by_path.remove(old.project_path());
         self.remove_name(&old);
         let session = Arc::new(session);
-        self.add_path(&session);
+        self.by_path
+            .insert(session.project_path().clone(), Arc::clone(&session));
         self.add_name(&session);
         if let Some(entry) = self.by_id.get_mut(&id) {
             entry.session = Arc::clone(&session);
@@ -215,16 +209,13 @@ impl<S> Index<S> {
     }
 
     pub(crate) fn lookup_exact_path(&self, path: &Path) -> Option<Arc<Session>> {
-        let bytes = path_bytes(path);
         self.by_path
-            .find(self.hasher.hash_one(bytes), |session| {
-                same_path(session, bytes)
-            })
+            .get(path.as_os_str().as_encoded_bytes())
             .map(Arc::clone)
     }
 
     pub(crate) fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
-        self.lookup_exact_path(project)
+        self.by_path.get(project).map(Arc::clone)
     }
 
     pub(crate) fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
@@ -245,23 +236,6 @@ impl<S> Index<S> {
             .collect();
         sessions.sort_by_key(|session| age_key(session));
         sessions
-    }
-
-    fn add_path(&mut self, session: &Arc<Session>) {
-        let hasher = &self.hasher;
-        let hash = |session: &Arc<Session>| hasher.hash_one(path_bytes(session.project_path()));
-        self.by_path
-            .insert_unique(hash(session), Arc::clone(session), hash);
-    }
-
-    fn remove_path(&mut self, session: &Session) {
-        let bytes = path_bytes(session.project_path());
-        if let Ok(found) = self
-            .by_path
-            .find_entry(self.hasher.hash_one(bytes), |other| same_path(other, bytes))
-        {
-            found.remove();
-        }
     }
 
     fn add_name(&mut self, session: &Arc<Session>) {
