@@ -99,6 +99,7 @@
 //! | idle tasks in tokio's smallest cells | 2,583 B | 27.2k |
 //! | a pid's waiters under its own lock | 2,463 B | 25.1k |
 //! | registry tables hold the sessions | 2,346 B in 18 blocks | 24.7k |
+//! | … but the project table keyed by a path again | 2,406 B in 19 blocks | 24.7k |
 //! | floor | 1,083 B in 7 blocks | 12.3k |
 //!
 //! - **Idle tasks in tokio's smallest cells.** A task cell is the future
@@ -128,9 +129,13 @@
 //!   `PidInner`: 168 → 128 B.
 //! - **Registry tables hold the sessions.** The project and name tables
 //!   copied the path and the name as their keys (two allocations per
-//!   session); they are now `hashbrown::HashTable`s of the sessions
-//!   themselves, hashed by path and name. A lookup by name is one hash
-//!   lookup instead of two.
+//!   session); as `hashbrown::HashTable`s of the sessions themselves,
+//!   hashed by path and name, they need neither. Kept for names (a lookup
+//!   by name is now one hash lookup instead of two); undone for projects: a
+//!   lookup by project, which the issue says must not slow down, compares
+//!   through the session (one dependent load more) and measured ~10 %
+//!   slower (`cargo bench -p jido-bench --bench lookups -- lookups_1t`,
+//!   26.6 ns against 24.1 ns for the code before, back to back).
 //! - **Tried and reverted**: giving a stopped child one scheduler turn
 //!   (a yield) before arming its shutdown timer. The timer was gone from the
 //!   profile, but the total rose (25.1k → 25.5k): the extra turn re-polls
@@ -138,7 +143,7 @@
 //!
 //! # What is left
 //!
-//! Where an idle session's 2,346 B go now (dhat, as above), against the
+//! Where an idle session's 2,406 B go now (dhat, as above), against the
 //! floor's 1,083 B:
 //!
 //! | what | ours | floor |
@@ -147,7 +152,7 @@
 //! | pids (`PidInner`) | 432 B (three) | — |
 //! | the tree's shared state, its children's slots, `SessionContext` | 352 B | — |
 //! | mailboxes (supervisor + two workers) | 264 B | oneshots |
-//! | registry (three tables and their slack) | ~300 B | 67 B (one map) |
+//! | the `Session` in its `Arc`, the registry's three tables, the path's copy | 430 B | ~230 B (the `Arc<Session>`, one map) |
 //! | worker addresses kept for child references, monitors | 136 B | — |
 //!
 //! Nothing in it grows with the number of sessions but the hash tables'
