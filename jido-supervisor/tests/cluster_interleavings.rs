@@ -130,11 +130,7 @@ async fn quiet(nodes: &[Node]) -> Result<(), TestCaseError> {
 }
 
 fn run(batches: &[Vec<Op>], workers: usize) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = jido_testkit::multi_thread_runtime(workers).expect("runtime");
     runtime.block_on(async {
         let cluster = MemoryCluster::new();
         let stub =

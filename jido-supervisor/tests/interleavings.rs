@@ -120,11 +120,7 @@ proptest! {
 }
 
 fn run(batches: &[Vec<Op>], workers: usize) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = jido_testkit::multi_thread_runtime(workers).expect("runtime");
     runtime.block_on(async {
         let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(STOP_TIMEOUT));
         let supervisor = SessionSupervisor::builder()

@@ -439,11 +439,7 @@ proptest! {
         races in prop::collection::vec(race(), 1..10),
         workers in 2_usize..=3,
     ) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = jido_testkit::multi_thread_runtime(workers).unwrap();
         runtime.block_on(async {
             let f = fixture(true);
             let mut events = f.supervisor.subscribe();

@@ -12,6 +12,8 @@
 //!   project directories with aliases, and supervisor operations.
 //! - [`model`]: a pure reference model of the supervisor and its registry,
 //!   to compare the real one with, operation by operation.
+//! - [`multi_thread_runtime`]: the multi-thread runtime property tests run
+//!   their interleavings on.
 //! - [`TempPostgres`]: a throwaway PostgreSQL server (`initdb` + `pg_ctl` in
 //!   a temporary directory, on a free port), for tests against a real
 //!   database.
@@ -21,12 +23,14 @@
 
 mod mock;
 pub mod model;
+mod runtime;
 mod scripted_worker;
 pub mod strategies;
 mod stub;
 mod temp_postgres;
 
 pub use mock::MockSessionChild;
+pub use runtime::multi_thread_runtime;
 pub use scripted_worker::{
     Journal, ScriptedChildren, ScriptedWorker, SupervisorEvents, WorkerCommand, WorkerStart,
 };

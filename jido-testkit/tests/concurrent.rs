@@ -64,11 +64,7 @@ fn concurrent_batches_keep_the_invariants() {
 /// The pool is shared by the cases: sessions only name its directories.
 fn run_case(pool: &ProjectPool, workers: usize, batches: &[Vec<Op>]) -> Result<(), TestCaseError> {
     quiet_scripted_panics();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = jido_testkit::multi_thread_runtime(workers).expect("runtime");
     runtime.block_on(async {
         let metrics = tokio::runtime::Handle::current().metrics();
         let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(SHUTDOWN_TIMEOUT));
