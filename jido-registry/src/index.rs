@@ -95,7 +95,7 @@ impl<S> Index<S> {
         if self.by_id.contains_key(&id) {
             return Err(RegistryError::DuplicateId { id });
         }
-        if let Some(owner) = self.lookup_by_project(session.project_path()) {
+        if let Some(owner) = self.by_path.get(session.project_path()) {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
                 owner: owner.id(),
@@ -166,7 +166,7 @@ impl<S> Index<S> {
             None => return Err(RegistryError::NotFound { id }),
         };
         if old.project_path() != session.project_path()
-            && let Some(owner) = self.lookup_by_project(session.project_path())
+            && let Some(owner) = self.by_path.get(session.project_path())
         {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
