@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
-struct Shared<R> {
+struct Channel<R> {
     queue: Mutex<Queue<R>>,
 }
 
@@ -43,17 +43,17 @@ struct Queue<R> {
 /// # }
 /// ```
 pub struct Mailbox<R> {
-    shared: Arc<Shared<R>>,
+    shared: Arc<Channel<R>>,
 }
 
 /// The receiving side, read by the process that owns the mailbox.
 pub struct Inbox<R> {
-    shared: Arc<Shared<R>>,
+    shared: Arc<Channel<R>>,
 }
 
 /// A new mailbox and the inbox its process reads.
 pub fn mailbox<R>() -> (Mailbox<R>, Inbox<R>) {
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Channel {
         queue: Mutex::new(Queue {
             messages: VecDeque::new(),
             senders: 1,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use crate::supervisor::child_ref::Directory;
-use crate::supervisor::runtime::{Command, Msg, Shared, SlotState};
+use crate::supervisor::runtime::{ChildState, Command, Msg, SupervisorInner};
 use crate::{
     ChildCounts, ChildInfo, ChildKind, ChildName, ChildRef, ChildSpec, ChildStatus, ExitReason,
     Pid, SupervisorError, Worker,
@@ -40,11 +40,11 @@ use crate::{
 /// # }
 /// ```
 pub struct Supervisor<C> {
-    shared: Arc<Shared<C>>,
+    shared: Arc<SupervisorInner<C>>,
 }
 
 impl<C> Supervisor<C> {
-    pub(crate) fn new(shared: Arc<Shared<C>>) -> Self {
+    pub(crate) fn new(shared: Arc<SupervisorInner<C>>) -> Self {
         Supervisor { shared }
     }
 
@@ -70,11 +70,11 @@ impl<C> Supervisor<C> {
             .iter()
             .map(|slot| {
                 let (pid, status) = match &slot.state {
-                    SlotState::Running(running) => {
+                    ChildState::Running(running) => {
                         (Some(running.pid.clone()), ChildStatus::Running)
                     }
-                    SlotState::Restarting { .. } => (None, ChildStatus::Restarting),
-                    SlotState::Stopped => (None, ChildStatus::Stopped),
+                    ChildState::Restarting { .. } => (None, ChildStatus::Restarting),
+                    ChildState::Stopped => (None, ChildStatus::Stopped),
                 };
                 ChildInfo {
                     name: slot.spec.name().clone(),
@@ -94,7 +94,7 @@ impl<C> Supervisor<C> {
         let mut counts = ChildCounts::default();
         for slot in slots.iter() {
             counts.specs += 1;
-            if matches!(&slot.state, SlotState::Running(running) if running.pid.is_alive()) {
+            if matches!(&slot.state, ChildState::Running(running) if running.pid.is_alive()) {
                 counts.active += 1;
             }
             match slot.spec.kind() {
@@ -112,7 +112,7 @@ impl<C> Supervisor<C> {
             .iter()
             .find(|slot| *slot.spec.name() == *name)
             .and_then(|slot| match &slot.state {
-                SlotState::Running(running) if running.pid.is_alive() => Some(running.pid.clone()),
+                ChildState::Running(running) if running.pid.is_alive() => Some(running.pid.clone()),
                 _ => None,
             })
     }
@@ -124,7 +124,7 @@ impl<C> Supervisor<C> {
             .iter()
             .find(|slot| *slot.spec.name() == *name)
             .and_then(|slot| match &slot.state {
-                SlotState::Running(running) => running.nested.clone(),
+                ChildState::Running(running) => running.nested.clone(),
                 _ => None,
             })
     }

@@ -2,12 +2,45 @@
 //! child ends (OTP's `supervisor` state machine, as one interpreter of
 //! [`ChildSpec`] data).
 //!
-//! The children table lives in [`Shared`], behind a mutex that is never
-//! held across an await, so that lookups ([`ChildRef`](crate::ChildRef),
+//! The children table lives in [`SupervisorInner`], behind a mutex that is
+//! never held across an await, so that lookups ([`ChildRef`](crate::ChildRef),
 //! `which_children`) read it without a message. Everything that changes it
 //! runs on the supervisor's own task, one message at a time: child deaths
 //! arrive as [`Down`] messages, requests as [`Command`]s, retries of failed
 //! restarts as [`Msg::TryAgain`].
+//!
+//! # Invariants
+//!
+//! Of the children table (`SupervisorInner::slots`). 2–5 hold whenever the
+//! supervisor's task is between two messages, and are checked there in
+//! debug builds ([`SupervisorInner::check`]).
+//!
+//! 1. Only the supervisor's task changes the table; handles send
+//!    [`Command`]s. So a position found before an await is still valid
+//!    after it (`terminate_all` walks the table by index across awaits).
+//! 2. Child names are unique.
+//! 3. A `Running` slot holds one incarnation, monitored by this supervisor
+//!    into its own mailbox under `Running::monitor`; no process is in two
+//!    slots. A `Down` whose monitor names no slot is of an incarnation the
+//!    supervisor terminated or replaced itself (it demonitored it first),
+//!    and is ignored.
+//! 4. A temporary child is always `Running`: it is forgotten when it ends,
+//!    when it is terminated, and when it ignores its start (never
+//!    restarted, so never `Restarting`). Only the final `terminate_all`
+//!    leaves one `Stopped`, as the supervisor exits.
+//! 5. A child is `Restarting` only while its restart is under way or a
+//!    [`Msg::TryAgain`] for it is queued.
+//! 6. `changed` is notified after every change of a child's state and when
+//!    the task ends, so a child reference that read the table before a
+//!    change is woken after it.
+//! 7. Once `down` is set the task has ended and no slot is `Running`: its
+//!    children were terminated, or are killed as it is dropped (they are
+//!    linked to it).
+//!
+//! # Deadlock safety
+//!
+//! The table's mutex is never held across an await, nor while a process is
+//! killed or a monitor delivered (a kill may run monitors' sends).
 
 use std::any::Any;
 use std::future::{Future, poll_fn};
@@ -89,14 +122,14 @@ impl Report {
 }
 
 /// One child of a running supervisor.
-pub(crate) struct Slot<C> {
+pub(crate) struct ChildSlot<C> {
     pub(crate) spec: ChildSpec<C>,
-    pub(crate) state: SlotState<C>,
+    pub(crate) state: ChildState<C>,
 }
 
 /// Where a child stands (OTP's `pid` field: a pid, `{restarting, _}` or
 /// `undefined`).
-pub(crate) enum SlotState<C> {
+pub(crate) enum ChildState<C> {
     Running(Running<C>),
     /// Ended and about to be restarted, or its restart failed and will be
     /// retried.
@@ -119,10 +152,10 @@ pub(crate) struct Running<C> {
     pub(crate) nested: Option<Supervisor<C>>,
 }
 
-impl<C> Slot<C> {
+impl<C> ChildSlot<C> {
     fn running(&self) -> Option<&Running<C>> {
         match &self.state {
-            SlotState::Running(running) => Some(running),
+            ChildState::Running(running) => Some(running),
             _ => None,
         }
     }
@@ -134,7 +167,7 @@ impl<C> Slot<C> {
 }
 
 /// What a supervisor's handles, its task and child references share.
-pub(crate) struct Shared<C> {
+pub(crate) struct SupervisorInner<C> {
     pub(crate) pid: Pid,
     pub(crate) mailbox: Mailbox<Msg<C>>,
     pub(crate) ctx: C,
@@ -142,7 +175,7 @@ pub(crate) struct Shared<C> {
     auto_shutdown: AutoShutdown,
     report: Report,
     /// The children, in start order.
-    pub(crate) slots: Mutex<Vec<Slot<C>>>,
+    pub(crate) slots: Mutex<Vec<ChildSlot<C>>>,
     /// Notified whenever a child's state changes, and when the supervisor
     /// ends: wakes child references waiting through a restart.
     changed: Notify,
@@ -177,14 +210,14 @@ where
     let mut started = KillRunning(Vec::with_capacity(spec.children.len()));
     for child in &spec.children {
         match start_child(child, &ctx, &mailbox, &report).await {
-            Ok(Some(running)) => started.0.push(Slot {
+            Ok(Some(running)) => started.0.push(ChildSlot {
                 spec: child.clone(),
-                state: SlotState::Running(running),
+                state: ChildState::Running(running),
             }),
             Ok(None) if child.restart_type() == Restart::Temporary => {}
-            Ok(None) => started.0.push(Slot {
+            Ok(None) => started.0.push(ChildSlot {
                 spec: child.clone(),
-                state: SlotState::Stopped,
+                state: ChildState::Stopped,
             }),
             Err(reason) => {
                 tracing::error!(child = %report.name(child.name()), %reason, "child failed to start");
@@ -194,7 +227,7 @@ where
                         running.pid.demonitor(running.monitor);
                         slot.spec.shutdown_policy().terminate(&running.pid).await;
                     }
-                    slot.state = SlotState::Stopped;
+                    slot.state = ChildState::Stopped;
                 }
                 return Err(SupervisorError::StartFailed {
                     name: child.name().clone(),
@@ -205,7 +238,7 @@ where
     }
     let slots = std::mem::take(&mut started.0);
     let pid = Pid::reserve();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SupervisorInner {
         pid: pid.clone(),
         mailbox,
         ctx,
@@ -263,7 +296,7 @@ where
 
 /// Kills the running children it holds when dropped: makes a dropped start
 /// leave nothing running.
-struct KillRunning<C>(Vec<Slot<C>>);
+struct KillRunning<C>(Vec<ChildSlot<C>>);
 
 impl<C> Drop for KillRunning<C> {
     fn drop(&mut self) {
@@ -289,10 +322,10 @@ impl Drop for KillOnDrop {
 
 /// Marks a slot stopped (a pending restart is cancelled) and takes its
 /// running incarnation out, if any, with its shutdown policy.
-fn take_running<C>(slot: &mut Slot<C>) -> Option<(Running<C>, crate::Shutdown)> {
-    match std::mem::replace(&mut slot.state, SlotState::Stopped) {
-        SlotState::Running(running) => Some((running, slot.spec.shutdown_policy())),
-        SlotState::Restarting { .. } | SlotState::Stopped => None,
+fn take_running<C>(slot: &mut ChildSlot<C>) -> Option<(Running<C>, crate::Shutdown)> {
+    match std::mem::replace(&mut slot.state, ChildState::Stopped) {
+        ChildState::Running(running) => Some((running, slot.spec.shutdown_policy())),
+        ChildState::Restarting { .. } | ChildState::Stopped => None,
     }
 }
 
@@ -302,7 +335,7 @@ fn take_running<C>(slot: &mut Slot<C>) -> Option<(Running<C>, crate::Shutdown)> 
 /// was ever polled — kills the children still running (they are linked to
 /// the supervisor) and wakes whoever waits on a child.
 struct Runner<C> {
-    shared: Arc<Shared<C>>,
+    shared: Arc<SupervisorInner<C>>,
     inbox: Inbox<Msg<C>>,
     window: RestartWindow,
 }
@@ -316,8 +349,8 @@ impl<C> Drop for Runner<C> {
             slots
                 .iter_mut()
                 .filter_map(
-                    |slot| match std::mem::replace(&mut slot.state, SlotState::Stopped) {
-                        SlotState::Running(running) => Some(running.pid),
+                    |slot| match std::mem::replace(&mut slot.state, ChildState::Stopped) {
+                        ChildState::Running(running) => Some(running.pid),
                         _ => None,
                     },
                 )
@@ -349,6 +382,7 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
             if let Err(reason) = self.step(msg).await {
                 return reason;
             }
+            self.shared.check();
         }
     }
 
@@ -378,8 +412,8 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
                 let reason = {
                     let slots = self.shared.slots.lock();
                     match slots.iter().find(|slot| *slot.spec.name() == name) {
-                        Some(Slot {
-                            state: SlotState::Restarting { reason },
+                        Some(ChildSlot {
+                            state: ChildState::Restarting { reason },
                             ..
                         }) => reason.clone(),
                         // Restarted, terminated or deleted meanwhile.
@@ -410,13 +444,13 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
             };
             let spec = slots[index].spec.clone();
             if spec.restart_type().restarts_after(&reason) {
-                slots[index].state = SlotState::Restarting {
+                slots[index].state = ChildState::Restarting {
                     reason: reason.clone(),
                 };
             } else if spec.restart_type() == Restart::Temporary {
                 slots.remove(index);
             } else {
-                slots[index].state = SlotState::Stopped;
+                slots[index].state = ChildState::Stopped;
             }
             spec
         };
@@ -483,7 +517,7 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
     }
 }
 
-impl<C: Clone + Send + Sync + 'static> Shared<C> {
+impl<C: Clone + Send + Sync + 'static> SupervisorInner<C> {
     /// Answers a request from a handle.
     async fn command(&self, command: Command<C>) {
         match command {
@@ -534,11 +568,11 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
         let started = self.start_spec(&spec).await?;
         let pid = started.as_ref().map(|running| running.pid.clone());
         let state = match started {
-            Some(running) => SlotState::Running(running),
+            Some(running) => ChildState::Running(running),
             None if spec.restart_type() == Restart::Temporary => return Ok(None),
-            None => SlotState::Stopped,
+            None => ChildState::Stopped,
         };
-        self.slots.lock().push(Slot { spec, state });
+        self.slots.lock().push(ChildSlot { spec, state });
         self.changed.notify_waiters();
         Ok(pid)
     }
@@ -551,15 +585,15 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
                 return Err(SupervisorError::NotFound { name });
             };
             match slot.state {
-                SlotState::Running(_) => return Err(SupervisorError::Running { name }),
-                SlotState::Restarting { .. } => return Err(SupervisorError::Restarting { name }),
-                SlotState::Stopped => slot.spec.clone(),
+                ChildState::Running(_) => return Err(SupervisorError::Running { name }),
+                ChildState::Restarting { .. } => return Err(SupervisorError::Restarting { name }),
+                ChildState::Stopped => slot.spec.clone(),
             }
         };
         let started = self.start_spec(&spec).await?;
         let pid = started.as_ref().map(|running| running.pid.clone());
         if let Some(running) = started {
-            self.set_state(&name, SlotState::Running(running));
+            self.set_state(&name, ChildState::Running(running));
         }
         Ok(pid)
     }
@@ -581,9 +615,9 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
             return Err(SupervisorError::NotFound { name });
         };
         match slots[index].state {
-            SlotState::Running(_) => Err(SupervisorError::Running { name }),
-            SlotState::Restarting { .. } => Err(SupervisorError::Restarting { name }),
-            SlotState::Stopped => {
+            ChildState::Running(_) => Err(SupervisorError::Running { name }),
+            ChildState::Restarting { .. } => Err(SupervisorError::Restarting { name }),
+            ChildState::Stopped => {
                 slots.remove(index);
                 Ok(())
             }
@@ -618,19 +652,19 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
             }
         };
         let state = match start_child(&spec, &self.ctx, &self.mailbox, &self.report).await? {
-            Some(running) => SlotState::Running(running),
-            None => SlotState::Stopped,
+            Some(running) => ChildState::Running(running),
+            None => ChildState::Stopped,
         };
         self.set_state(name, state);
         Ok(())
     }
 
     fn set_restarting(&self, name: &ChildName, reason: ExitReason) {
-        self.set_state(name, SlotState::Restarting { reason });
+        self.set_state(name, ChildState::Restarting { reason });
     }
 
     /// Sets the state of child `name`, if it is still known.
-    fn set_state(&self, name: &ChildName, state: SlotState<C>) {
+    fn set_state(&self, name: &ChildName, state: ChildState<C>) {
         let orphan = {
             let mut slots = self.slots.lock();
             match slots.iter_mut().find(|slot| slot.spec.name() == name) {
@@ -643,7 +677,7 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
         };
         // Deleted meanwhile (cannot happen on the supervisor's own task, but
         // a process must never be left unsupervised).
-        if let Some(SlotState::Running(running)) = orphan {
+        if let Some(ChildState::Running(running)) = orphan {
             running.pid.kill();
         }
         self.changed.notify_waiters();
@@ -694,33 +728,46 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
         pid.demonitor(running.monitor);
         // If this supervisor is killed while it waits, the child dies too.
         let mut kill = KillOnDrop(Some(pid.clone()));
-        // `Shutdown::terminate`, inlined: one future fewer to build and move
-        // on the path every stopped session takes.
-        let reason = match shutdown {
-            crate::Shutdown::Timeout(timeout) => {
-                pid.request_stop();
-                match tokio::time::timeout(timeout, pid.wait()).await {
-                    Ok(reason) => reason,
-                    Err(_) => {
-                        pid.kill();
-                        pid.wait().await
-                    }
-                }
-            }
-            crate::Shutdown::BrutalKill => {
-                pid.kill();
-                pid.wait().await
-            }
-            crate::Shutdown::Infinity => {
-                pid.request_stop();
-                pid.wait().await
-            }
-        };
+        let reason = shutdown.terminate(pid).await;
         kill.0 = None;
         let expected = reason.is_shutdown()
             || (reason == ExitReason::Killed && shutdown == crate::Shutdown::BrutalKill);
         if !expected {
             tracing::warn!(child = %self.report.name(name), %reason, "child did not shut down cleanly");
+        }
+    }
+
+    /// Checks invariants 2–4 of the table (see the module's doc), in debug
+    /// builds.
+    fn check(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let slots = self.slots.lock();
+        for (at, slot) in slots.iter().enumerate() {
+            let earlier = &slots[..at];
+            debug_assert!(
+                earlier
+                    .iter()
+                    .all(|other| other.spec.name() != slot.spec.name()),
+                "invariant 2: child {} twice",
+                slot.spec.name()
+            );
+            if let ChildState::Running(running) = &slot.state {
+                debug_assert!(
+                    earlier
+                        .iter()
+                        .filter_map(ChildSlot::running)
+                        .all(|other| other.pid != running.pid),
+                    "invariant 3: one process in two slots"
+                );
+            } else {
+                debug_assert!(
+                    slot.spec.restart_type() != Restart::Temporary,
+                    "invariant 4: temporary child {} kept while not running",
+                    slot.spec.name()
+                );
+            }
         }
     }
 
@@ -734,13 +781,13 @@ impl<C: Clone + Send + Sync + 'static> Shared<C> {
             AutoShutdown::Never => false,
             AutoShutdown::AnySignificant => true,
             AutoShutdown::AllSignificant => !self.slots.lock().iter().any(|slot| {
-                slot.spec.is_significant() && !matches!(slot.state, SlotState::Stopped)
+                slot.spec.is_significant() && !matches!(slot.state, ChildState::Stopped)
             }),
         }
     }
 }
 
-impl<C: Send + Sync + 'static> Lookup for Shared<C> {
+impl<C: Send + Sync + 'static> Lookup for SupervisorInner<C> {
     fn find(&self, name: &str) -> Found {
         if self.down.load(Ordering::Acquire) || !self.pid.is_alive() {
             return Found::Down;
@@ -749,12 +796,12 @@ impl<C: Send + Sync + 'static> Lookup for Shared<C> {
         match slots.iter().find(|slot| *slot.spec.name() == *name) {
             None => Found::NoSuchChild,
             Some(slot) => match &slot.state {
-                SlotState::Running(running) if running.pid.is_alive() => {
+                ChildState::Running(running) if running.pid.is_alive() => {
                     Found::Running(running.pid.clone(), running.addr.clone())
                 }
                 // Dead but not yet handled, or restarting: wait and see.
-                SlotState::Running(_) | SlotState::Restarting { .. } => Found::Pending,
-                SlotState::Stopped => Found::Stopped,
+                ChildState::Running(_) | ChildState::Restarting { .. } => Found::Pending,
+                ChildState::Stopped => Found::Stopped,
             },
         }
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{ExitReason, Pid};
+use crate::{ExitReason, Pid, Term};
 
 /// How a child is terminated (OTP's `shutdown` child-spec field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,7 +33,7 @@ impl Shutdown {
     ///
     /// Dropping the returned future stops waiting, and skips the kill of a
     /// `Timeout`: a caller that must see the termination through whatever
-    /// happens to it runs this in a task of its own.
+    /// happens to it uses [`begin_termination`](Self::begin_termination).
     ///
     /// ```
     /// use std::time::Duration;
@@ -47,16 +47,52 @@ impl Shutdown {
     /// # }
     /// ```
     pub async fn terminate(self, pid: &Pid) -> ExitReason {
-        match self {
-            Shutdown::BrutalKill => pid.kill(),
-            Shutdown::Timeout(timeout) => {
-                pid.request_stop();
-                if let Ok(reason) = tokio::time::timeout(timeout, pid.wait()).await {
-                    return reason;
-                }
-                pid.kill();
+        self.ask(pid, None);
+        self.finish(pid).await
+    }
+
+    /// Starts terminating `pid` by this policy so that the termination
+    /// completes whether or not anyone waits for it: a kill, or a stop
+    /// request (`{shutdown, term}` with a `term`) and, for a
+    /// [`Timeout`](Shutdown::Timeout), a task of the current runtime that
+    /// kills `pid` when the time is up. Wait for the end with
+    /// [`Pid::wait`]. Needs a tokio runtime for a `Timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jido_process::{spawn, ExitReason, Shutdown};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let stubborn = spawn(std::future::pending());
+    /// Shutdown::Timeout(Duration::from_secs(1)).begin_termination(&stubborn, None);
+    /// // Nobody needs to wait: the kill comes when the second is up.
+    /// assert_eq!(stubborn.wait().await, ExitReason::Killed);
+    /// # }
+    /// ```
+    pub fn begin_termination(self, pid: &Pid, term: Option<Term>) {
+        self.ask(pid, term);
+        if let Shutdown::Timeout(_) = self {
+            let pid = pid.clone();
+            tokio::spawn(async move { self.finish(&pid).await });
+        }
+    }
+
+    /// The first step of every termination: the kill, or the stop request.
+    fn ask(self, pid: &Pid, term: Option<Term>) {
+        match (self, term) {
+            (Shutdown::BrutalKill, _) => pid.kill(),
+            (_, Some(term)) => pid.request_stop_with(term),
+            (_, None) => pid.request_stop(),
+        }
+    }
+
+    /// The rest: waits for the end, killing when a timeout runs out.
+    async fn finish(self, pid: &Pid) -> ExitReason {
+        if let Shutdown::Timeout(timeout) = self {
+            if let Ok(reason) = tokio::time::timeout(timeout, pid.wait()).await {
+                return reason;
             }
-            Shutdown::Infinity => pid.request_stop(),
+            pid.kill();
         }
         pid.wait().await
     }
