@@ -5,6 +5,24 @@
 //! compares against the key in the table, one memory access fewer than
 //! through the session); the name table holds the sessions themselves,
 //! hashed by their name, with no copy of it.
+//!
+//! # Invariants
+//!
+//! Hold whenever the lock is free (every change is one call under the write
+//! lock), and are checked after every change in debug builds
+//! ([`Index::check`]):
+//!
+//! 1. At most `limit` sessions: `register` checks the count before it
+//!    inserts, and nothing else inserts.
+//! 2. `by_path` has one entry per session of `by_id`, keyed by its project,
+//!    holding the very `Arc` of its entry; so no two sessions share a
+//!    project.
+//! 3. `by_name` holds every session of `by_id` exactly once, in the bucket of
+//!    its name; no bucket is empty, and each is sorted oldest first.
+//! 4. Every entry's `seq` is below `next_seq`, which only grows: a ticket is
+//!    never issued twice, so an operation by an old ticket never acts on a
+//!    newer registration of the same id.
+//! 5. Once `closed`, nothing registers.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -46,6 +64,10 @@ impl<S> Entry<S> {
         }
     }
 }
+
+/// Up to how many sessions every change checks the whole index (in debug
+/// builds).
+const FULL_CHECK_UP_TO: usize = 128;
 
 /// A session's place in the order of `list_all` and of the per-name lists.
 type AgeKey = (chrono::DateTime<chrono::Utc>, SessionId);
@@ -115,6 +137,7 @@ impl<S> Index<S> {
                 slot,
             },
         );
+        self.check(&session);
         Ok(Registration {
             session,
             ticket: Ticket { id, seq },
@@ -154,6 +177,7 @@ impl<S> Index<S> {
         let entry = self.by_id.remove(&id)?;
         self.by_path.remove(entry.session.project_path());
         self.remove_name(&entry.session);
+        self.check(&entry.session);
         Some(entry)
     }
 
@@ -182,6 +206,7 @@ impl<S> Index<S> {
         if let Some(entry) = self.by_id.get_mut(&id) {
             entry.session = Arc::clone(&session);
         }
+        self.check(&session);
         Ok(session)
     }
 
@@ -219,12 +244,7 @@ impl<S> Index<S> {
     }
 
     pub(crate) fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
-        self.by_name
-            .find(self.hasher.hash_one(name), |bucket| {
-                bucket_name(bucket) == Some(name)
-            })?
-            .first()
-            .map(Arc::clone)
+        self.names(name)?.first().map(Arc::clone)
     }
 
     /// Every session, oldest first (by `created_at`, then id).
@@ -236,6 +256,76 @@ impl<S> Index<S> {
             .collect();
         sessions.sort_by_key(|session| age_key(session));
         sessions
+    }
+
+    /// Checks invariants 1–4 (see the module's doc) in debug builds, after
+    /// a change of `touched`: the table sizes and `touched` always, every
+    /// entry while the index is small (as in the property tests), so that a
+    /// hundred thousand registrations stay linear.
+    pub(crate) fn check(&self, touched: &Session) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        debug_assert!(
+            self.by_id.len() <= self.limit,
+            "invariant 1: over the limit"
+        );
+        debug_assert_eq!(self.by_path.len(), self.by_id.len(), "invariant 2");
+        match self.by_id.get(&touched.id()) {
+            Some(entry) => self.check_entry(entry),
+            None => {
+                debug_assert!(
+                    self.names(touched.name())
+                        .is_none_or(|bucket| bucket.iter().all(|other| other.id() != touched.id())),
+                    "invariant 3: a removed session still under its name"
+                );
+            }
+        }
+        if self.by_id.len() > FULL_CHECK_UP_TO {
+            return;
+        }
+        let named: usize = self.by_name.iter().map(|bucket| bucket.len()).sum();
+        debug_assert_eq!(named, self.by_id.len(), "invariant 3: sessions by name");
+        for entry in self.by_id.values() {
+            self.check_entry(entry);
+        }
+        for bucket in self.by_name.iter() {
+            debug_assert!(!bucket.is_empty(), "invariant 3: an empty name bucket");
+            debug_assert!(
+                bucket
+                    .windows(2)
+                    .all(|pair| age_key(&pair[0]) < age_key(&pair[1])),
+                "invariant 3: a name bucket out of order"
+            );
+        }
+    }
+
+    /// Invariants 2–4 of one entry.
+    fn check_entry(&self, entry: &Entry<S>) {
+        let id = entry.session.id();
+        debug_assert!(
+            entry.seq < self.next_seq,
+            "invariant 4: a ticket not issued"
+        );
+        debug_assert!(
+            self.by_path
+                .get(entry.session.project_path())
+                .is_some_and(|owner| Arc::ptr_eq(owner, &entry.session)),
+            "invariant 2: session {id} not under its project"
+        );
+        debug_assert!(
+            self.names(entry.session.name()).is_some_and(|bucket| bucket
+                .iter()
+                .any(|other| Arc::ptr_eq(other, &entry.session))),
+            "invariant 3: session {id} not under its name"
+        );
+    }
+
+    /// The sessions named `name`, oldest first.
+    fn names(&self, name: &str) -> Option<&NameBucket> {
+        self.by_name.find(self.hasher.hash_one(name), |bucket| {
+            bucket_name(bucket) == Some(name)
+        })
     }
 
     fn add_name(&mut self, session: &Arc<Session>) {
