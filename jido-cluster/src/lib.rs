@@ -21,7 +21,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod bigint;
 mod config;
+mod connection;
 mod error;
 mod lease;
 mod node;
