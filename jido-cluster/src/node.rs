@@ -23,7 +23,7 @@ use crate::connection::{Abandoned, Connection, Which};
 use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 
 /// A node of a cluster sharing one PostgreSQL database: a
-/// [`RegistryBackend`] for a [`SessionSupervisor`](jido_supervisor::SessionSupervisor)
+/// [`RegistryBackend`] for a `jido_supervisor::SessionSupervisor`
 /// (claims decided by the database: limit, unique id, unique canonical
 /// project, in one transaction under an advisory lock), and the source of
 /// [`PgSnapshotStore`]s on the same database.
