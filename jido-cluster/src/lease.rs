@@ -8,15 +8,16 @@ use std::sync::{Arc, Weak};
 use jido_registry::Lease;
 use tokio::time::Instant;
 
+use crate::bigint::to_i64;
+use crate::connection::{Abandoned, Connection, Which};
 use crate::error::CallError;
-use crate::node::{Abandoned, Inner, Which, to_i64};
 
 /// Registers the node's next lease (a generation higher than any it held)
 /// and returns it.
-pub(crate) async fn register(inner: &Inner) -> Result<Lease, CallError> {
-    let node = *inner.node.as_uuid();
-    let seconds = inner.config.lease.as_secs_f64();
-    let row = inner
+pub(crate) async fn register(connection: &Connection) -> Result<Lease, CallError> {
+    let node = *connection.node.as_uuid();
+    let seconds = connection.config.lease.as_secs_f64();
+    let row = connection
         .call("register lease", move |client| async move {
             client
                 .query_one(
@@ -35,11 +36,11 @@ pub(crate) async fn register(inner: &Inner) -> Result<Lease, CallError> {
 
 /// Extends the lease `lease` if it is still live; `false` if the database
 /// says it is not (expired, or superseded).
-async fn renew(inner: &Inner, lease: Lease) -> Result<bool, CallError> {
-    let node = *inner.node.as_uuid();
+async fn renew(connection: &Connection, lease: Lease) -> Result<bool, CallError> {
+    let node = *connection.node.as_uuid();
     let generation = to_i64(lease.0);
-    let seconds = inner.config.lease.as_secs_f64();
-    let renewed = inner
+    let seconds = connection.config.lease.as_secs_f64();
+    let renewed = connection
         .call("renew lease", move |client| async move {
             let statement = client
                 .prepare_cached(
@@ -57,10 +58,10 @@ async fn renew(inner: &Inner, lease: Lease) -> Result<bool, CallError> {
 }
 
 /// Marks the lease lost: every claim under it is void from now on.
-pub(crate) fn lose(inner: &Inner, why: &str) {
-    if inner.live.swap(false, Ordering::AcqRel) {
-        inner.lease.send_modify(|lease| lease.0 += 1);
-        tracing::warn!(node = %inner.node, why, "lease lost");
+pub(crate) fn lose(connection: &Connection, why: &str) {
+    if connection.live.swap(false, Ordering::AcqRel) {
+        connection.lease.send_modify(|lease| lease.0 += 1);
+        tracing::warn!(node = %connection.node, why, "lease lost");
     }
 }
 
@@ -71,80 +72,86 @@ pub(crate) fn lose(inner: &Inner, why: &str) {
 /// last successful renewal: never later than the database does (the
 /// database's clock starts when it receives the renewal). Past that, with
 /// no answer, the lease is lost.
-pub(crate) async fn keep(node: Weak<Inner>, registered: Instant) {
-    let Some(inner) = node.upgrade() else { return };
-    let lease_length = inner.config.lease;
-    let every = inner.config.renew_every();
+pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
+    let Some(connection) = node.upgrade() else {
+        return;
+    };
+    let lease_length = connection.config.lease;
+    let every = connection.config.renew_every();
     let mut valid_until = registered + lease_length;
-    drop(inner);
+    drop(connection);
     let mut next = Instant::now() + every;
     let mut live = true;
     loop {
         // Wake for the next renewal, or when a live lease runs out.
         let wake = if live { next.min(valid_until) } else { next };
         tokio::time::sleep_until(wake).await;
-        let Some(inner) = node.upgrade() else { return };
-        if inner.left.load(Ordering::Acquire) {
+        let Some(connection) = node.upgrade() else {
+            return;
+        };
+        if connection.left.load(Ordering::Acquire) {
             return;
         }
         let now = Instant::now();
-        if inner.live.load(Ordering::Acquire) {
+        if connection.live.load(Ordering::Acquire) {
             if now >= valid_until {
-                lose(&inner, "not renewed in time");
+                lose(&connection, "not renewed in time");
             } else {
-                let lease = *inner.lease.borrow();
+                let lease = *connection.lease.borrow();
                 let sent = now;
                 // A renewal may not outlast the lease it renews.
-                match tokio::time::timeout_at(valid_until, renew(&inner, lease)).await {
+                match tokio::time::timeout_at(valid_until, renew(&connection, lease)).await {
                     Ok(Ok(true)) => valid_until = sent + lease_length,
-                    Ok(Ok(false)) => lose(&inner, "the database says it expired"),
+                    Ok(Ok(false)) => lose(&connection, "the database says it expired"),
                     Ok(Err(error)) => {
-                        tracing::warn!(node = %inner.node, ?error, "renewing the lease failed; retrying");
+                        tracing::warn!(node = %connection.node, ?error, "renewing the lease failed; retrying");
                     }
-                    Err(_) => lose(&inner, "not renewed in time"),
+                    Err(_) => lose(&connection, "not renewed in time"),
                 }
             }
         }
-        if !inner.live.load(Ordering::Acquire) {
+        if !connection.live.load(Ordering::Acquire) {
             let sent = Instant::now();
-            match register(&inner).await {
+            match register(&connection).await {
                 // A node that left while this was in flight stays out.
-                Ok(_) if inner.left.load(Ordering::Acquire) => return,
+                Ok(_) if connection.left.load(Ordering::Acquire) => return,
                 Ok(granted) => {
                     valid_until = sent + lease_length;
-                    inner
+                    connection
                         .lease
                         .send_modify(|lease| *lease = (*lease).max(granted));
-                    inner.live.store(true, Ordering::Release);
-                    tracing::info!(node = %inner.node, lease = granted.0, "new lease");
+                    connection.live.store(true, Ordering::Release);
+                    tracing::info!(node = %connection.node, lease = granted.0, "new lease");
                 }
                 Err(error) => {
-                    tracing::warn!(node = %inner.node, ?error, "registering a new lease failed; retrying");
+                    tracing::warn!(node = %connection.node, ?error, "registering a new lease failed; retrying");
                 }
             }
         }
         // On its own task: its calls may each take a call timeout, and the
         // renewals must not wait for them.
-        if !inner.abandoned.lock().is_empty() && !inner.sweeping.swap(true, Ordering::AcqRel) {
-            tokio::spawn(give_up_abandoned(Arc::clone(&inner)));
+        if !connection.abandoned.lock().is_empty()
+            && !connection.sweeping.swap(true, Ordering::AcqRel)
+        {
+            tokio::spawn(give_up_abandoned(Arc::clone(&connection)));
         }
-        live = inner.live.load(Ordering::Acquire);
+        live = connection.live.load(Ordering::Acquire);
         next = Instant::now() + every;
-        drop::<Arc<Inner>>(inner);
+        drop::<Arc<Connection>>(connection);
     }
 }
 
 /// Gives up the abandoned attempts and failed releases that are due; what
 /// fails is tried again on the next tick.
-async fn give_up_abandoned(inner: Arc<Inner>) {
-    sweep(&inner).await;
-    inner.sweeping.store(false, Ordering::Release);
+async fn give_up_abandoned(connection: Arc<Connection>) {
+    sweep(&connection).await;
+    connection.sweeping.store(false, Ordering::Release);
 }
 
-async fn sweep(inner: &Inner) {
+async fn sweep(connection: &Connection) {
     let now = Instant::now();
     let due: Vec<Abandoned> = {
-        let mut abandoned = inner.abandoned.lock();
+        let mut abandoned = connection.abandoned.lock();
         let (due, later) = std::mem::take(&mut *abandoned)
             .into_iter()
             .partition(|entry: &Abandoned| entry.not_before <= now);
@@ -157,7 +164,7 @@ async fn sweep(inner: &Inner) {
             Which::Attempt(attempt) => Ok(attempt),
             Which::Fence(fence) => Err(to_i64(fence.0)),
         };
-        let deleted = inner
+        let deleted = connection
             .call("give up an abandoned claim", move |client| async move {
                 match which {
                     Ok(attempt) => {
@@ -185,7 +192,7 @@ async fn sweep(inner: &Inner) {
             }
             Err(error) => {
                 tracing::warn!(id = %entry.id, ?error, "giving up an abandoned claim failed; retrying");
-                inner.abandoned.lock().push(entry);
+                connection.abandoned.lock().push(entry);
             }
         }
     }

@@ -15,13 +15,16 @@
 //! The tables are created on first use (numbered migrations). Every call
 //! has a timeout: an unreachable database is a typed error, not a hang.
 //!
-//! The `jido-node` binary runs a supervisor as a node, driven by commands
-//! on its standard input (the multi-process tests use it).
+//! The `jido-node` binary (its own crate, `jido-node`) runs a supervisor as
+//! a node, driven by commands on its standard input (the multi-process tests
+//! use it).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod bigint;
 mod config;
+mod connection;
 mod error;
 mod lease;
 mod node;

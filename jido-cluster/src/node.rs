@@ -2,14 +2,13 @@
 //! PostgreSQL database — connection pool, lease, claims.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use jido_registry::{
     BackendError, Claim, Fence, Lease, NodeId, Placement, RegistryBackend, RegistryError,
 };
@@ -19,11 +18,12 @@ use tokio::sync::watch;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use crate::error::CallError;
+use crate::bigint::{from_i64, to_i64};
+use crate::connection::{Abandoned, Connection, Which};
 use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 
 /// A node of a cluster sharing one PostgreSQL database: a
-/// [`RegistryBackend`] for a [`SessionSupervisor`](jido_supervisor::SessionSupervisor)
+/// [`RegistryBackend`] for a `jido_supervisor::SessionSupervisor`
 /// (claims decided by the database: limit, unique id, unique canonical
 /// project, in one transaction under an advisory lock), and the source of
 /// [`PgSnapshotStore`]s on the same database.
@@ -63,49 +63,12 @@ use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 /// ```
 #[derive(Clone)]
 pub struct PgNode {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) pool: Pool,
-    pub(crate) config: ClusterConfig,
-    pub(crate) node: NodeId,
-    /// The current lease's generation (moves on when it is lost).
-    pub(crate) lease: watch::Sender<Lease>,
-    /// Whether the current lease is live (registered, not expired).
-    pub(crate) live: AtomicBool,
-    /// This node's claims: the fence each session's writes carry.
-    pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
-    /// Set by `leave`: the lease is not renewed nor registered again.
-    pub(crate) left: AtomicBool,
-    /// Claims to delete still: attempts whose outcome is unknown, releases
-    /// that failed.
-    pub(crate) abandoned: Mutex<Vec<Abandoned>>,
-    /// Set while a task gives abandoned claims up.
-    pub(crate) sweeping: AtomicBool,
-}
-
-/// A claim to delete in the background: an attempt whose answer was never
-/// read (the call was dropped, or failed after it may have reached the
-/// database), or a release that failed.
-pub(crate) struct Abandoned {
-    pub(crate) id: SessionId,
-    pub(crate) which: Which,
-    /// Not before then (a release is retried on the next tick).
-    pub(crate) not_before: tokio::time::Instant,
-}
-
-/// Which claim of a session an [`Abandoned`] names.
-pub(crate) enum Which {
-    /// The claim made by this attempt, if it was made.
-    Attempt(Uuid),
-    /// The claim with this fencing token.
-    Fence(Fence),
+    pub(crate) connection: Arc<Connection>,
 }
 
 /// Records a claim attempt as abandoned unless its answer was read.
 struct Abandon<'a> {
-    inner: &'a Inner,
+    connection: &'a Connection,
     id: SessionId,
     attempt: Uuid,
     started: tokio::time::Instant,
@@ -113,9 +76,9 @@ struct Abandon<'a> {
 }
 
 impl<'a> Abandon<'a> {
-    fn new(inner: &'a Inner, id: SessionId) -> Self {
+    fn new(connection: &'a Connection, id: SessionId) -> Self {
         Abandon {
-            inner,
+            connection,
             id,
             attempt: Uuid::new_v4(),
             started: tokio::time::Instant::now(),
@@ -131,7 +94,7 @@ impl<'a> Abandon<'a> {
 impl Drop for Abandon<'_> {
     fn drop(&mut self) {
         if !self.answered {
-            self.inner.abandoned.lock().push(Abandoned {
+            self.connection.abandoned.lock().push(Abandoned {
                 id: self.id,
                 which: Which::Attempt(self.attempt),
                 // At once: the tombstone refuses the attempt should it run
@@ -145,9 +108,9 @@ impl Drop for Abandon<'_> {
 impl std::fmt::Debug for PgNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgNode")
-            .field("node", &self.inner.node)
-            .field("lease", &*self.inner.lease.borrow())
-            .field("live", &self.inner.live.load(Ordering::Acquire))
+            .field("node", &self.connection.node)
+            .field("lease", &*self.connection.lease.borrow())
+            .field("live", &self.connection.live.load(Ordering::Acquire))
             .finish_non_exhaustive()
     }
 }
@@ -208,7 +171,7 @@ impl PgNode {
             })??;
         drop(client);
         let node = config.node.unwrap_or_else(NodeId::random);
-        let inner = Arc::new(Inner {
+        let connection = Arc::new(Connection {
             pool,
             config,
             node,
@@ -220,30 +183,30 @@ impl PgNode {
             sweeping: AtomicBool::new(false),
         });
         let registered = tokio::time::Instant::now();
-        let granted = lease::register(&inner).await?;
-        inner.lease.send_replace(granted);
-        inner.live.store(true, Ordering::Release);
-        tokio::spawn(lease::keep(Arc::downgrade(&inner), registered));
+        let granted = lease::register(&connection).await?;
+        connection.lease.send_replace(granted);
+        connection.live.store(true, Ordering::Release);
+        tokio::spawn(lease::keep(Arc::downgrade(&connection), registered));
         tracing::info!(node = %node, lease = granted.0, "node joined the cluster");
-        Ok(PgNode { inner })
+        Ok(PgNode { connection })
     }
 
     /// A snapshot store on this node's database, its writes fenced by this
     /// node's claims: sessions saved on one node resume on another.
     pub fn snapshot_store(&self) -> PgSnapshotStore {
         PgSnapshotStore {
-            inner: Arc::clone(&self.inner),
+            connection: Arc::clone(&self.connection),
         }
     }
 
     /// How long this node's lease lasts without renewal.
     pub fn lease_timeout(&self) -> Duration {
-        self.inner.config.lease
+        self.connection.config.lease
     }
 
     /// Whether this node holds a live lease now.
     pub fn has_lease(&self) -> bool {
-        self.inner.live.load(Ordering::Acquire)
+        self.connection.live.load(Ordering::Acquire)
     }
 
     /// Ends this node's lease now: its claims are void at once (other nodes
@@ -258,11 +221,11 @@ impl PgNode {
     /// When the database cannot be reached (the lease then expires by
     /// itself).
     pub async fn leave(&self) -> Result<(), ClusterError> {
-        let node = *self.inner.node.as_uuid();
-        self.inner.left.store(true, Ordering::Release);
-        self.inner.live.store(false, Ordering::Release);
-        self.inner.lease.send_modify(|lease| lease.0 += 1);
-        self.inner
+        let node = *self.connection.node.as_uuid();
+        self.connection.left.store(true, Ordering::Release);
+        self.connection.live.store(false, Ordering::Release);
+        self.connection.lease.send_modify(|lease| lease.0 += 1);
+        self.connection
             .call("leave", move |client| async move {
                 // The row stays, expired, so that the generation only grows.
                 client
@@ -279,48 +242,6 @@ impl PgNode {
             .await?;
         Ok(())
     }
-}
-
-impl Inner {
-    /// Runs `work` on a pooled connection, within the call timeout.
-    pub(crate) async fn call<T, F, Fut>(
-        &self,
-        operation: &'static str,
-        work: F,
-    ) -> Result<T, CallError>
-    where
-        F: FnOnce(Object) -> Fut,
-        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
-    {
-        let after = self.config.call_timeout;
-        let attempt = async {
-            let client = self
-                .pool
-                .get()
-                .await
-                .map_err(|error| CallError::pool(operation, &error))?;
-            work(client)
-                .await
-                .map_err(|error| CallError::db(operation, &error))
-        };
-        tokio::time::timeout(after, attempt)
-            .await
-            .unwrap_or(Err(CallError::Timeout { operation, after }))
-    }
-
-    /// The fence of this node's claim on `id`, if it has one.
-    pub(crate) fn fence_of(&self, id: SessionId) -> Option<Fence> {
-        self.claims.lock().get(&id).copied()
-    }
-}
-
-/// Reads a count or generation the database keeps as `bigint`.
-pub(crate) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn from_i64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
 }
 
 fn session_id(uuid: Uuid) -> Result<SessionId, BackendError> {
@@ -345,30 +266,30 @@ const LIVE_CLAIMS: &str = "SELECT s.id, s.project, s.node, s.fence FROM jido_liv
 #[async_trait]
 impl RegistryBackend for PgNode {
     fn node(&self) -> NodeId {
-        self.inner.node
+        self.connection.node
     }
 
     fn lease(&self) -> watch::Receiver<Lease> {
-        self.inner.lease.subscribe()
+        self.connection.lease.subscribe()
     }
 
     async fn claim(&self, session: &Session, limit: usize) -> Result<Claim, BackendError> {
         if !self.has_lease() {
             return Err(BackendError::LeaseLost);
         }
-        let lease = *self.inner.lease.borrow();
+        let lease = *self.connection.lease.borrow();
         let id = *session.id().as_uuid();
         let path = session.project_path().as_path();
         let project = path.as_os_str().as_bytes().to_vec();
         let text = path.to_string_lossy().into_owned();
-        let node = *self.inner.node.as_uuid();
+        let node = *self.connection.node.as_uuid();
         let params = (to_i64(lease.0), to_i64(limit as u64));
         // Until the answer is read, the outcome is unknown: if this future
         // is dropped or the call fails, the attempt is given up later.
-        let attempt = Abandon::new(&self.inner, session.id());
+        let attempt = Abandon::new(&self.connection, session.id());
         let attempt_id = attempt.attempt;
         let row = self
-            .inner
+            .connection
             .call("claim", move |client| async move {
                 let statement = client
                     .prepare_cached("SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6, $7)")
@@ -395,14 +316,14 @@ impl RegistryBackend for PgNode {
         match outcome {
             "claimed" => {
                 let fence = Fence(from_i64(row.get(1)));
-                self.inner.claims.lock().insert(session.id(), fence);
+                self.connection.claims.lock().insert(session.id(), fence);
                 Ok(Claim { fence, lease })
             }
             "lease_lost" => {
                 // Only the lease this claim was made under (a newer one may
                 // have been granted meanwhile).
-                if *self.inner.lease.borrow() == lease {
-                    lease::lose(&self.inner, "the database says it expired");
+                if *self.connection.lease.borrow() == lease {
+                    lease::lose(&self.connection, "the database says it expired");
                 }
                 Err(BackendError::LeaseLost)
             }
@@ -425,7 +346,7 @@ impl RegistryBackend for PgNode {
         let uuid = *id.as_uuid();
         let token = to_i64(fence.0);
         let released = self
-            .inner
+            .connection
             .call("release", move |client| async move {
                 let statement = client
                     .prepare_cached("DELETE FROM jido_sessions WHERE id = $1 AND fence = $2")
@@ -436,14 +357,14 @@ impl RegistryBackend for PgNode {
         if let Err(error) = released {
             // Else the claim would hold the project as long as this node
             // renews its lease: retried in the background.
-            self.inner.abandoned.lock().push(Abandoned {
+            self.connection.abandoned.lock().push(Abandoned {
                 id,
                 which: Which::Fence(fence),
                 not_before: tokio::time::Instant::now(),
             });
             return Err(error.into());
         }
-        let mut claims = self.inner.claims.lock();
+        let mut claims = self.connection.claims.lock();
         if claims.get(&id) == Some(&fence) {
             claims.remove(&id);
         }
@@ -453,7 +374,7 @@ impl RegistryBackend for PgNode {
     async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
         let uuid = *id.as_uuid();
         let row = self
-            .inner
+            .connection
             .call("locate", move |client| async move {
                 let statement = client
                     .prepare_cached(&format!("{LIVE_CLAIMS} WHERE s.id = $1"))
@@ -466,7 +387,7 @@ impl RegistryBackend for PgNode {
 
     async fn list(&self) -> Result<Vec<Placement>, BackendError> {
         let rows = self
-            .inner
+            .connection
             .call("list", |client| async move {
                 let statement = client.prepare_cached(LIVE_CLAIMS).await?;
                 client.query(&statement, &[]).await

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use jido_session::SessionId;
 use jido_store::{SnapshotStore, StoreError};
 
-use crate::node::{Inner, to_i64};
+use crate::bigint::to_i64;
+use crate::connection::Connection;
 
 /// A [`SnapshotStore`] in the cluster's PostgreSQL database (table
 /// `jido_snapshots`), made by [`PgNode::snapshot_store`](crate::PgNode::snapshot_store):
@@ -24,13 +25,13 @@ use crate::node::{Inner, to_i64};
 /// Use it through [`Persistence::new`](jido_store::Persistence::new).
 #[derive(Clone)]
 pub struct PgSnapshotStore {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) connection: Arc<Connection>,
 }
 
 impl std::fmt::Debug for PgSnapshotStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgSnapshotStore")
-            .field("node", &self.inner.node)
+            .field("node", &self.connection.node)
             .finish_non_exhaustive()
     }
 }
@@ -46,13 +47,13 @@ impl SnapshotStore for PgSnapshotStore {
     async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), StoreError> {
         let operation = "put";
         let fence = self
-            .inner
+            .connection
             .fence_of(id)
             .ok_or(StoreError::Fenced { operation, id })?;
         let uuid = *id.as_uuid();
         let token = to_i64(fence.0);
         let written = self
-            .inner
+            .connection
             .call(operation, move |client| async move {
                 let statement = client
                     .prepare_cached(&format!(
@@ -78,7 +79,7 @@ impl SnapshotStore for PgSnapshotStore {
         let uuid = *id.as_uuid();
         let limit = to_i64(max_bytes);
         let row = self
-            .inner
+            .connection
             .call("get", move |client| async move {
                 let statement = client
                     .prepare_cached(
@@ -102,7 +103,7 @@ impl SnapshotStore for PgSnapshotStore {
 
     async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
         let rows = self
-            .inner
+            .connection
             .call("list", |client| async move {
                 client.query("SELECT id FROM jido_snapshots", &[]).await
             })
@@ -117,9 +118,9 @@ impl SnapshotStore for PgSnapshotStore {
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
         let operation = "delete";
         let uuid = *id.as_uuid();
-        let fence = self.inner.fence_of(id);
+        let fence = self.connection.fence_of(id);
         let row = self
-            .inner
+            .connection
             .call(operation, move |client| async move {
                 match fence {
                     Some(fence) => {

@@ -1,7 +1,8 @@
 //! `jido-node`: a session supervisor running as one node of a PostgreSQL
-//! cluster, driven by line commands on standard input; answers and
+//! cluster (a [`jido_cluster::PgNode`] as its registry backend and its
+//! snapshot store), driven by line commands on standard input; answers and
 //! lifecycle events go to standard output, one per line. The multi-process
-//! tests run several of these against one database.
+//! tests (`tests/multi_node.rs`) run several of these against one database.
 //!
 //! ```text
 //! jido-node --url "host=127.0.0.1 port=5432 user=jido dbname=postgres" \
@@ -21,6 +22,8 @@
 //! - `quit`.
 //!
 //! Events: `event <id> <kind> <detail>`. At start: `ready <node id>`.
+
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::time::Duration;

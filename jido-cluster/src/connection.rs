@@ -1,0 +1,91 @@
+//! [`Connection`]: what a node, its lease and its snapshot stores share —
+//! the connection pool, the configuration, the node's lease and claims —
+//! and [`call`](Connection::call), every database call within the call
+//! timeout.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+
+use deadpool_postgres::{Object, Pool};
+use jido_registry::{Fence, Lease, NodeId};
+use jido_session::SessionId;
+use parking_lot::Mutex;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::ClusterConfig;
+use crate::error::CallError;
+
+/// One node's connection to the cluster's database and the state kept
+/// with it: shared (behind an `Arc`) by the [`PgNode`](crate::PgNode), the
+/// task keeping its lease and its [`PgSnapshotStore`](crate::PgSnapshotStore)s.
+pub(crate) struct Connection {
+    pub(crate) pool: Pool,
+    pub(crate) config: ClusterConfig,
+    pub(crate) node: NodeId,
+    /// The current lease's generation (moves on when it is lost).
+    pub(crate) lease: watch::Sender<Lease>,
+    /// Whether the current lease is live (registered, not expired).
+    pub(crate) live: AtomicBool,
+    /// This node's claims: the fence each session's writes carry.
+    pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
+    /// Set by `leave`: the lease is not renewed nor registered again.
+    pub(crate) left: AtomicBool,
+    /// Claims to delete still: attempts whose outcome is unknown, releases
+    /// that failed.
+    pub(crate) abandoned: Mutex<Vec<Abandoned>>,
+    /// Set while a task gives abandoned claims up.
+    pub(crate) sweeping: AtomicBool,
+}
+
+/// A claim to delete in the background: an attempt whose answer was never
+/// read (the call was dropped, or failed after it may have reached the
+/// database), or a release that failed.
+pub(crate) struct Abandoned {
+    pub(crate) id: SessionId,
+    pub(crate) which: Which,
+    /// Not before then (a release is retried on the next tick).
+    pub(crate) not_before: tokio::time::Instant,
+}
+
+/// Which claim of a session an [`Abandoned`] names.
+pub(crate) enum Which {
+    /// The claim made by this attempt, if it was made.
+    Attempt(Uuid),
+    /// The claim with this fencing token.
+    Fence(Fence),
+}
+
+impl Connection {
+    /// Runs `work` on a pooled connection, within the call timeout.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        work: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let after = self.config.call_timeout;
+        let attempt = async {
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|error| CallError::pool(operation, &error))?;
+            work(client)
+                .await
+                .map_err(|error| CallError::db(operation, &error))
+        };
+        tokio::time::timeout(after, attempt)
+            .await
+            .unwrap_or(Err(CallError::Timeout { operation, after }))
+    }
+
+    /// The fence of this node's claim on `id`, if it has one.
+    pub(crate) fn fence_of(&self, id: SessionId) -> Option<Fence> {
+        self.claims.lock().get(&id).copied()
+    }
+}
