@@ -21,7 +21,10 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
 /// Per session registration, the events always form a valid lifecycle:
 /// [`Started`](EventKind::Started) first; then any number of
 /// [`Restarted`](EventKind::Restarted) and
-/// [`RestartFailed`](EventKind::RestartFailed); then exactly one of
+/// [`RestartFailed`](EventKind::RestartFailed); then, with save on stop, at
+/// most one [`Saved`](EventKind::Saved) or
+/// [`SaveFailed`](EventKind::SaveFailed), only right before a
+/// [`Stopped`](EventKind::Stopped); then exactly one of
 /// [`Stopped`](EventKind::Stopped) or [`Crashed`](EventKind::Crashed), last.
 /// A session started again under the same id begins a new lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
