@@ -25,7 +25,7 @@ pub trait Contender: Clone + Send + Sync + 'static {
 }
 
 /// jido-supervisor: [`SessionSupervisor::start_session`] with the default
-/// per-session supervisor ([`SessionSup`](jido_supervisor::SessionSup): a
+/// per-session supervisor ([`SessionSup`](jido_supervisor::tree::SessionSup): a
 /// supervisor task, a Manager task and a State task, all three registered by
 /// name), then [`SessionSupervisor::stop_session`].
 #[derive(Clone, Debug)]

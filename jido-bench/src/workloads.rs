@@ -104,7 +104,7 @@ mod tests {
         concurrent(ours.clone(), four, 3, 2).await;
         assert_eq!(ours.supervisor().registry().count(), 0);
         assert_eq!(ours.supervisor().count_children(), 0);
-        assert!(ours.supervisor().list_session_pids().is_empty());
+        assert!(ours.supervisor().list_sessions().is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,7 +37,7 @@
 //!     .start(())
 //!     .await
 //!     .unwrap();
-//! let counter = supervisor.child::<Counter>("counter");
+//! let counter = supervisor.child_ref::<Counter>("counter");
 //! assert_eq!(counter.call(()).await.unwrap(), 1);
 //!
 //! // A crash is followed by a restart with a fresh state.

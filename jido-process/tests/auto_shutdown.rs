@@ -28,7 +28,7 @@ async fn with(auto_shutdown: AutoShutdown, children: &ScriptedChildren) -> Super
 }
 
 async fn end(supervisor: &Supervisor<()>, name: &str, reason: ExitReason) {
-    let child = supervisor.child::<ScriptedWorker>(name);
+    let child = supervisor.child_ref::<ScriptedWorker>(name);
     let pid = child.pid().unwrap();
     child.call(WorkerCommand::Stop(reason)).await.unwrap();
     pid.wait().await;
@@ -82,7 +82,7 @@ async fn a_significant_transient_child_that_crashes_is_restarted_not_a_shutdown(
 
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("agent")
+            .child_ref::<ScriptedWorker>("agent")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),
@@ -115,7 +115,7 @@ async fn terminating_a_significant_child_is_not_an_auto_shutdown() {
     assert!(supervisor.is_alive());
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("manager")
+            .child_ref::<ScriptedWorker>("manager")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),

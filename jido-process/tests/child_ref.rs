@@ -20,7 +20,7 @@ async fn a_call_during_a_restart_waits_for_the_new_incarnation() {
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     children.plan(
         "w",
         [
@@ -46,9 +46,9 @@ async fn a_slow_restart_is_waited_for_within_the_timeout_only() {
         .start(())
         .await
         .unwrap();
-    let patient = supervisor.child::<ScriptedWorker>("w");
+    let patient = supervisor.child_ref::<ScriptedWorker>("w");
     let hasty = supervisor
-        .child::<ScriptedWorker>("w")
+        .child_ref::<ScriptedWorker>("w")
         .with_timeout(Duration::from_secs(1));
 
     supervisor.whereis("w").unwrap().kill();
@@ -69,7 +69,7 @@ async fn a_slow_reply_times_out() {
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     assert_eq!(
         worker
             .call(WorkerCommand::Sleep(Duration::from_secs(6)))
@@ -90,7 +90,7 @@ async fn a_worker_that_dies_while_handling_a_call_says_why() {
         .unwrap();
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("w")
+            .child_ref::<ScriptedWorker>("w")
             .call(WorkerCommand::Panic("probe w panics".into()))
             .await,
         Err(CallError::Exited {
@@ -114,7 +114,7 @@ async fn typed_errors_say_what_is_wrong() {
 
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("nope")
+            .child_ref::<ScriptedWorker>("nope")
             .call(WorkerCommand::Ping)
             .await,
         Err(CallError::NoSuchChild {
@@ -123,12 +123,12 @@ async fn typed_errors_say_what_is_wrong() {
     );
     assert!(matches!(
         supervisor
-            .child::<ScriptedWorker>("task")
+            .child_ref::<ScriptedWorker>("task")
             .call(WorkerCommand::Ping)
             .await,
         Err(CallError::WrongType { .. })
     ));
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     worker
         .call(WorkerCommand::Stop(ExitReason::Normal))
         .await
@@ -162,7 +162,7 @@ async fn a_cast_reaches_the_running_incarnation() {
         .start(())
         .await
         .unwrap();
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     let pid = worker.pid().unwrap();
     worker
         .cast(WorkerCommand::Stop(ExitReason::Normal))

@@ -33,7 +33,7 @@ async fn a_nested_supervisor_restarts_its_own_children_with_its_own_strategy() {
     tools.whereis("lsp").unwrap().kill();
     assert_eq!(
         tools
-            .child::<ScriptedWorker>("lsp")
+            .child_ref::<ScriptedWorker>("lsp")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),
@@ -69,7 +69,7 @@ async fn a_nested_supervisor_past_its_intensity_is_restarted_by_its_parent() {
     let first = top.supervisor("tools").unwrap();
     first.whereis("lsp").unwrap().kill();
     first
-        .child::<ScriptedWorker>("lsp")
+        .child_ref::<ScriptedWorker>("lsp")
         .call(WorkerCommand::Ping)
         .await
         .unwrap();
@@ -90,7 +90,7 @@ async fn a_nested_supervisor_past_its_intensity_is_restarted_by_its_parent() {
     // lsp's third start: the first tree's start and restart, then this tree.
     assert_eq!(
         second
-            .child::<ScriptedWorker>("lsp")
+            .child_ref::<ScriptedWorker>("lsp")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),

@@ -33,7 +33,7 @@ async fn start_child_adds_a_running_child_after_the_others() {
     assert_eq!(names, ["a", "agent"]);
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("agent")
+            .child_ref::<ScriptedWorker>("agent")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),
@@ -43,7 +43,7 @@ async fn start_child_adds_a_running_child_after_the_others() {
     pid.kill();
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("agent")
+            .child_ref::<ScriptedWorker>("agent")
             .call(WorkerCommand::Ping)
             .await
             .unwrap(),
@@ -158,7 +158,7 @@ async fn terminate_child_keeps_the_spec_and_does_not_restart() {
     );
     assert_eq!(
         supervisor
-            .child::<ScriptedWorker>("w")
+            .child_ref::<ScriptedWorker>("w")
             .call(WorkerCommand::Ping)
             .await
             .unwrap_err()

@@ -30,7 +30,7 @@ fn pids(supervisor: &Supervisor<()>) -> Vec<Option<Pid>> {
 async fn crash(supervisor: &Supervisor<()>, name: &str) -> usize {
     supervisor.whereis(name).unwrap().kill();
     supervisor
-        .child::<ScriptedWorker>(name)
+        .child_ref::<ScriptedWorker>(name)
         .call(WorkerCommand::Ping)
         .await
         .unwrap()
@@ -151,7 +151,7 @@ async fn temporary_siblings_terminated_by_a_strategy_are_forgotten() {
 async fn restarted_after(restart: Restart, reason: ExitReason) -> bool {
     let children = ScriptedChildren::new();
     let supervisor = start(SupervisorSpec::new().child(children.spec("w").restart(restart))).await;
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     let pid = worker.pid().unwrap();
     worker
         .call(WorkerCommand::Stop(reason.clone()))
@@ -225,7 +225,7 @@ async fn exit_with_a_chosen_reason_is_what_the_supervisor_sees() {
         .start_observed((), observer)
         .await
         .unwrap();
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
 
     // {shutdown, term}: a normal exit, not restarted.
     let pid = worker.pid().unwrap();
@@ -255,7 +255,7 @@ async fn a_panicking_worker_is_restarted_with_the_panic_as_reason() {
         .start_observed((), observer)
         .await
         .unwrap();
-    let worker = supervisor.child::<ScriptedWorker>("w");
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
     assert!(
         worker
             .call(WorkerCommand::Panic("probe w panics".into()))

@@ -317,6 +317,14 @@ impl<S> RegistryWriter<'_, S> {
     }
 
     /// Every registration: ticket, session, slot; in no order.
+    pub fn entries(&self) -> impl Iterator<Item = (Ticket, &Arc<Session>, &S)> {
+        self.index
+            .entries()
+            .map(|entry: &Entry<S>| (entry.ticket(), &entry.session, &entry.slot))
+    }
+
+    /// Every registration, its slot writable: ticket, session, slot; in no
+    /// order.
     pub fn entries_mut(&mut self) -> impl Iterator<Item = (Ticket, &Arc<Session>, &mut S)> {
         self.index.entries_mut().map(|entry: &mut Entry<S>| {
             let ticket = entry.ticket();

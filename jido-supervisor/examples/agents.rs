@@ -11,10 +11,11 @@
 
 use std::error::Error;
 
-use jido_supervisor::{
-    AutoShutdown, ChildSpec, Context, EventKind, ExitReason, Restart, SessionContext, SessionEvent,
-    SessionId, SessionSup, SessionSupervisor, Supervisor, SupervisorError, Worker,
+use jido_supervisor::process::{
+    AutoShutdown, ChildSpec, Context, Restart, Supervisor, SupervisorError, Worker,
 };
+use jido_supervisor::tree::{SessionContext, SessionSup};
+use jido_supervisor::{EventKind, ExitReason, SessionEvent, SessionId, SessionSupervisor};
 use tokio::sync::broadcast;
 
 /// An agent that echoes prompts, numbered by incarnation.
@@ -88,7 +89,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .child(ChildSpec::worker("flaky", |_: &SessionContext| {
             Flaky::default()
         }));
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let mut events = supervisor.subscribe();
 
     step("1. Open a session: its tree has the Manager, the State and our flaky worker");
@@ -107,7 +108,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         other => println!("   unexpected: {other:?}"),
     }
-    let agent = supervisor.child::<Agent>(id, "agent");
+    let agent = supervisor.child_ref::<Agent>(id, "agent");
     println!("   {}", agent.call(Ask::Prompt("hello".into())).await?);
     print_children(&tree);
 
@@ -126,7 +127,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
 
     step("4. The flaky worker fails on its third request and is restarted");
-    let flaky = supervisor.child::<Flaky>(id, "flaky");
+    let flaky = supervisor.child_ref::<Flaky>(id, "flaky");
     for _ in 0..3 {
         println!("   flaky answered {}", flaky.call(()).await?);
     }

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use jido_session::{Session, SessionId};
 use jido_supervisor::ExitReason;
-use jido_supervisor::{
-    EventKind, Message, Persistence, RestartIntensity, Role, SessionEvent, SessionSup,
-    SessionSupervisor, Todo,
-};
+use jido_supervisor::process::RestartIntensity;
+use jido_supervisor::session::Todo;
+use jido_supervisor::tree::SessionSup;
+use jido_supervisor::{EventKind, Message, Persistence, Role, SessionEvent, SessionSupervisor};
 use tokio::sync::broadcast;
 
 const LIMIT: usize = 3;
@@ -38,7 +38,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .max_sessions(LIMIT)
         .persistence(Persistence::in_dir(&snapshots)?)
         .save_on_stop(true)
-        .child(SessionSup::new().intensity(RestartIntensity::new(3, Duration::from_secs(5))?))
+        .session_child(
+            SessionSup::new().intensity(RestartIntensity::new(3, Duration::from_secs(5))?),
+        )
         .build();
     let mut events = supervisor.subscribe();
 
@@ -264,7 +266,7 @@ fn print_table(supervisor: &SessionSupervisor) {
     for session in sessions {
         let id: SessionId = session.id();
         let tree = supervisor
-            .find_session_pid(id)
+            .find_session(id)
             .map(|handle| handle.pid().to_string())
             .unwrap_or_else(|| "-".into());
         println!(

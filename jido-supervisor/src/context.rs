@@ -8,16 +8,19 @@ use jido_process::{Observer, SupervisorEvent};
 use jido_session::{Session, SessionId};
 use parking_lot::Mutex;
 
-use crate::{ChildEvents, ConversationStore};
+use crate::session::ConversationStore;
+use crate::tree::ChildEvents;
 
 /// What every child of a session's tree is started with (the `C` of its
-/// [`ChildSpec`](crate::ChildSpec)s): the session, as it is *now* (after
+/// [`ChildSpec`](crate::process::ChildSpec)s): the session, as it is *now* (after
 /// renames and config changes), and values shared by the tree's children
 /// that outlive any one of them. Cheap to clone.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use jido_supervisor::{ChildSpec, Context, SessionContext, SessionSup, SessionSupervisor, Worker};
+/// use jido_supervisor::process::{ChildSpec, Context, Worker};
+/// use jido_supervisor::tree::{SessionContext, SessionSup};
+/// use jido_supervisor::SessionSupervisor;
 ///
 /// /// Counts requests across its own restarts: the count lives in the tree.
 /// struct Counter(std::sync::Arc<AtomicU64>);
@@ -33,11 +36,11 @@ use crate::{ChildEvents, ConversationStore};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let tree = SessionSup::new()
 ///     .child(ChildSpec::worker("counter", |ctx: &SessionContext| Counter(ctx.shared::<AtomicU64>())));
-/// let supervisor = SessionSupervisor::builder().child(tree).build();
+/// let supervisor = SessionSupervisor::builder().session_child(tree).build();
 /// let dir = tempfile::tempdir().unwrap();
 /// let id = supervisor.create_session(dir.path()).await.unwrap().id();
 ///
-/// let counter = supervisor.child::<Counter>(id, "counter");
+/// let counter = supervisor.child_ref::<Counter>(id, "counter");
 /// assert_eq!(counter.call(()).await.unwrap(), 1);
 /// counter.pid().unwrap().kill(); // restarted, the count survives
 /// assert_eq!(counter.call(()).await.unwrap(), 2);
@@ -74,7 +77,7 @@ impl SessionContext {
 
     /// Where the tree reports its children's restarts: the session's
     /// [`ChildEvents`], as an [`Observer`] for
-    /// [`SupervisorSpec::start_observed`](crate::SupervisorSpec::start_observed).
+    /// [`SupervisorSpec::start_observed`](crate::process::SupervisorSpec::start_observed).
     pub fn observer(&self) -> Arc<dyn Observer> {
         Arc::clone(&self.inner) as Arc<dyn Observer>
     }
@@ -90,13 +93,12 @@ impl SessionContext {
     pub fn session(&self) -> Arc<Session> {
         self.inner
             .events
-            .core()
-            .and_then(|core| core.current_session(self.id()))
+            .current_session()
             .unwrap_or_else(|| Arc::clone(&self.inner.session))
     }
 
     /// The session's committed conversation: what the
-    /// [`State`](crate::State) child commits to, and finds again after a
+    /// [`State`](crate::session::State) child commits to, and finds again after a
     /// restart. It lives as long as the tree.
     pub fn conversation(&self) -> &ConversationStore {
         &self.inner.conversation

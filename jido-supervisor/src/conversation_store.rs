@@ -8,8 +8,8 @@ use jido_session::{Conversation, ConversationLimits};
 use parking_lot::Mutex;
 
 /// The committed [`Conversation`] of one session, held by the session's tree
-/// (reached through [`SessionContext::conversation`](crate::SessionContext::conversation)),
-/// not by the [`State`](crate::State) process: a State that crashes and is
+/// (reached through [`SessionContext::conversation`](crate::tree::SessionContext::conversation)),
+/// not by the [`State`](crate::session::State) process: a State that crashes and is
 /// restarted finds everything committed before the crash.
 ///
 /// Every change is made under one lock, in one step, with no await inside:
@@ -18,7 +18,8 @@ use parking_lot::Mutex;
 /// on the first write.
 ///
 /// ```
-/// use jido_supervisor::{ConversationLimits, Message, Role, SessionSupervisor};
+/// use jido_supervisor::session::ConversationLimits;
+/// use jido_supervisor::{Message, Role, SessionSupervisor};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let dir = tempfile::tempdir().unwrap();

@@ -2,15 +2,15 @@
 //! [`ChildEvents`] (what a session's tree may report).
 
 use std::fmt;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use jido_process::{Observer, SupervisorEvent};
 use jido_registry::Ticket;
-use jido_session::SessionId;
+use jido_session::{Session, SessionId};
 use tokio::sync::broadcast;
 
-use crate::core::Core;
-use crate::{ChildName, ExitReason, Term};
+use crate::process::ChildName;
+use crate::{ExitReason, Term};
 
 /// How many events a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).
@@ -77,7 +77,7 @@ pub enum EventKind {
     /// Saving the session as it stopped failed; the stop goes on, and its
     /// `Stopped` follows.
     SaveFailed {
-        /// Why (a [`SaveError`](crate::SaveError)).
+        /// Why (a [`SaveError`](crate::store::SaveError)).
         error: Term,
     },
 }
@@ -161,22 +161,32 @@ impl fmt::Debug for Events {
 /// the session is still starting are delivered right after its `Started`;
 /// reports after its end are dropped. Cheap to clone.
 ///
-/// It is also an [`Observer`], so a [`SupervisorSpec`](crate::SupervisorSpec)
+/// It is also an [`Observer`], so a [`SupervisorSpec`](crate::process::SupervisorSpec)
 /// started with it reports its restarts.
 #[derive(Clone)]
 pub struct ChildEvents {
-    core: Weak<Core>,
+    owner: Weak<dyn SessionOwner>,
     ticket: Ticket,
 }
 
+/// The supervisor, as a session's tree reaches it through its
+/// [`ChildEvents`]: crate-private and narrow, so that the trees' side needs
+/// nothing of the supervisor's core (which implements it).
+pub(crate) trait SessionOwner: Send + Sync {
+    /// A tree's report about one of its children.
+    fn child_event(&self, ticket: Ticket, kind: EventKind);
+    /// The session as registered now.
+    fn current_session(&self, id: SessionId) -> Option<Arc<Session>>;
+}
+
 impl ChildEvents {
-    pub(crate) fn new(core: Weak<Core>, ticket: Ticket) -> Self {
-        ChildEvents { core, ticket }
+    pub(crate) fn new(owner: Weak<dyn SessionOwner>, ticket: Ticket) -> Self {
+        ChildEvents { owner, ticket }
     }
 
-    /// The supervisor, while it exists.
-    pub(crate) fn core(&self) -> Option<std::sync::Arc<Core>> {
-        self.core.upgrade()
+    /// The session as registered now, while its supervisor exists.
+    pub(crate) fn current_session(&self) -> Option<Arc<Session>> {
+        self.owner.upgrade()?.current_session(self.ticket.id())
     }
 
     /// The session this reports for.
@@ -201,8 +211,8 @@ impl ChildEvents {
     }
 
     fn report(&self, kind: EventKind) {
-        if let Some(core) = self.core.upgrade() {
-            core.child_event(self.ticket, kind);
+        if let Some(owner) = self.owner.upgrade() {
+            owner.child_event(self.ticket, kind);
         }
     }
 }

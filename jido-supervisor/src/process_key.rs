@@ -4,14 +4,15 @@ use std::fmt;
 
 use jido_session::SessionId;
 
-use crate::ChildName;
+use crate::process::ChildName;
 
 /// The name of one child of a session's tree: the session's id and the
 /// child's name (jido_code's `{:manager, id}`, `{:state, id}`, and any name
 /// a user gives a child). Open: any child name works.
 ///
 /// ```
-/// use jido_supervisor::{ProcessKey, SessionId};
+/// use jido_supervisor::tree::ProcessKey;
+/// use jido_supervisor::SessionId;
 ///
 /// let id = SessionId::new();
 /// let key = ProcessKey::new(id, "agent");

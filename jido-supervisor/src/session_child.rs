@@ -1,5 +1,5 @@
 //! [`SessionChild`]: the pluggable start of one session's process tree;
-//! [`ChildContext`], what it is given; [`TreeHandle`], what it returns.
+//! [`ChildContext`], what it is given.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,9 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jido_session::{Conversation, Session};
 
-use crate::{
-    ChildEvents, ExitReason, Pid, SessionContext, Shutdown, StartOutcome, Supervisor, Term,
-};
+use crate::Term;
+use crate::process::StartOutcome;
+use crate::tree::{ChildEvents, SessionContext, TreeHandle};
 
 /// Starts one session's process tree: the analogue of the
 /// `:supervisor_module` option of jido_code's `SessionSupervisor`, and the
@@ -18,7 +18,7 @@ use crate::{
 /// [`SessionSupervisor`](crate::SessionSupervisor) calls `start` once per
 /// [`start_session`](crate::SessionSupervisor::start_session), after the
 /// session is registered. Library users plug in the real per-session tree
-/// ([`SessionSup`](crate::SessionSup), the default, with their own
+/// ([`SessionSup`](crate::tree::SessionSup), the default, with their own
 /// children); test authors plug in the stub or a mock from `jido-testkit`.
 ///
 /// `start` returns [`StartOutcome::Started`] with a handle to the running
@@ -28,7 +28,9 @@ use crate::{
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use jido_supervisor::{spawn_with_pid, ChildContext, SessionChild, Shutdown, StartOutcome, Term, TreeHandle};
+/// use jido_supervisor::process::{spawn_with_pid, Shutdown, StartOutcome};
+/// use jido_supervisor::tree::{ChildContext, SessionChild, TreeHandle};
+/// use jido_supervisor::Term;
 ///
 /// /// One task per session that runs until asked to stop.
 /// struct Sleeper;
@@ -91,10 +93,10 @@ impl ChildContext {
     }
 
     /// The context to start a tree's children with (see
-    /// [`SupervisorSpec::start_observed`](crate::SupervisorSpec::start_observed)).
+    /// [`SupervisorSpec::start_observed`](crate::process::SupervisorSpec::start_observed)).
     ///
     /// A resumed session's context starts with the restored conversation in
-    /// its [`ConversationStore`](crate::ConversationStore).
+    /// its [`ConversationStore`](crate::session::ConversationStore).
     pub fn session_context(&self) -> SessionContext {
         let context = SessionContext::new(Arc::clone(&self.session), self.events.clone());
         if let Some(conversation) = &self.restored {
@@ -110,85 +112,6 @@ impl fmt::Debug for ChildContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildContext")
             .field("session_id", &self.session.id())
-            .finish()
-    }
-}
-
-/// A running session tree, as a [`SessionChild`] returns it: the tree's top
-/// process and how to terminate it, and, for a tree that is a
-/// [`Supervisor`], its handle (through which the session supervisor reaches
-/// the tree's children by name). Clones name the same tree.
-#[derive(Clone)]
-pub struct TreeHandle {
-    pid: Pid,
-    shutdown: Shutdown,
-    supervisor: Option<Supervisor<SessionContext>>,
-}
-
-impl TreeHandle {
-    /// A tree that is the process `pid`, terminated by `shutdown`. The
-    /// process is expected to end when asked to (it watches
-    /// [`Pid::stop_requested`]); with [`Shutdown::Timeout`] it is killed if it
-    /// does not.
-    pub fn new(pid: Pid, shutdown: Shutdown) -> Self {
-        TreeHandle {
-            pid,
-            shutdown,
-            supervisor: None,
-        }
-    }
-
-    /// A tree that is `supervisor`, terminated by `shutdown` (usually
-    /// [`Shutdown::Infinity`]: a supervisor's children have their own
-    /// timeouts).
-    pub fn supervisor(supervisor: Supervisor<SessionContext>, shutdown: Shutdown) -> Self {
-        TreeHandle {
-            pid: supervisor.pid().clone(),
-            shutdown,
-            supervisor: Some(supervisor),
-        }
-    }
-
-    /// The tree's top process.
-    pub fn pid(&self) -> &Pid {
-        &self.pid
-    }
-
-    /// How the tree is terminated.
-    pub fn shutdown_policy(&self) -> Shutdown {
-        self.shutdown
-    }
-
-    /// The tree's supervisor, if it is one.
-    pub fn tree(&self) -> Option<&Supervisor<SessionContext>> {
-        self.supervisor.as_ref()
-    }
-
-    /// `true` until the tree's top process has ended (or was killed).
-    pub fn is_alive(&self) -> bool {
-        self.pid.is_alive()
-    }
-
-    /// Waits for the tree to end, and says why it ended.
-    pub async fn wait(&self) -> ExitReason {
-        self.pid.wait().await
-    }
-}
-
-impl PartialEq for TreeHandle {
-    fn eq(&self, other: &Self) -> bool {
-        self.pid == other.pid
-    }
-}
-
-impl Eq for TreeHandle {}
-
-impl fmt::Debug for TreeHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TreeHandle")
-            .field("pid", &self.pid)
-            .field("shutdown", &self.shutdown)
-            .field("supervisor", &self.supervisor.is_some())
             .finish()
     }
 }

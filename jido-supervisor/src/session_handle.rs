@@ -6,8 +6,9 @@ use std::sync::{Arc, Weak};
 use jido_registry::Ticket;
 use jido_session::{Session, SessionId};
 
-use crate::core::Core;
-use crate::{ExitReason, Pid, SessionContext, Supervisor, TreeHandle};
+use crate::ExitReason;
+use crate::process::{Pid, Supervisor};
+use crate::tree::{SessionContext, TreeHandle};
 
 /// A running session: what [`start_session`](crate::SessionSupervisor::start_session)
 /// returns. It names the session (as it was when started) and its process
@@ -16,15 +17,26 @@ use crate::{ExitReason, Pid, SessionContext, Supervisor, TreeHandle};
 pub struct SessionHandle {
     session: Arc<Session>,
     tree: TreeHandle,
-    supervisor: Weak<Core>,
+    supervisor: Weak<dyn Sessions>,
     ticket: Ticket,
+}
+
+/// The supervisor, as the handles it gives out reach it: crate-private and
+/// narrow, so that the handles need nothing of its core (which implements
+/// it).
+pub(crate) trait Sessions: Send + Sync {
+    /// A tree's end, seen by a handle: the session leaves the registry (if
+    /// that tree is still the one registered under `ticket`).
+    fn tree_ended(&self, ticket: Ticket, pid: &Pid, reason: &ExitReason);
+    /// The tree of session `id`, if it runs and is alive.
+    fn live_tree(&self, id: SessionId) -> Option<TreeHandle>;
 }
 
 impl SessionHandle {
     pub(crate) fn new(
         session: Arc<Session>,
         tree: TreeHandle,
-        supervisor: Weak<Core>,
+        supervisor: Weak<dyn Sessions>,
         ticket: Ticket,
     ) -> Self {
         SessionHandle {
@@ -51,14 +63,14 @@ impl SessionHandle {
         self.tree.pid()
     }
 
-    /// The tree, as its [`SessionChild`](crate::SessionChild) returned it.
+    /// The tree, as its [`SessionChild`](crate::tree::SessionChild) returned it.
     pub fn tree(&self) -> &TreeHandle {
         &self.tree
     }
 
     /// The tree's supervisor, if it is one (the default tree is).
     pub fn supervisor(&self) -> Option<&Supervisor<SessionContext>> {
-        self.tree.tree()
+        self.tree.supervisor()
     }
 
     /// `true` until the tree has ended.

@@ -3,18 +3,19 @@
 
 use async_trait::async_trait;
 
-use crate::{
-    AutoShutdown, ChildContext, ChildSpec, RestartIntensity, SessionChild, SessionContext,
-    Shutdown, StartOutcome, Strategy, SupervisorSpec, Term, TreeHandle, manager, state,
+use crate::process::{
+    AutoShutdown, ChildSpec, RestartIntensity, Shutdown, StartOutcome, Strategy, SupervisorSpec,
 };
+use crate::tree::{ChildContext, SessionChild, SessionContext, TreeHandle};
+use crate::{Term, manager, state};
 
 /// The real per-session tree (jido_code's `Session.Supervisor`), the default
 /// [`SessionChild`]: a supervisor whose children are declared as data —
 /// [`ChildSpec`]s started in order with the session's [`SessionContext`].
 ///
 /// [`SessionSup::new`] has two children, built with the same public API as
-/// any other: the **Manager** ([`Manager::spec`](crate::Manager::spec), the
-/// session's coordinator) and the **State** ([`State::spec`](crate::State::spec),
+/// any other: the **Manager** ([`Manager::spec`](crate::session::Manager::spec), the
+/// session's coordinator) and the **State** ([`State::spec`](crate::session::State::spec),
 /// its conversation). Add your own with [`child`](Self::child) (an agent,
 /// a tool runner, a language server, a nested supervisor...), or start with
 /// [`empty`](Self::empty). When a child ends, its restart type, the
@@ -29,10 +30,9 @@ use crate::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use jido_supervisor::{
-///     AutoShutdown, ChildSpec, ExitReason, Restart, RestartIntensity, SessionContext, SessionSup,
-///     SessionSupervisor, Strategy,
-/// };
+/// use jido_supervisor::process::{AutoShutdown, ChildSpec, Restart, RestartIntensity, Strategy};
+/// use jido_supervisor::{ExitReason, SessionSupervisor};
+/// use jido_supervisor::tree::{SessionContext, SessionSup};
 ///
 /// let tree = SessionSup::new()
 ///     .strategy(Strategy::RestForOne)
@@ -46,7 +46,7 @@ use crate::{
 ///         .restart(Restart::Transient)
 ///         .significant(true), // the session ends when its agent does
 ///     );
-/// let supervisor = SessionSupervisor::builder().child(tree).build();
+/// let supervisor = SessionSupervisor::builder().session_child(tree).build();
 /// # drop(supervisor);
 /// ```
 #[derive(Debug, Clone)]
@@ -133,7 +133,7 @@ impl SessionChild for SessionSup {
             .start_observed(context, observer)
             .await
             .map_err(Term::new)?;
-        Ok(StartOutcome::Started(TreeHandle::supervisor(
+        Ok(StartOutcome::Started(TreeHandle::with_supervisor(
             supervisor,
             self.shutdown,
         )))

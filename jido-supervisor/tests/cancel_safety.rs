@@ -124,10 +124,7 @@ async fn a_dropped_start_does_not_disturb_other_sessions() {
     }
 
     assert_gone(&supervisor, dropped_id);
-    assert_eq!(
-        supervisor.find_session_pid(running_id),
-        Some(running_handle)
-    );
+    assert_eq!(supervisor.find_session(running_id), Some(running_handle));
     assert_eq!(supervisor.count_children(), 1);
     assert_eq!(supervisor.registry().count(), 1);
     assert_eq!(stub.running_count(), 1);
@@ -137,7 +134,7 @@ async fn a_dropped_start_does_not_disturb_other_sessions() {
 async fn dropping_a_hanging_start_leaves_nothing() {
     let stub = SessionSupervisorStub::new();
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .start_timeout(Duration::from_secs(10))
         .build();
     let mut events = supervisor.subscribe();

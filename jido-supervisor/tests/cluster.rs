@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use common::{next_kind, project, projects, session};
 use futures_util::future::join_all;
+use jido_supervisor::cluster::{
+    BackendError, Claim, Fence, Lease, LeaseLost, MemoryCluster, MemoryNode, NodeId, Placement,
+    RegistryBackend,
+};
 use jido_supervisor::{
-    BackendError, Claim, EventKind, ExitReason, Fence, Lease, LeaseLost, MemoryCluster, MemoryNode,
-    NodeId, Placement, RegistryBackend, RegistryError, Session, SessionId, SessionSupervisor,
-    StartError, Term,
+    EventKind, ExitReason, RegistryError, Session, SessionId, SessionSupervisor, StartError, Term,
 };
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::sync::watch;
@@ -27,7 +29,7 @@ fn joined(
     let node = cluster.join();
     let supervisor = SessionSupervisor::builder()
         .backend(node.clone())
-        .child(stub.clone())
+        .session_child(stub.clone())
         .max_sessions(3)
         .build();
     (node, supervisor)
@@ -254,7 +256,7 @@ async fn an_unreachable_backend_is_a_typed_error_and_starts_nothing() {
     let stub = SessionSupervisorStub::new();
     let supervisor = SessionSupervisor::builder()
         .backend_arc(backend.clone())
-        .child(stub.clone())
+        .session_child(stub.clone())
         .build();
     let dir = project();
     assert!(matches!(
@@ -306,30 +308,34 @@ async fn a_stop_racing_a_waiter_still_gives_the_claim_up() {
 /// A file store whose `get` reports when it has read, then waits to be let
 /// go: a resume held between reading the snapshot and claiming.
 struct HeldGet {
-    files: jido_supervisor::FileStore,
+    files: jido_supervisor::store::FileStore,
     read: Arc<tokio::sync::Notify>,
     go: Arc<tokio::sync::Notify>,
 }
 
 #[async_trait]
-impl jido_supervisor::SnapshotStore for HeldGet {
-    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_supervisor::StoreError> {
+impl jido_supervisor::store::SnapshotStore for HeldGet {
+    async fn put(
+        &self,
+        id: SessionId,
+        bytes: Vec<u8>,
+    ) -> Result<(), jido_supervisor::store::StoreError> {
         self.files.put(id, bytes).await
     }
     async fn get(
         &self,
         id: SessionId,
         max: u64,
-    ) -> Result<Option<Vec<u8>>, jido_supervisor::StoreError> {
+    ) -> Result<Option<Vec<u8>>, jido_supervisor::store::StoreError> {
         let got = self.files.get(id, max).await;
         self.read.notify_one();
         self.go.notified().await;
         got
     }
-    async fn list(&self) -> Result<Vec<SessionId>, jido_supervisor::StoreError> {
+    async fn list(&self) -> Result<Vec<SessionId>, jido_supervisor::store::StoreError> {
         self.files.list().await
     }
-    async fn delete(&self, id: SessionId) -> Result<(), jido_supervisor::StoreError> {
+    async fn delete(&self, id: SessionId) -> Result<(), jido_supervisor::store::StoreError> {
         self.files.delete(id).await
     }
 }
@@ -339,7 +345,8 @@ impl jido_supervisor::SnapshotStore for HeldGet {
 /// session (and its newer snapshot deleted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_open_on_another_node_is_not_resumed() {
-    use jido_supervisor::{FileStore, Message, Persistence, ResumeError, Role};
+    use jido_supervisor::store::FileStore;
+    use jido_supervisor::{Message, Persistence, ResumeError, Role};
     let cluster = MemoryCluster::new();
     let (dir, snapshots) = (project(), project());
     let a = SessionSupervisor::builder()

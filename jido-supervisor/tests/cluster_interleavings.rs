@@ -10,10 +10,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use jido_supervisor::{
-    MemoryCluster, MemoryNode, NodeId, RegistryBackend, Session, SessionId, SessionSupervisor,
-    Shutdown,
-};
+use jido_supervisor::cluster::{MemoryCluster, MemoryNode, NodeId, RegistryBackend};
+use jido_supervisor::process::Shutdown;
+use jido_supervisor::{Session, SessionId, SessionSupervisor};
 use jido_testkit::strategies::ProjectPool;
 use jido_testkit::{Script, SessionSupervisorStub};
 use proptest::prelude::*;
@@ -140,7 +139,7 @@ fn run(batches: &[Vec<Op>], workers: usize) -> Result<(), TestCaseError> {
                 let backend = cluster.join();
                 let supervisor = SessionSupervisor::builder()
                     .backend(backend.clone())
-                    .child(stub.clone())
+                    .session_child(stub.clone())
                     .max_sessions(LIMIT)
                     .build();
                 Node {

@@ -9,8 +9,9 @@ use common::{
     assert_empty, assert_tasks_settle, baseline, project, projects, session,
     stub_supervisor_with_limit,
 };
+use jido_supervisor::session::ProjectPath;
 use jido_supervisor::{ExitReason, RegistryError};
-use jido_supervisor::{ProjectPath, Session, SessionId};
+use jido_supervisor::{Session, SessionId};
 use jido_supervisor::{SessionHandle, SessionSupervisor, StartError};
 use tokio::sync::Barrier;
 
@@ -67,7 +68,7 @@ fn assert_one_winner(
     }
     assert_eq!(supervisor.registry().count(), 1);
     assert_eq!(supervisor.count_children(), 1);
-    assert_eq!(supervisor.find_session_pid(winner), Some(handle.clone()));
+    assert_eq!(supervisor.find_session(winner), Some(handle.clone()));
     (winner, handle)
 }
 

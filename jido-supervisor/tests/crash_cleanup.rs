@@ -9,17 +9,20 @@ use common::{
     assert_empty, assert_gone, assert_no_event, assert_tasks_settle, baseline, next_kind, project,
     projects, session, stub_supervisor,
 };
-use jido_supervisor::{
-    ChildContext, EventKind, SessionChild, SessionSupervisor, Shutdown, StartOutcome, StopError,
-    Term, TreeHandle,
-};
-use jido_supervisor::{ExitReason, spawn};
+use jido_supervisor::ExitReason;
+use jido_supervisor::process::spawn;
+use jido_supervisor::process::{Shutdown, StartOutcome};
+use jido_supervisor::tree::{ChildContext, SessionChild, TreeHandle};
+use jido_supervisor::{EventKind, SessionSupervisor, StopError, Term};
 use jido_testkit::{Script, SessionSupervisorStub};
 
 /// Starts a session on `dir`, ends its tree with `end`, waits for the end,
 /// and checks the cleanup and the events (`Started`, then `expected`).
 async fn assert_end_is_cleaned_up(
-    end: impl FnOnce(&SessionSupervisorStub, jido_supervisor::SessionId) -> Option<jido_supervisor::Pid>,
+    end: impl FnOnce(
+        &SessionSupervisorStub,
+        jido_supervisor::SessionId,
+    ) -> Option<jido_supervisor::process::Pid>,
     expected_reason: ExitReason,
     expected_event: EventKind,
 ) {
@@ -248,7 +251,7 @@ impl SessionChild for EndsBeforeStartReturns {
 #[tokio::test]
 async fn a_tree_that_ended_before_start_returned_is_cleaned_up() {
     let supervisor = SessionSupervisor::builder()
-        .child(EndsBeforeStartReturns)
+        .session_child(EndsBeforeStartReturns)
         .build();
     let dir = project();
     let session = session(&dir);
@@ -264,7 +267,7 @@ async fn a_tree_that_ended_before_start_returned_is_cleaned_up() {
 #[tokio::test]
 async fn a_tree_that_ended_before_start_returned_is_reported_started_then_crashed() {
     let supervisor = SessionSupervisor::builder()
-        .child(EndsBeforeStartReturns)
+        .session_child(EndsBeforeStartReturns)
         .build();
     let mut events = supervisor.subscribe();
     let dir = project();

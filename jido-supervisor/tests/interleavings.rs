@@ -16,9 +16,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use jido_supervisor::process::Shutdown;
+use jido_supervisor::session::SessionRecord;
 use jido_supervisor::{
-    EventKind, ExitReason, Session, SessionConfig, SessionEvent, SessionId, SessionRecord,
-    SessionSupervisor, Shutdown, StartError,
+    EventKind, ExitReason, Session, SessionConfig, SessionEvent, SessionId, SessionSupervisor,
+    StartError,
 };
 use jido_testkit::strategies::ProjectPool;
 use jido_testkit::{Script, SessionSupervisorStub};
@@ -124,7 +126,7 @@ fn run(batches: &[Vec<Op>], workers: usize) -> Result<(), TestCaseError> {
     runtime.block_on(async {
         let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(STOP_TIMEOUT));
         let supervisor = SessionSupervisor::builder()
-            .child(stub.clone())
+            .session_child(stub.clone())
             .max_sessions(LIMIT)
             .build();
         let mut events = supervisor.subscribe();

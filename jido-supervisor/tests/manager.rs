@@ -13,10 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{expect_restarted, within_a_minute};
-use jido_supervisor::{
-    BoundaryError, DirEntry, EntryKind, FileError, ManagerError, ManagerRef, SessionId,
-    SessionSupervisor,
-};
+use jido_supervisor::session::{BoundaryError, DirEntry, EntryKind, FileError};
+use jido_supervisor::{ManagerError, ManagerRef, SessionId, SessionSupervisor};
 use tempfile::TempDir;
 
 /// A session on `root/project`, beside `root/outside/secret`.

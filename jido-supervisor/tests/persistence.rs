@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use jido_supervisor::session::{ReasoningStep, Todo, ToolCall};
+use jido_supervisor::store::{FileStore, LoadError, SnapshotStore, StoreError};
 use jido_supervisor::{
-    EventKind, FileStore, LoadError, Message, PersistError, Persistence, ReasoningStep,
-    RegistryError, ResumeError, Role, SaveSessionError, SessionId, SessionSupervisor,
-    SnapshotStore, StartError, StoreError, Todo, ToolCall,
+    EventKind, Message, PersistError, Persistence, RegistryError, ResumeError, Role,
+    SaveSessionError, SessionId, SessionSupervisor, StartError,
 };
 use jido_testkit::SessionSupervisorStub;
 use proptest::prelude::*;
@@ -317,7 +318,7 @@ async fn a_tree_that_cannot_take_the_conversation_is_stopped_and_the_snapshot_ke
     real.stop_session(id).await.unwrap();
 
     let stubbed = SessionSupervisor::builder()
-        .child(SessionSupervisorStub::new())
+        .session_child(SessionSupervisorStub::new())
         .persistence(persistence)
         .build();
     assert_eq!(
@@ -463,7 +464,7 @@ proptest! {
                                 let _ = tokio::time::timeout(Duration::ZERO, stop).await;
                             }
                             Race::Kill(n) => {
-                                if let Some(handle) = supervisor.find_session_pid(ids[n]) {
+                                if let Some(handle) = supervisor.find_session(ids[n]) {
                                     handle.pid().kill();
                                 }
                             }

@@ -12,10 +12,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::{assert_empty, assert_gone, assert_no_event, next_kind, project, session};
 use futures_util::FutureExt;
+use jido_supervisor::process::{Shutdown, StartOutcome, spawn_with_pid};
+use jido_supervisor::session::{SessionError, SessionRecord};
+use jido_supervisor::tree::{ChildContext, SessionChild, TreeHandle};
 use jido_supervisor::{
-    ChildContext, EventKind, ExitReason, RegistryError, Session, SessionChild, SessionConfig,
-    SessionError, SessionRecord, SessionSupervisor, Shutdown, StartError, StartOutcome, Term,
-    TreeHandle, UpdateError, spawn_with_pid,
+    EventKind, ExitReason, RegistryError, Session, SessionConfig, SessionSupervisor, StartError,
+    Term, UpdateError,
 };
 use jido_testkit::{Script, SessionSupervisorStub};
 use parking_lot::Mutex;
@@ -39,7 +41,7 @@ fn record(path: &std::path::Path) -> SessionRecord {
 #[tokio::test]
 async fn a_stored_session_goes_through_every_check_before_it_can_be_registered() {
     let supervisor = SessionSupervisor::builder()
-        .child(SessionSupervisorStub::new())
+        .session_child(SessionSupervisorStub::new())
         .build();
     let dir = project();
     let alias = dir.path().with_extension("alias");
@@ -123,7 +125,7 @@ async fn a_stop_whose_caller_gave_up_still_kills_the_tree_after_its_timeout() {
     let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(Duration::from_secs(5)));
     stub.script_default(Script::IgnoreStop);
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .max_sessions(1)
         .build();
     let mut events = supervisor.subscribe();
@@ -156,7 +158,7 @@ async fn a_stop_whose_caller_gave_up_still_kills_the_tree_after_its_timeout() {
 /// restart while it is still starting.
 #[derive(Default, Clone)]
 struct Reporter {
-    kept: Arc<Mutex<Vec<jido_supervisor::ChildEvents>>>,
+    kept: Arc<Mutex<Vec<jido_supervisor::tree::ChildEvents>>>,
 }
 
 #[async_trait]
@@ -182,7 +184,9 @@ impl SessionChild for Reporter {
 #[tokio::test]
 async fn a_tree_reports_only_child_events_of_its_own_session_within_its_lifecycle() {
     let reporter = Reporter::default();
-    let supervisor = SessionSupervisor::builder().child(reporter.clone()).build();
+    let supervisor = SessionSupervisor::builder()
+        .session_child(reporter.clone())
+        .build();
     let mut events = supervisor.subscribe();
     let (a, b) = (project(), project());
     let first = supervisor.create_session(a.path()).await.unwrap().id();
@@ -226,7 +230,9 @@ async fn polite_and_stubborn() -> (
     [tempfile::TempDir; 2],
 ) {
     let stub = SessionSupervisorStub::with_shutdown(Shutdown::Infinity);
-    let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+    let supervisor = SessionSupervisor::builder()
+        .session_child(stub.clone())
+        .build();
     let dirs = [project(), project()];
     let polite = supervisor
         .create_session(dirs[0].path())

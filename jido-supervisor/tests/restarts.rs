@@ -8,12 +8,13 @@ use std::time::Duration;
 use common::{
     assert_empty, assert_gone, assert_no_event, expect_restarted, next_kind, project, session,
 };
+use jido_supervisor::ExitReason;
 use jido_supervisor::SessionId;
-use jido_supervisor::{
-    CallError, EventKind, Manager, Message, ProcessKey, Restart, RestartIntensity, Role,
-    SessionEvent, SessionHandle, SessionSup, SessionSupervisor, State, Strategy, SupervisorExit,
-};
-use jido_supervisor::{ExitReason, Pid};
+use jido_supervisor::process::Pid;
+use jido_supervisor::process::{CallError, Restart, RestartIntensity, Strategy, SupervisorExit};
+use jido_supervisor::session::{Manager, State};
+use jido_supervisor::tree::{ProcessKey, SessionSup};
+use jido_supervisor::{EventKind, Message, Role, SessionEvent, SessionHandle, SessionSupervisor};
 use tempfile::TempDir;
 use tokio::sync::broadcast;
 
@@ -28,7 +29,7 @@ struct Fixture {
 }
 
 async fn start(tree: SessionSup) -> Fixture {
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let mut events = supervisor.subscribe();
     let dir = project();
     let session = session(&dir);

@@ -10,10 +10,9 @@ use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, projects, session,
     stub_supervisor,
 };
-use jido_supervisor::{
-    EventKind, ExitReason, SessionContext, SessionSup, SessionSupervisor, Shutdown, StartError,
-    StartOutcome, SupervisorError, Term, TreeHandle, spawn_with_pid,
-};
+use jido_supervisor::process::{Shutdown, StartOutcome, SupervisorError, spawn_with_pid};
+use jido_supervisor::tree::{SessionContext, SessionSup, TreeHandle};
+use jido_supervisor::{EventKind, ExitReason, SessionSupervisor, StartError, Term};
 use jido_testkit::{
     MockSessionChild, Script, ScriptedChildren, SessionSupervisorStub, WorkerStart,
 };
@@ -124,7 +123,7 @@ async fn a_start_that_does_not_finish_in_time_is_rolled_back() {
     let stub = SessionSupervisorStub::new();
     let timeout = Duration::from_millis(250);
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .start_timeout(timeout)
         .build();
     let mut events = supervisor.subscribe();
@@ -158,7 +157,7 @@ async fn a_tree_whose_child_fails_terminates_what_it_started_before_returning() 
         .child(children.spec::<SessionContext>("manager"))
         .child(children.spec::<SessionContext>("state"))
         .child(children.spec::<SessionContext>("agent"));
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let mut events = supervisor.subscribe();
     let dir = project();
     let session = session(&dir);
@@ -236,7 +235,7 @@ async fn a_mock_child_is_called_once_with_the_registered_session() {
         .withf(move |ctx| ctx.session().id() == id && *ctx.session().project_path() == project_path)
         .times(1)
         .returning(|_| Err(Term::msg("refused by the mock")));
-    let supervisor = SessionSupervisor::builder().child(child).build();
+    let supervisor = SessionSupervisor::builder().session_child(child).build();
 
     assert_eq!(
         supervisor.start_session(session).await,
@@ -267,11 +266,11 @@ async fn a_mock_child_starts_the_tree_of_the_registered_session() {
                 Shutdown::Infinity,
             )))
         });
-    let supervisor = SessionSupervisor::builder().child(child).build();
+    let supervisor = SessionSupervisor::builder().session_child(child).build();
 
     let handle = supervisor.start_session(session).await.unwrap();
 
-    assert_eq!(supervisor.find_session_pid(id), Some(handle.clone()));
+    assert_eq!(supervisor.find_session(id), Some(handle.clone()));
     assert_eq!(supervisor.stop_session(id).await, Ok(ExitReason::Shutdown));
     assert_empty(&supervisor);
 }
@@ -280,7 +279,7 @@ async fn a_mock_child_starts_the_tree_of_the_registered_session() {
 async fn every_failure_in_a_row_leaves_the_supervisor_usable() {
     let stub = SessionSupervisorStub::new();
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .start_timeout(Duration::from_secs(1))
         .build();
     let dir = project();

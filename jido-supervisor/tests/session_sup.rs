@@ -5,10 +5,10 @@ mod common;
 
 use common::{assert_empty, assert_gone, assert_tasks_settle, baseline, project, session};
 use jido_supervisor::ExitReason;
-use jido_supervisor::{
-    CallError, ChildKind, ChildStatus, Down, Message, ProcessKey, Restart, Role, SessionSupervisor,
-    Todo, TodoStatus, mailbox,
-};
+use jido_supervisor::process::{CallError, ChildKind, ChildStatus, Down, Restart, mailbox};
+use jido_supervisor::session::{Todo, TodoStatus};
+use jido_supervisor::tree::ProcessKey;
+use jido_supervisor::{Message, Role, SessionSupervisor};
 
 #[tokio::test]
 async fn the_tree_is_a_supervisor_of_a_manager_and_a_state_reached_by_name() {

@@ -15,7 +15,8 @@ use common::{
 };
 use jido_supervisor::ExitReason;
 use jido_supervisor::SessionId;
-use jido_supervisor::{EventKind, SessionSupervisor, Shutdown, StartError};
+use jido_supervisor::process::Shutdown;
+use jido_supervisor::{EventKind, SessionSupervisor, StartError};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
 

@@ -9,7 +9,9 @@ use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, session, supervisor_with,
 };
 use jido_supervisor::ExitReason;
-use jido_supervisor::{EventKind, SessionSup, SessionSupervisor, Shutdown};
+use jido_supervisor::process::Shutdown;
+use jido_supervisor::tree::SessionSup;
+use jido_supervisor::{EventKind, SessionSupervisor};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
 
@@ -130,7 +132,7 @@ async fn infinity_waits_for_as_long_as_it_takes() {
 #[tokio::test(start_paused = true)]
 async fn a_real_tree_with_brutal_kill_is_killed_with_its_children() {
     let supervisor = SessionSupervisor::builder()
-        .child(SessionSup::new().shutdown(Shutdown::BrutalKill))
+        .session_child(SessionSup::new().shutdown(Shutdown::BrutalKill))
         .build();
     let dir = project();
     let session = session(&dir);

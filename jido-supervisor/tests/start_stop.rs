@@ -9,9 +9,10 @@ use common::{
     assert_empty, assert_gone, assert_no_event, next_kind, project, projects, session,
     stub_supervisor, stub_supervisor_with_limit,
 };
+use jido_supervisor::session::ProjectPath;
 use jido_supervisor::{EventKind, StartError, StopError};
 use jido_supervisor::{ExitReason, RegistryError};
-use jido_supervisor::{ProjectPath, Session, SessionId};
+use jido_supervisor::{Session, SessionId};
 
 #[tokio::test]
 async fn start_returns_the_handle_of_a_live_tree() {
@@ -62,12 +63,12 @@ async fn start_records_the_tree_under_the_session() {
     let handle = supervisor.start_session(session).await.unwrap();
 
     let found = supervisor
-        .find_session_pid(id)
+        .find_session(id)
         .expect("the tree is found by id");
     assert_eq!(found, handle);
     assert_eq!(found.pid(), handle.pid());
     assert_eq!(found.id(), id);
-    let listed = supervisor.list_session_pids();
+    let listed = supervisor.list_sessions();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0], (id, handle));
     // The stub's tree is a bare process: no supervisor to manage children in.
@@ -113,7 +114,7 @@ async fn start_with_a_registered_id_fails() {
     );
     assert_eq!(stub.calls().len(), 1);
     // The first session is untouched.
-    assert_eq!(supervisor.find_session_pid(id), Some(handle));
+    assert_eq!(supervisor.find_session(id), Some(handle));
     assert_eq!(
         supervisor.registry().lookup(id).unwrap().project_path(),
         &ProjectPath::new(first_dir.path()).unwrap()
@@ -286,16 +287,16 @@ async fn lookups_follow_the_session_before_during_and_after() {
     let other = common::session(&dirs[1]);
     let other_id = other.id();
 
-    assert_eq!(supervisor.find_session_pid(id), None);
-    assert!(supervisor.list_session_pids().is_empty());
+    assert_eq!(supervisor.find_session(id), None);
+    assert!(supervisor.list_sessions().is_empty());
     assert!(!supervisor.session_running(id));
 
     let handle = supervisor.start_session(session).await.unwrap();
     let other_handle = supervisor.start_session(other).await.unwrap();
 
-    assert_eq!(supervisor.find_session_pid(id), Some(handle.clone()));
+    assert_eq!(supervisor.find_session(id), Some(handle.clone()));
     assert!(supervisor.session_running(id));
-    let mut listed = supervisor.list_session_pids();
+    let mut listed = supervisor.list_sessions();
     listed.sort_by_key(|(_, handle)| handle.id());
     let mut expected = vec![(id, handle), (other_id, other_handle.clone())];
     expected.sort_by_key(|(_, handle)| handle.id());
@@ -303,12 +304,9 @@ async fn lookups_follow_the_session_before_during_and_after() {
 
     supervisor.stop_session(id).await.unwrap();
 
-    assert_eq!(supervisor.find_session_pid(id), None);
+    assert_eq!(supervisor.find_session(id), None);
     assert!(!supervisor.session_running(id));
-    assert_eq!(
-        supervisor.list_session_pids(),
-        vec![(other_id, other_handle)]
-    );
+    assert_eq!(supervisor.list_sessions(), vec![(other_id, other_handle)]);
     assert!(supervisor.session_running(other_id));
 }
 

@@ -5,11 +5,12 @@
 mod common;
 
 use common::{expect_restarted, project, within_a_minute};
-use jido_supervisor::{
-    ConversationError, ConversationLimits, FileOperation, Message, PageMeta, ReasoningStep, Role,
-    SessionId, SessionSup, SessionSupervisor, State, StateError, StateRef, Todo, TodoStatus,
-    ToolCall, ToolStatus,
+use jido_supervisor::session::{
+    ConversationError, ConversationLimits, FileOperation, PageMeta, ReasoningStep, State, Todo,
+    TodoStatus, ToolCall, ToolStatus,
 };
+use jido_supervisor::tree::SessionSup;
+use jido_supervisor::{Message, Role, SessionId, SessionSupervisor, StateError, StateRef};
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -25,7 +26,7 @@ struct Fixture {
 }
 
 async fn start(tree: SessionSup) -> Fixture {
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let dir = project();
     let id = supervisor.create_session(dir.path()).await.unwrap().id();
     let state = supervisor.state(id).unwrap();

@@ -16,11 +16,13 @@
 
 use std::time::Duration;
 
-use jido_supervisor::{
-    CallError, Conversation, ConversationError, ConversationLimits, EventKind, FileOperation,
-    Message, ReasoningStep, RestartIntensity, Role, SessionSup, SessionSupervisor, State,
-    StateError, StateRef, Todo, ToolCall, ToolStatus,
+use jido_supervisor::process::{CallError, RestartIntensity};
+use jido_supervisor::session::{
+    Conversation, ConversationError, ConversationLimits, FileOperation, ReasoningStep, State, Todo,
+    ToolCall, ToolStatus,
 };
+use jido_supervisor::tree::SessionSup;
+use jido_supervisor::{EventKind, Message, Role, SessionSupervisor, StateError, StateRef};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -271,7 +273,7 @@ async fn session() -> (SessionSupervisor, StateRef, tempfile::TempDir) {
     let tree = SessionSup::new()
         .intensity(RestartIntensity::new(1_000_000, Duration::from_secs(1)).expect("intensity"))
         .child(State::spec_with(limits()));
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let dir = tempfile::tempdir().expect("temp dir");
     let id = supervisor
         .create_session(dir.path())

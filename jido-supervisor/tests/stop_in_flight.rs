@@ -11,7 +11,8 @@ use common::{
     poll_once, project, session, stub_supervisor, supervisor_with, within_a_minute,
 };
 use jido_supervisor::ExitReason;
-use jido_supervisor::{EventKind, SessionSupervisor, Shutdown, StartError, StopError};
+use jido_supervisor::process::Shutdown;
+use jido_supervisor::{EventKind, SessionSupervisor, StartError, StopError};
 use jido_testkit::{Script, SessionSupervisorStub};
 use tokio::time::Instant;
 
@@ -58,7 +59,7 @@ async fn a_stop_during_a_start_that_fails_is_not_found() {
     let stub = SessionSupervisorStub::new();
     let timeout = Duration::from_secs(2);
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .start_timeout(timeout)
         .build();
     let mut events = supervisor.subscribe();

@@ -7,11 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::{assert_gone, next_kind, project};
-use jido_supervisor::{
-    AutoShutdown, CallError, ChildSpec, ChildStatus, EventKind, ExitReason, ProcessKey, Restart,
-    SessionContext, SessionSup, SessionSupervisor, SupervisorError, SupervisorExit, SupervisorSpec,
-    Term,
+use jido_supervisor::process::{
+    AutoShutdown, CallError, ChildSpec, ChildStatus, Restart, SupervisorError, SupervisorExit,
+    SupervisorSpec,
 };
+use jido_supervisor::tree::{ProcessKey, SessionContext, SessionSup};
+use jido_supervisor::{EventKind, ExitReason, SessionSupervisor, Term};
 use jido_testkit::{ScriptedChildren, ScriptedWorker, WorkerCommand, WorkerStart};
 
 /// jido_code's `start_agent/1`: starts the session's agent lazily.
@@ -19,7 +20,7 @@ async fn start_agent(
     supervisor: &SessionSupervisor,
     children: &ScriptedChildren,
     id: jido_supervisor::SessionId,
-) -> Result<Option<jido_supervisor::Pid>, SupervisorError> {
+) -> Result<Option<jido_supervisor::process::Pid>, SupervisorError> {
     let tree = supervisor.tree(id).expect("the session runs");
     tree.start_child(
         children
@@ -35,7 +36,7 @@ async fn every_session_runs_the_children_its_tree_declares() {
     let tree = SessionSup::new()
         .child(children.spec("tools"))
         .child(children.spec("watcher"));
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let (a, b) = (project(), project());
     let first = supervisor.create_session(a.path()).await.unwrap().id();
     let second = supervisor.create_session(b.path()).await.unwrap().id();
@@ -49,7 +50,7 @@ async fn every_session_runs_the_children_its_tree_declares() {
             .map(|child| child.name.to_string())
             .collect();
         assert_eq!(names, ["manager", "state", "tools", "watcher"]);
-        let tools = supervisor.child::<ScriptedWorker>(id, "tools");
+        let tools = supervisor.child_ref::<ScriptedWorker>(id, "tools");
         assert!(tools.call(WorkerCommand::Ping).await.is_ok());
     }
     // Each session has its own processes.
@@ -65,7 +66,7 @@ async fn an_agent_started_lazily_is_already_started_then_not_running_once_stoppe
     let supervisor = SessionSupervisor::new();
     let dir = project();
     let id = supervisor.create_session(dir.path()).await.unwrap().id();
-    let agent = supervisor.child::<ScriptedWorker>(id, "agent");
+    let agent = supervisor.child_ref::<ScriptedWorker>(id, "agent");
     // get_agent before start_agent: no such child.
     assert_eq!(
         agent.call(WorkerCommand::Ping).await,
@@ -120,13 +121,13 @@ async fn an_agent_started_lazily_is_already_started_then_not_running_once_stoppe
 async fn a_crashed_user_child_is_restarted_and_reported_for_its_session() {
     let children = ScriptedChildren::new();
     let supervisor = SessionSupervisor::builder()
-        .child(SessionSup::new().child(children.spec("agent")))
+        .session_child(SessionSup::new().child(children.spec("agent")))
         .build();
     let mut events = supervisor.subscribe();
     let dir = project();
     let id = supervisor.create_session(dir.path()).await.unwrap().id();
     assert_eq!(next_kind(&mut events, id).await, EventKind::Started);
-    let agent = supervisor.child::<ScriptedWorker>(id, "agent");
+    let agent = supervisor.child_ref::<ScriptedWorker>(id, "agent");
 
     // Its restart fails once, then succeeds: a call made now waits for it.
     children.plan("agent", [WorkerStart::Fail(Term::msg("port busy"))]);
@@ -160,7 +161,7 @@ async fn a_session_ends_when_its_significant_agent_ends() {
                 .restart(Restart::Transient)
                 .significant(true),
         );
-    let supervisor = SessionSupervisor::builder().child(tree).build();
+    let supervisor = SessionSupervisor::builder().session_child(tree).build();
     let mut events = supervisor.subscribe();
     let dir = project();
     let handle = supervisor.create_session(dir.path()).await.unwrap();
@@ -168,7 +169,7 @@ async fn a_session_ends_when_its_significant_agent_ends() {
     assert_eq!(next_kind(&mut events, id).await, EventKind::Started);
 
     // A crash of the agent is a restart, not the end.
-    let agent = supervisor.child::<ScriptedWorker>(id, "agent");
+    let agent = supervisor.child_ref::<ScriptedWorker>(id, "agent");
     agent.pid().unwrap().kill();
     assert_eq!(agent.call(WorkerCommand::Ping).await, Ok(2));
     assert!(supervisor.session_running(id));
@@ -201,11 +202,11 @@ async fn a_session_ends_when_its_significant_agent_ends() {
 async fn a_session_tree_may_nest_supervisors_with_their_own_strategy() {
     let children = ScriptedChildren::new();
     let tools = SupervisorSpec::new()
-        .strategy(jido_supervisor::Strategy::OneForAll)
+        .strategy(jido_supervisor::process::Strategy::OneForAll)
         .child(children.spec("lsp"))
         .child(children.spec("formatter"));
     let supervisor = SessionSupervisor::builder()
-        .child(SessionSup::new().child(ChildSpec::supervisor("tools", tools)))
+        .session_child(SessionSup::new().child(ChildSpec::supervisor("tools", tools)))
         .build();
     let mut events = supervisor.subscribe();
     let dir = project();
@@ -219,7 +220,7 @@ async fn a_session_tree_may_nest_supervisors_with_their_own_strategy() {
     tools.whereis("lsp").unwrap().kill();
     assert_eq!(
         tools
-            .child::<ScriptedWorker>("lsp")
+            .child_ref::<ScriptedWorker>("lsp")
             .call(WorkerCommand::Ping)
             .await,
         Ok(2)
@@ -242,11 +243,11 @@ async fn a_session_tree_may_nest_supervisors_with_their_own_strategy() {
 async fn a_call_to_a_session_child_times_out_with_a_typed_error() {
     let children = ScriptedChildren::new();
     let supervisor = SessionSupervisor::builder()
-        .child(SessionSup::new().child(children.spec("agent")))
+        .session_child(SessionSup::new().child(children.spec("agent")))
         .build();
     let dir = project();
     let id = supervisor.create_session(dir.path()).await.unwrap().id();
-    let agent = supervisor.child::<ScriptedWorker>(id, "agent");
+    let agent = supervisor.child_ref::<ScriptedWorker>(id, "agent");
 
     // Default timeout: 5 s, as upstream.
     assert_eq!(
@@ -279,7 +280,7 @@ async fn a_call_to_a_session_child_times_out_with_a_typed_error() {
 async fn which_children_reports_restarting_and_stopped_children() {
     let children = ScriptedChildren::new();
     let supervisor = SessionSupervisor::builder()
-        .child(
+        .session_child(
             SessionSup::new()
                 .child(children.spec("agent").restart(Restart::Transient))
                 .child(children.spec("helper")),
@@ -290,7 +291,7 @@ async fn which_children_reports_restarting_and_stopped_children() {
     let tree = supervisor.tree(id).unwrap();
 
     supervisor
-        .child::<ScriptedWorker>(id, "agent")
+        .child_ref::<ScriptedWorker>(id, "agent")
         .call(WorkerCommand::Stop(ExitReason::Normal))
         .await
         .unwrap();

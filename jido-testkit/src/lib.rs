@@ -1,6 +1,6 @@
 //! Test support for `jido-supervisor`.
 //!
-//! - [`SessionSupervisorStub`]: a scriptable [`SessionChild`](jido_supervisor::SessionChild)
+//! - [`SessionSupervisorStub`]: a scriptable [`SessionChild`](jido_supervisor::tree::SessionChild)
 //!   (succeed, fail, ignore, panic, hang, crash after start, ignore stop,
 //!   fail the Nth start) that records every call.
 //! - [`MockSessionChild`]: a mockall mock of the same trait.

@@ -2,7 +2,9 @@
 //! expectation-based tests.
 
 use async_trait::async_trait;
-use jido_supervisor::{ChildContext, SessionChild, StartOutcome, Term, TreeHandle};
+use jido_supervisor::Term;
+use jido_supervisor::process::StartOutcome;
+use jido_supervisor::tree::{ChildContext, SessionChild, TreeHandle};
 
 mockall::mock! {
     /// A mockall mock of [`SessionChild`]: set expectations on `start` with
@@ -24,7 +26,7 @@ mockall::mock! {
     ///     .times(1)
     ///     .returning(|_| Err(Term::msg("refused")));
     ///
-    /// let supervisor = SessionSupervisor::builder().child(child).build();
+    /// let supervisor = SessionSupervisor::builder().session_child(child).build();
     /// let error = supervisor.start_session(session).await.unwrap_err();
     /// assert_eq!(error, StartError::Child(Term::msg("refused")));
     /// assert!(supervisor.registry().lookup(id).is_none());

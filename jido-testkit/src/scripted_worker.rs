@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jido_supervisor::{
-    ChildSpec, Context, ExitReason, Observer, StartOutcome, SupervisorEvent, Term, Worker,
+use jido_supervisor::process::{
+    ChildSpec, Context, Observer, StartOutcome, SupervisorEvent, Worker,
 };
+use jido_supervisor::{ExitReason, Term};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
@@ -110,17 +111,19 @@ impl fmt::Debug for Journal {
 /// Cheap to clone; clones share the journal and the scripts.
 ///
 /// ```
-/// use jido_supervisor::{ChildSpec, SessionContext, SessionSup, SessionSupervisor, Term};
+/// use jido_supervisor::process::ChildSpec;
+/// use jido_supervisor::tree::{SessionContext, SessionSup};
+/// use jido_supervisor::{SessionSupervisor, Term};
 /// use jido_testkit::{ScriptedChildren, ScriptedWorker, WorkerCommand, WorkerStart};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let children = ScriptedChildren::new();
 /// let tree = SessionSup::new().child(children.spec::<SessionContext>("agent"));
-/// let supervisor = SessionSupervisor::builder().child(tree).build();
+/// let supervisor = SessionSupervisor::builder().session_child(tree).build();
 /// let dir = tempfile::tempdir().unwrap();
 /// let id = supervisor.create_session(dir.path()).await.unwrap().id();
 ///
-/// let agent = supervisor.child::<ScriptedWorker>(id, "agent");
+/// let agent = supervisor.child_ref::<ScriptedWorker>(id, "agent");
 /// assert_eq!(agent.call(WorkerCommand::Ping).await.unwrap(), 1);
 ///
 /// // Crash it; its restart fails once, then succeeds: the call waits.

@@ -5,10 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
-use jido_supervisor::{
-    ChildContext, ChildEvents, ExitReason, Pid, SessionChild, SessionId, Shutdown, StartOutcome,
-    Term, TreeHandle, spawn_with_pid,
-};
+use jido_supervisor::process::{Pid, Shutdown, StartOutcome, spawn_with_pid};
+use jido_supervisor::tree::{ChildContext, ChildEvents, SessionChild, TreeHandle};
+use jido_supervisor::{ExitReason, SessionId, Term};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
@@ -123,7 +122,7 @@ struct Scripts {
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let stub = SessionSupervisorStub::new();
-/// let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+/// let supervisor = SessionSupervisor::builder().session_child(stub.clone()).build();
 ///
 /// stub.script_next(Script::Fail(Term::msg("no API key")));
 /// let dir = tempfile::tempdir().unwrap();

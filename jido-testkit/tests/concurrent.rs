@@ -9,9 +9,10 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use jido_supervisor::process::Shutdown;
 use jido_supervisor::{ExitReason, RegistryError};
 use jido_supervisor::{Session, SessionId};
-use jido_supervisor::{SessionSupervisor, Shutdown, StartError, StopError};
+use jido_supervisor::{SessionSupervisor, StartError, StopError};
 use jido_testkit::Script;
 use jido_testkit::SessionSupervisorStub;
 use jido_testkit::strategies::{
@@ -69,7 +70,7 @@ fn run_case(pool: &ProjectPool, workers: usize, batches: &[Vec<Op>]) -> Result<(
         let metrics = tokio::runtime::Handle::current().metrics();
         let stub = SessionSupervisorStub::with_shutdown(Shutdown::Timeout(SHUTDOWN_TIMEOUT));
         let supervisor = SessionSupervisor::builder()
-            .child(stub.clone())
+            .session_child(stub.clone())
             .max_sessions(LIMIT)
             .start_timeout(START_TIMEOUT)
             .build();
@@ -89,7 +90,7 @@ fn run_case(pool: &ProjectPool, workers: usize, batches: &[Vec<Op>]) -> Result<(
         prop_assert_eq!(supervisor.registry().count(), 0);
         prop_assert_eq!(supervisor.count_children(), 0);
         prop_assert_eq!(stub.running_count(), 0);
-        prop_assert!(supervisor.list_session_pids().is_empty());
+        prop_assert!(supervisor.list_sessions().is_empty());
 
         // The processes have ended; their tasks are dropped by whichever
         // worker ran them last, which may be a moment after their end was
@@ -253,7 +254,7 @@ async fn run_op(
             if session.as_ref().is_some_and(|s| s.id() != target) {
                 return Err(format!("lookup of {target} gave {session:?}"));
             }
-            let _ = supervisor.find_session_pid(target);
+            let _ = supervisor.find_session(target);
             Ok(())
         }
         (Op::List, _) => {
@@ -318,7 +319,7 @@ fn check_invariants(
     let registered = supervisor.registry().count();
     let children = supervisor.count_children();
     let processes = stub.running_count();
-    let pids = supervisor.list_session_pids().len();
+    let pids = supervisor.list_sessions().len();
     if [children, processes, pids] != [registered; 3] {
         return Err(format!(
             "registry {registered}, children {children}, stub processes {processes}, pids {pids}"

@@ -130,7 +130,7 @@ impl<'a> Harness<'a> {
     fn new(pool: &'a ProjectPool, real_limit: usize, model_limit: usize) -> Self {
         let stub = SessionSupervisorStub::new();
         let supervisor = SessionSupervisor::builder()
-            .child(stub.clone())
+            .session_child(stub.clone())
             .max_sessions(real_limit)
             .start_timeout(START_TIMEOUT)
             .build();
@@ -263,7 +263,7 @@ impl<'a> Harness<'a> {
             }
             Op::Lookup { pick } => {
                 let (id, _) = self.picked(*pick);
-                let found = self.supervisor.find_session_pid(id).is_some();
+                let found = self.supervisor.find_session(id).is_some();
                 prop_assert_eq!(self.supervisor.session_running(id), found);
                 prop_assert_eq!(self.supervisor.registry().contains(id), found);
                 prop_assert_eq!(self.supervisor.registry().lookup(id).is_some(), found);
@@ -307,7 +307,7 @@ impl<'a> Harness<'a> {
             Ok(handle) => {
                 self.ids.push(id);
                 let mid = ModelId(self.ids.len() - 1);
-                prop_assert_eq!(self.supervisor.find_session_pid(id), Some(handle.clone()));
+                prop_assert_eq!(self.supervisor.find_session(id), Some(handle.clone()));
                 if let Script::CrashAfterStart(_) = script {
                     let reason = handle.wait().await;
                     self.check_gone(id, Some(project))?;
@@ -381,7 +381,7 @@ impl<'a> Harness<'a> {
         let supervisor = &self.supervisor;
         prop_assert!(!supervisor.registry().contains(id), "{} registered", id);
         prop_assert!(!supervisor.session_running(id), "{} running", id);
-        prop_assert!(supervisor.find_session_pid(id).is_none());
+        prop_assert!(supervisor.find_session(id).is_none());
         prop_assert!(self.stub.pid(id).is_none(), "stub process of {} alive", id);
         Ok(())
     }
@@ -411,7 +411,7 @@ impl<'a> Harness<'a> {
             "registry vs children"
         );
         prop_assert_eq!(registered, processes, "registry vs stub processes");
-        prop_assert_eq!(registered, supervisor.list_session_pids().len());
+        prop_assert_eq!(registered, supervisor.list_sessions().len());
         prop_assert_eq!(registered, self.model.count(), "registry vs model");
         prop_assert!(registered <= supervisor.max_children());
 

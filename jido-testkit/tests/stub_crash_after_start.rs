@@ -16,7 +16,9 @@ async fn crash_after_start_starts_on_a_multi_thread_runtime() {
     for attempt in 0..1000 {
         let stub = SessionSupervisorStub::new();
         stub.script_default(Script::exit_normally());
-        let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+        let supervisor = SessionSupervisor::builder()
+            .session_child(stub.clone())
+            .build();
         let session = Session::new(dir.path()).unwrap();
         let handle = match supervisor.start_session(session).await {
             Ok(handle) => handle,

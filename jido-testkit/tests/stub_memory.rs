@@ -8,7 +8,9 @@ use jido_testkit::{DEFAULT_CALL_LOG, Script, SessionSupervisorStub};
 #[tokio::test]
 async fn many_start_stop_cycles_leave_the_stub_holding_nothing_but_a_bounded_log() {
     let stub = SessionSupervisorStub::new().call_log(16);
-    let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+    let supervisor = SessionSupervisor::builder()
+        .session_child(stub.clone())
+        .build();
     let dir = tempfile::tempdir().unwrap();
     const CYCLES: usize = 2_000;
 
@@ -46,7 +48,9 @@ async fn many_start_stop_cycles_leave_the_stub_holding_nothing_but_a_bounded_log
 #[tokio::test]
 async fn the_call_log_keeps_the_default_number_of_calls() {
     let stub = SessionSupervisorStub::new();
-    let supervisor = SessionSupervisor::builder().child(stub.clone()).build();
+    let supervisor = SessionSupervisor::builder()
+        .session_child(stub.clone())
+        .build();
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..DEFAULT_CALL_LOG + 5 {
         stub.script_next(Script::Ignore);

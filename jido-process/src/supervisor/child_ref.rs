@@ -89,7 +89,7 @@ impl Locate for Directory {
 ///     .start(())
 ///     .await
 ///     .unwrap();
-/// let greeter = supervisor.child::<Greeter>("greeter");
+/// let greeter = supervisor.child_ref::<Greeter>("greeter");
 /// assert_eq!(greeter.call("ada").await.unwrap(), "hello, ada");
 ///
 /// // Crash it: the supervisor restarts it, and the reference follows.

@@ -90,7 +90,7 @@ pub enum ChildKind {
 ///         .shutdown(Shutdown::Timeout(Duration::from_secs(1))),
 ///     );
 /// let supervisor = spec.start(()).await.unwrap();
-/// assert_eq!(supervisor.child::<Echo>("echo").call("hi".into()).await.unwrap(), "hi");
+/// assert_eq!(supervisor.child_ref::<Echo>("echo").call("hi".into()).await.unwrap(), "hi");
 /// assert_eq!(supervisor.stop().await, ExitReason::Shutdown);
 /// # }
 /// ```

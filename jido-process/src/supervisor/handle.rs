@@ -145,7 +145,7 @@ impl<C: Send + Sync + 'static> Supervisor<C> {
 
     /// A reference to child `name`, a worker of type `W`, that reaches
     /// whichever incarnation runs at each call.
-    pub fn child<W: Worker>(&self, name: impl Into<ChildName>) -> ChildRef<W> {
+    pub fn child_ref<W: Worker>(&self, name: impl Into<ChildName>) -> ChildRef<W> {
         ChildRef::via(self.directory(), name)
     }
 }

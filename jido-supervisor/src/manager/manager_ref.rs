@@ -9,15 +9,16 @@ use jido_session::{DirEntry, FileContent, ProjectPath, Session, SessionId};
 use tokio::sync::oneshot;
 
 use super::{Manager, ManagerError, ManagerRequest, Op};
+use crate::process::{CallError, ChildRef, Pid};
 use crate::reply_call::call_for_reply;
-use crate::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`Manager`] by name at every call, so it keeps
 /// working after the Manager is restarted; calls wait through a restart,
 /// within their timeout (5 s). Cheap to clone.
 ///
 /// ```
-/// use jido_supervisor::{BoundaryError, ManagerError, SessionSupervisor};
+/// use jido_supervisor::session::BoundaryError;
+/// use jido_supervisor::{ManagerError, SessionSupervisor};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let dir = tempfile::tempdir().unwrap();
@@ -92,7 +93,7 @@ impl ManagerRef {
 
     /// Resolves `path` (relative to the project root, or absolute) and
     /// returns it if it stays inside the project and is not protected
-    /// (see [`ProjectBoundary::validate`](crate::ProjectBoundary::validate)).
+    /// (see [`ProjectBoundary::validate`](crate::session::ProjectBoundary::validate)).
     ///
     /// # Errors
     ///
@@ -104,8 +105,8 @@ impl ManagerRef {
     }
 
     /// Reads `limit` lines of the file at `path` from line `offset`
-    /// (numbered from 1; jido_code reads from 1, [`DEFAULT_READ_LIMIT`](crate::DEFAULT_READ_LIMIT)
-    /// lines, each cut at [`MAX_LINE_CHARS`](crate::MAX_LINE_CHARS)).
+    /// (numbered from 1; jido_code reads from 1, [`DEFAULT_READ_LIMIT`](crate::session::DEFAULT_READ_LIMIT)
+    /// lines, each cut at [`MAX_LINE_CHARS`](crate::session::MAX_LINE_CHARS)).
     ///
     /// # Errors
     ///

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use jido_session::ProjectBoundary;
 use tokio::sync::oneshot;
 
-use crate::{ChildSpec, Context, SessionContext, Worker};
+use crate::process::{ChildSpec, Context, Worker};
+use crate::tree::SessionContext;
 
 pub use error::ManagerError;
 pub use manager_ref::ManagerRef;
@@ -45,7 +46,7 @@ pub struct Manager {
 
 impl Manager {
     /// A Manager for the session of `ctx`, guarding its project directory
-    /// (protecting [`DEFAULT_PROTECTED`](crate::DEFAULT_PROTECTED)).
+    /// (protecting [`DEFAULT_PROTECTED`](crate::session::DEFAULT_PROTECTED)).
     pub fn new(ctx: SessionContext) -> Self {
         Manager {
             ctx,

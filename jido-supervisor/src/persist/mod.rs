@@ -11,7 +11,6 @@ use std::time::Duration;
 use jido_session::{Session, SessionId};
 use jido_store::{CleanupReport, Listing, Persistence, ProjectIdentity, Snapshot, SnapshotInfo};
 
-use crate::core::conversation_of;
 use crate::{SessionHandle, SessionSupervisor, StartError};
 
 pub use error::{PersistError, ResumeError, SaveSessionError};
@@ -59,11 +58,11 @@ impl SessionSupervisor {
             .try_lock(id)
             .ok_or(SaveSessionError::InProgress { id })?;
         let handle = self
-            .find_session_pid(id)
+            .find_session(id)
             .ok_or(SaveSessionError::NotFound { id })?;
         // The handle carries the session as registered now (renames
         // included): one lookup for both.
-        let snapshot = Snapshot::of(handle.session(), conversation_of(handle.tree()));
+        let snapshot = Snapshot::of(handle.session(), handle.tree().committed_conversation());
         persistence.save(&snapshot).await?;
         Ok(SnapshotInfo::from(&snapshot))
     }
@@ -158,7 +157,7 @@ impl SessionSupervisor {
             .core
             .start(session, Some(Arc::new(conversation)))
             .await?;
-        if handle.tree().tree().is_none() {
+        if handle.supervisor().is_none() {
             tracing::warn!(%id, "the resumed session's tree keeps no conversation; stopping it");
             let _ = self.stop_session(id).await;
             return Err(ResumeError::RestoreFailed { id });
@@ -182,7 +181,7 @@ impl SessionSupervisor {
     }
 
     /// Deletes the snapshots closed more than `max_age` ago
-    /// ([`DEFAULT_MAX_AGE`](crate::DEFAULT_MAX_AGE), 30 days, upstream) and
+    /// ([`DEFAULT_MAX_AGE`](crate::store::DEFAULT_MAX_AGE), 30 days, upstream) and
     /// reports what it deleted, skipped and failed to delete.
     ///
     /// # Errors

@@ -2,7 +2,7 @@
 //! tree; [`StateRef`], which reaches it by name; [`StateError`].
 //!
 //! The State process serializes the session's changes; what it commits lives
-//! in the tree's [`ConversationStore`](crate::ConversationStore), so a State
+//! in the tree's [`ConversationStore`](crate::session::ConversationStore), so a State
 //! restarted after a crash starts from the last committed conversation.
 
 mod error;
@@ -11,7 +11,8 @@ mod state_ref;
 
 use jido_session::{ConversationLimits, Message, Role};
 
-use crate::{ChildSpec, Context, SessionContext, Worker};
+use crate::process::{ChildSpec, Context, Worker};
+use crate::tree::SessionContext;
 
 pub use error::StateError;
 pub use request::StateRequest;
@@ -30,7 +31,7 @@ pub const NAME: &str = "state";
 /// through [`StateRef`].
 ///
 /// **Crashes lose nothing committed.** Every change is committed, whole, to
-/// the tree's [`ConversationStore`](crate::ConversationStore) before the
+/// the tree's [`ConversationStore`](crate::session::ConversationStore) before the
 /// State answers; a restarted State starts from it. What a crash does lose
 /// is the message being streamed, if any (its chunks live in the process
 /// until [`StateRef::end_streaming`] commits them): after a restart nothing
@@ -68,7 +69,8 @@ impl State {
     /// default one with it:
     ///
     /// ```
-    /// use jido_supervisor::{ConversationLimits, SessionSup, State};
+    /// use jido_supervisor::session::{ConversationLimits, State};
+    /// use jido_supervisor::tree::SessionSup;
     ///
     /// let limits = ConversationLimits { messages: 200, ..ConversationLimits::default() };
     /// let tree = SessionSup::new().child(State::spec_with(limits)); // same name: replaced in place

@@ -13,9 +13,9 @@ use tokio::sync::oneshot;
 
 use super::{Op, State, StateError, StateRequest};
 
-use crate::core::Core;
+use crate::process::{CallError, ChildRef, Pid};
 use crate::reply_call::call_for_reply;
-use crate::{CallError, ChildRef, Pid};
+use crate::session_handle::Sessions;
 
 /// Reaches a session's [`State`] by name, on every call: after the State is
 /// restarted, the same `StateRef` reaches the new one (an Elixir
@@ -51,23 +51,25 @@ pub struct StateRef {
     child: ChildRef<State>,
     /// The supervisor, to find the session's tree (and whether a message
     /// streams) as it is now: a resumed session is another tree.
-    core: Weak<Core>,
+    sessions: Weak<dyn Sessions>,
 }
 
 impl StateRef {
-    pub(crate) fn new(id: SessionId, child: ChildRef<State>, core: Weak<Core>) -> Self {
-        StateRef { id, child, core }
+    pub(crate) fn new(id: SessionId, child: ChildRef<State>, sessions: Weak<dyn Sessions>) -> Self {
+        StateRef {
+            id,
+            child,
+            sessions,
+        }
     }
 
     /// Whether the State of the session's current tree has a message open.
     fn streaming(&self) -> bool {
-        self.core
+        self.sessions
             .upgrade()
-            .and_then(|core| core.running(self.id))
-            .and_then(|handle| {
-                handle
-                    .tree()
-                    .tree()
+            .and_then(|sessions| sessions.live_tree(self.id))
+            .and_then(|tree| {
+                tree.supervisor()
                     .map(|tree| tree.context().conversation().is_streaming())
             })
             .unwrap_or(false)
@@ -106,7 +108,7 @@ impl StateRef {
 
     /// A page of the conversation: the messages from index `offset` (0 is
     /// the oldest kept), at most `limit` of them (`None`: all the rest),
-    /// with the page's [`PageMeta`](crate::PageMeta). Only the page is
+    /// with the page's [`PageMeta`](crate::session::PageMeta). Only the page is
     /// copied.
     ///
     /// # Errors
@@ -166,7 +168,7 @@ impl StateRef {
     /// # Errors
     ///
     /// [`StateError::Conversation`] with
-    /// [`ConversationError::UnknownToolCall`](crate::ConversationError::UnknownToolCall)
+    /// [`ConversationError::UnknownToolCall`](crate::session::ConversationError::UnknownToolCall)
     /// if no kept call has that id; [`StateError::Call`] as
     /// [`ChildRef::call`].
     pub async fn update_tool_call(

@@ -31,7 +31,9 @@ pub fn session(dir: &TempDir) -> Session {
 
 /// A supervisor whose sessions are started by `stub`.
 pub fn supervisor_with(stub: &SessionSupervisorStub) -> SessionSupervisor {
-    SessionSupervisor::builder().child(stub.clone()).build()
+    SessionSupervisor::builder()
+        .session_child(stub.clone())
+        .build()
 }
 
 /// A stub and a supervisor using it, with the default limit (10).
@@ -44,7 +46,7 @@ pub fn stub_supervisor() -> (SessionSupervisor, SessionSupervisorStub) {
 pub fn stub_supervisor_with_limit(limit: usize) -> (SessionSupervisor, SessionSupervisorStub) {
     let stub = SessionSupervisorStub::new();
     let supervisor = SessionSupervisor::builder()
-        .child(stub.clone())
+        .session_child(stub.clone())
         .max_sessions(limit)
         .build();
     (supervisor, stub)
@@ -59,10 +61,10 @@ pub fn assert_gone(supervisor: &SessionSupervisor, id: SessionId) {
         "session {id} is still registered"
     );
     assert!(!supervisor.session_running(id), "session {id} still runs");
-    assert!(supervisor.find_session_pid(id).is_none());
+    assert!(supervisor.find_session(id).is_none());
     assert!(
         supervisor
-            .list_session_pids()
+            .list_sessions()
             .iter()
             .all(|(listed, _)| *listed != id)
     );
@@ -80,7 +82,7 @@ pub fn assert_empty(supervisor: &SessionSupervisor) {
         "sessions still registered"
     );
     assert_eq!(supervisor.count_children(), 0, "trees still counted");
-    assert!(supervisor.list_session_pids().is_empty());
+    assert!(supervisor.list_sessions().is_empty());
 }
 
 /// The next event, failing (rather than hanging) if none comes within a

@@ -4,7 +4,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use jido_supervisor::{ProjectPath, Session, SessionConfig, ValidationErrors};
+use jido_supervisor::session::{ProjectPath, ValidationErrors};
+use jido_supervisor::{Session, SessionConfig};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
@@ -146,7 +147,7 @@ impl ProjectPool {
     ///
     /// # Errors
     ///
-    /// What [`SessionBuilder::build`](jido_supervisor::SessionBuilder::build)
+    /// What [`SessionBuilder::build`](jido_session::SessionBuilder::build)
     /// returns for the spec's name and config.
     ///
     /// # Panics

@@ -1,0 +1,197 @@
+//! A start: register the session, claim it in the cluster, start its tree,
+//! then commit — or, on any other way out, roll back ([`Rollback`]).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use jido_process::Mailbox;
+use jido_registry::{BackendError, Claim, Registration, Ticket};
+use jido_session::{Conversation, Session};
+
+use super::Core;
+use super::table::{SessionSlot, check};
+use super::watcher::WatcherMsg;
+use crate::process::StartOutcome;
+use crate::tree::{ChildContext, ChildEvents, TreeHandle};
+use crate::{EventKind, ExitReason, SessionHandle, StartError};
+
+impl Core {
+    /// Registers `session`, starts its tree, and commits it; any way out
+    /// but the commit (an error, a panic, a timeout, this future being
+    /// dropped) rolls the registration back.
+    pub(crate) async fn start(
+        self: &Arc<Self>,
+        session: Session,
+        restored: Option<Arc<Conversation>>,
+    ) -> Result<SessionHandle, StartError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StartError::NoRuntime);
+        }
+        let downs = self.downs().clone();
+        let registration = self.registry.register_with(
+            session,
+            SessionSlot::Starting {
+                pending: Vec::new(),
+            },
+        )?;
+        let ticket = registration.ticket();
+        let mut rollback = Rollback {
+            core: self,
+            ticket,
+            armed: true,
+            claim: None,
+        };
+        if let Some(cluster) = &self.cluster {
+            rollback.claim = Some(
+                cluster
+                    .claim(registration.session(), self.max_sessions())
+                    .await?,
+            );
+        }
+        match self.start_tree(&registration, ticket, restored).await {
+            Ok(tree) => rollback.commit(registration.into_session(), tree, &downs),
+            Err(error) => {
+                rollback.release_claim().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts the tree of the registered session, within the start timeout.
+    async fn start_tree(
+        self: &Arc<Self>,
+        registration: &Registration,
+        ticket: Ticket,
+        restored: Option<Arc<Conversation>>,
+    ) -> Result<TreeHandle, StartError> {
+        let ctx = ChildContext::new(
+            Arc::clone(registration.session()),
+            ChildEvents::new(self.me.clone(), ticket),
+            restored,
+        );
+        let start = AssertUnwindSafe(self.child.start(ctx)).catch_unwind();
+        match tokio::time::timeout(self.start_timeout, start).await {
+            Err(_) => Err(StartError::Timeout {
+                after: self.start_timeout,
+            }),
+            Ok(Err(payload)) => {
+                let message = match ExitReason::from_panic(&*payload) {
+                    ExitReason::Panic(message) => message.to_string(),
+                    other => other.to_string(),
+                };
+                Err(StartError::Panicked { message })
+            }
+            Ok(Ok(Err(error))) => Err(StartError::Child(error)),
+            Ok(Ok(Ok(StartOutcome::Started(tree)))) => Ok(tree),
+            Ok(Ok(Ok(_ignore))) => Err(StartError::Ignored),
+        }
+    }
+}
+
+/// Rolls a start back unless committed: removes the registration. Runs on
+/// every early return and when the start future is dropped (the only
+/// remover of a `Starting` slot: invariant 2 of the table).
+struct Rollback<'a> {
+    core: &'a Arc<Core>,
+    ticket: Ticket,
+    armed: bool,
+    /// The session's claim in the cluster, once made.
+    claim: Option<Claim>,
+}
+
+impl Rollback<'_> {
+    /// The start failed: gives the claim up before the registration goes
+    /// (so a retry here finds the project free in the cluster too).
+    async fn release_claim(&mut self) {
+        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim) {
+            cluster.release(self.ticket.id(), claim).await;
+            // Only now: dropped during the release, the guard releases again
+            // (releases are idempotent).
+            self.claim = None;
+        }
+    }
+
+    /// The tree runs: records it, sends `Started` (and what the tree
+    /// reported while starting), then monitors it. If the supervisor began
+    /// shutting down meanwhile, the tree is terminated at once.
+    fn commit(
+        mut self,
+        session: Arc<Session>,
+        tree: TreeHandle,
+        downs: &Mailbox<WatcherMsg>,
+    ) -> Result<SessionHandle, StartError> {
+        let core = self.core;
+        let ticket = self.ticket;
+        let claim = self.claim;
+        let closed = {
+            let mut registry = core.registry.write();
+            // Read under the lock: a lease lost after this is seen by the
+            // lease watcher, which folds over the registry under this lock.
+            if let (Some(cluster), Some(claim)) = (&core.cluster, &claim)
+                && cluster.is_void(claim)
+            {
+                drop(registry);
+                tree.pid().kill();
+                return Err(StartError::Backend(BackendError::LeaseLost));
+            }
+            let closed = registry.is_closed();
+            let Some(slot) = registry.slot_mut(ticket) else {
+                // Only this guard removes a starting slot.
+                drop(registry);
+                tree.pid().kill();
+                return Err(StartError::ShuttingDown);
+            };
+            // Under the lock: the monitor only queues a message, and a stop
+            // finds it in the slot.
+            let monitor = tree.pid().monitor(downs, ticket);
+            let previous = std::mem::replace(
+                slot,
+                SessionSlot::Running {
+                    tree: tree.clone(),
+                    stopping: closed,
+                    announced: !closed,
+                    monitor,
+                    claim: claim.map(Box::new),
+                },
+            );
+            self.armed = false;
+            self.claim = None;
+            if !closed {
+                core.emit(ticket, EventKind::Started);
+                if let SessionSlot::Starting { pending } = previous {
+                    for kind in pending {
+                        core.emit(ticket, kind);
+                    }
+                }
+            }
+            check(core, &registry, ticket);
+            closed
+        };
+        core.changed.notify_waiters();
+        if let Some(reason) = tree.pid().exit_reason() {
+            // Ended before its start returned: report it now rather than
+            // when the Down is read.
+            core.tree_ended(ticket, tree.pid(), &reason);
+        }
+        if closed {
+            tree.shutdown_policy().begin_termination(tree.pid(), None);
+            return Err(StartError::ShuttingDown);
+        }
+        tracing::info!(id = %ticket.id(), pid = %tree.pid(), "session started");
+        Ok(core.handle(ticket, session, tree))
+    }
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.core.registry.unregister_ticket(self.ticket);
+            self.core.changed.notify_waiters();
+        }
+        // Dropped while starting: the claim cannot be awaited here.
+        if let (Some(cluster), Some(claim)) = (&self.core.cluster, self.claim.take()) {
+            cluster.release_later(self.ticket.id(), claim);
+        }
+    }
+}

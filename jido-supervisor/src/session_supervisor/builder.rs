@@ -1,0 +1,170 @@
+//! [`SessionSupervisorBuilder`]: what a [`SessionSupervisor`] is built
+//! with.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
+use jido_store::Persistence;
+
+use super::{DEFAULT_START_TIMEOUT, SessionSupervisor};
+use crate::Events;
+use crate::admission::Cluster;
+use crate::core::{Core, PersistConfig};
+use crate::tree::{SessionChild, SessionSup};
+
+/// Configures a [`SessionSupervisor`].
+///
+/// ```
+/// use std::time::Duration;
+/// use jido_supervisor::tree::SessionSup;
+/// use jido_supervisor::SessionSupervisor;
+///
+/// let supervisor = SessionSupervisor::builder()
+///     .max_sessions(100)
+///     .session_child(SessionSup::new())
+///     .start_timeout(Duration::from_secs(1))
+///     .build();
+/// assert_eq!(supervisor.max_children(), 100);
+/// ```
+#[must_use]
+pub struct SessionSupervisorBuilder {
+    max_sessions: usize,
+    child: Option<Arc<dyn SessionChild>>,
+    events: Option<Events>,
+    start_timeout: Duration,
+    persistence: Option<Persistence>,
+    save_on_stop: bool,
+    backend: Option<Arc<dyn RegistryBackend>>,
+}
+
+impl SessionSupervisorBuilder {
+    /// Decide admission (the limit, unique ids, unique projects) for a whole
+    /// cluster through `backend` — for instance `jido-cluster`'s PostgreSQL
+    /// node — instead of in this supervisor's memory alone (the default).
+    ///
+    /// Each start then claims the session in the backend before its tree
+    /// starts (refusals read as the in-memory registry's:
+    /// [`StartError::Registry`](crate::StartError::Registry); a backend failure is
+    /// [`StartError::Backend`](crate::StartError::Backend)), and each end releases the claim. When the
+    /// node loses its lease, every session claimed under it is stopped
+    /// (reason `{shutdown, `[`LeaseLost`](crate::cluster::LeaseLost)`}`).
+    /// [`max_sessions`](Self::max_sessions) is then the cluster's limit:
+    /// give every node the same.
+    ///
+    /// ```
+    /// use jido_supervisor::cluster::MemoryCluster;
+    /// use jido_supervisor::{RegistryError, SessionSupervisor, StartError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cluster = MemoryCluster::new();
+    /// let a = SessionSupervisor::builder().backend(cluster.join()).build();
+    /// let b = SessionSupervisor::builder().backend(cluster.join()).build();
+    ///
+    /// let session = a.create_session(dir.path()).await.unwrap();
+    /// assert!(matches!(
+    ///     b.create_session(dir.path()).await,
+    ///     Err(StartError::Registry(RegistryError::DuplicateProject { .. }))
+    /// ));
+    /// assert_eq!(b.locate(session.id()).await.unwrap().unwrap().node, a.node());
+    /// # }
+    /// ```
+    pub fn backend(self, backend: impl RegistryBackend) -> Self {
+        self.backend_arc(Arc::new(backend))
+    }
+
+    /// Like [`backend`](Self::backend), for a backend already shared.
+    pub fn backend_arc(mut self, backend: Arc<dyn RegistryBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Where sessions are saved ([`save`](SessionSupervisor::save),
+    /// [`resume`](SessionSupervisor::resume), ...): for instance
+    /// `Persistence::in_dir(dir)?`, one file per session in `dir`.
+    pub fn persistence(mut self, persistence: Persistence) -> Self {
+        self.persistence = Some(persistence);
+        self
+    }
+
+    /// Whether every stop ([`stop_session`](SessionSupervisor::stop_session),
+    /// [`shutdown`](SessionSupervisor::shutdown)) saves the session after
+    /// its tree ended and before it leaves the registry (default no; needs
+    /// [`persistence`](Self::persistence)). Best effort: a failed save is
+    /// reported ([`EventKind::SaveFailed`](crate::EventKind::SaveFailed) and
+    /// the log) and the stop goes on. Not on crashes, nor when the
+    /// supervisor is dropped.
+    pub fn save_on_stop(mut self, save: bool) -> Self {
+        self.save_on_stop = save;
+        self
+    }
+
+    /// The most sessions open at once (default 10).
+    pub fn max_sessions(mut self, limit: usize) -> Self {
+        self.max_sessions = limit;
+        self
+    }
+
+    /// What starts each session's tree (default: [`SessionSup::new()`]):
+    /// the real tree with your children, or a stub or a mock from
+    /// `jido-testkit` (Elixir's `:supervisor_module`).
+    pub fn session_child(self, child: impl SessionChild) -> Self {
+        self.session_child_arc(Arc::new(child))
+    }
+
+    /// Like [`session_child`](Self::session_child), for a child already
+    /// shared.
+    pub fn session_child_arc(mut self, child: Arc<dyn SessionChild>) -> Self {
+        self.child = Some(child);
+        self
+    }
+
+    /// Where lifecycle events go (default: a new channel).
+    pub fn events(mut self, events: Events) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// How long a tree may take to start (default 5 s).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// The supervisor. Inside a tokio runtime its own process (which
+    /// receives its trees' exits) starts now; outside one, with the first
+    /// session: no runtime is needed to build one.
+    pub fn build(self) -> SessionSupervisor {
+        let core = Core::new(
+            self.max_sessions,
+            self.child.unwrap_or_else(|| Arc::new(SessionSup::new())),
+            self.events.unwrap_or_default(),
+            self.start_timeout,
+            self.persistence.map(|persistence| PersistConfig {
+                persistence,
+                save_on_stop: self.save_on_stop,
+            }),
+            self.backend.map(Cluster::new),
+        );
+        if tokio::runtime::Handle::try_current().is_ok() {
+            core.start_process();
+        }
+        SessionSupervisor { core }
+    }
+}
+
+impl SessionSupervisor {
+    /// A builder, to choose the child, the limit, the timeout.
+    pub fn builder() -> SessionSupervisorBuilder {
+        SessionSupervisorBuilder {
+            max_sessions: DEFAULT_LIMIT,
+            child: None,
+            events: None,
+            start_timeout: DEFAULT_START_TIMEOUT,
+            persistence: None,
+            save_on_stop: false,
+            backend: None,
+        }
+    }
+}
