@@ -8,7 +8,7 @@ use jido_registry::{BackendError, Claim, Lease, RegistryBackend};
 use jido_session::{Session, SessionId};
 use tokio::sync::watch;
 
-use crate::StartError;
+use crate::error::StartError;
 
 /// Why a session was stopped: its node lost its lease, so the session may
 /// now run on another node. Its tree's exit reason is

@@ -8,8 +8,8 @@ use jido_process::{Observer, SupervisorEvent};
 use jido_session::{Session, SessionId};
 use parking_lot::Mutex;
 
-use crate::session::ConversationStore;
-use crate::tree::ChildEvents;
+use crate::conversation_store::ConversationStore;
+use crate::events::ChildEvents;
 
 /// What every child of a session's tree is started with (the `C` of its
 /// [`ChildSpec`](crate::process::ChildSpec)s): the session, as it is *now* (after

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jido_registry::{BackendError, RegistryError};
 use jido_session::{SessionError, SessionId, ValidationErrors};
 
-use crate::Term;
+use jido_process::Term;
 
 /// Why [`start_session`](crate::SessionSupervisor::start_session) failed.
 /// Whatever the reason, the session was not left registered and nothing it

@@ -9,8 +9,8 @@ use jido_registry::Ticket;
 use jido_session::{Session, SessionId};
 use tokio::sync::broadcast;
 
-use crate::process::ChildName;
-use crate::{ExitReason, Term};
+use jido_process::ChildName;
+use jido_process::{ExitReason, Term};
 
 /// How many events a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).

@@ -4,7 +4,7 @@ use std::fmt;
 
 use jido_session::SessionId;
 
-use crate::process::ChildName;
+use jido_process::ChildName;
 
 /// The name of one child of a session's tree: the session's id and the
 /// child's name (jido_code's `{:manager, id}`, `{:state, id}`, and any name

@@ -4,7 +4,7 @@
 
 use tokio::sync::oneshot;
 
-use crate::process::{CallError, ChildRef, Worker};
+use jido_process::{CallError, ChildRef, Worker};
 
 /// Calls `child` with the request `make` builds around a reply sender, and
 /// waits for what the worker sends on it.

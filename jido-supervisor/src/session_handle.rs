@@ -6,9 +6,10 @@ use std::sync::{Arc, Weak};
 use jido_registry::Ticket;
 use jido_session::{Session, SessionId};
 
-use crate::ExitReason;
-use crate::process::{Pid, Supervisor};
-use crate::tree::{SessionContext, TreeHandle};
+use crate::context::SessionContext;
+use crate::tree_handle::TreeHandle;
+use jido_process::ExitReason;
+use jido_process::{Pid, Supervisor};
 
 /// A running session: what [`start_session`](crate::SessionSupervisor::start_session)
 /// returns. It names the session (as it was when started) and its process

@@ -3,11 +3,14 @@
 
 use async_trait::async_trait;
 
-use crate::process::{
+use crate::context::SessionContext;
+use crate::session_child::{ChildContext, SessionChild};
+use crate::tree_handle::TreeHandle;
+use crate::{manager, state};
+use jido_process::Term;
+use jido_process::{
     AutoShutdown, ChildSpec, RestartIntensity, Shutdown, StartOutcome, Strategy, SupervisorSpec,
 };
-use crate::tree::{ChildContext, SessionChild, SessionContext, TreeHandle};
-use crate::{Term, manager, state};
 
 /// The real per-session tree (jido_code's `Session.Supervisor`), the default
 /// [`SessionChild`]: a supervisor whose children are declared as data —

@@ -6,8 +6,9 @@ use jido_registry::{Claim, Ticket};
 
 use super::Core;
 use super::table::{SessionSlot, check};
-use crate::process::{Pid, SupervisorExit};
-use crate::{EventKind, ExitReason};
+use crate::events::EventKind;
+use jido_process::ExitReason;
+use jido_process::{Pid, SupervisorExit};
 
 impl Core {
     /// A stopped tree ended: its claim in the cluster (if any) is released

@@ -33,10 +33,12 @@ use tokio::sync::Notify;
 
 use crate::admission::Cluster;
 use crate::events::SessionOwner;
+use crate::events::{EventKind, Events};
 use crate::save_locks::SaveLocks;
+use crate::session_child::SessionChild;
 use crate::session_handle::Sessions;
-use crate::tree::{SessionChild, TreeHandle};
-use crate::{EventKind, Events, ExitReason};
+use crate::tree_handle::TreeHandle;
+use jido_process::ExitReason;
 
 pub(crate) use table::{SessionLocate, SessionSlot};
 

@@ -12,9 +12,14 @@ use jido_session::{Conversation, Session};
 use super::Core;
 use super::table::{SessionSlot, check};
 use super::watcher::WatcherMsg;
-use crate::process::StartOutcome;
-use crate::tree::{ChildContext, ChildEvents, TreeHandle};
-use crate::{EventKind, ExitReason, SessionHandle, StartError};
+use crate::error::StartError;
+use crate::events::ChildEvents;
+use crate::events::EventKind;
+use crate::session_child::ChildContext;
+use crate::session_handle::SessionHandle;
+use crate::tree_handle::TreeHandle;
+use jido_process::ExitReason;
+use jido_process::StartOutcome;
 
 impl Core {
     /// Registers `session`, starts its tree, and commits it; any way out

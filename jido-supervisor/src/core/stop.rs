@@ -16,9 +16,12 @@ use jido_store::Snapshot;
 use super::table::{SessionSlot, check};
 use super::watcher::WatcherMsg;
 use super::{Core, PersistConfig};
-use crate::process::Pid;
-use crate::tree::TreeHandle;
-use crate::{EventKind, ExitReason, ShutdownReport, StopError, Term};
+use crate::error::StopError;
+use crate::events::EventKind;
+use crate::shutdown_report::ShutdownReport;
+use crate::tree_handle::TreeHandle;
+use jido_process::Pid;
+use jido_process::{ExitReason, Term};
 
 /// A stopper's part in the stop of one tree.
 enum Role {

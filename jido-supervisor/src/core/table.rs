@@ -58,8 +58,10 @@ use jido_registry::{Claim, Lease, RegistryWriter, Ticket};
 use jido_session::{Session, SessionId, ValidationErrors};
 
 use super::Core;
-use crate::tree::TreeHandle;
-use crate::{EventKind, SessionHandle, UpdateError};
+use crate::error::UpdateError;
+use crate::events::EventKind;
+use crate::session_handle::SessionHandle;
+use crate::tree_handle::TreeHandle;
 
 /// Where a registered session stands.
 pub(crate) enum SessionSlot {

@@ -10,8 +10,8 @@ use tokio::sync::{oneshot, watch};
 
 use super::Core;
 use crate::admission::LeaseLost;
-use crate::process::Pid;
-use crate::{ExitReason, Term};
+use jido_process::Pid;
+use jido_process::{ExitReason, Term};
 
 /// What the supervisor's own process receives.
 pub(super) enum WatcherMsg {

@@ -2,7 +2,7 @@
 
 use jido_session::{BoundaryError, FileError};
 
-use crate::process::CallError;
+use jido_process::CallError;
 
 /// Why a request to a session's [`Manager`](super::Manager) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

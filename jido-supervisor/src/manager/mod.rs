@@ -12,8 +12,8 @@ use std::sync::Arc;
 use jido_session::ProjectBoundary;
 use tokio::sync::oneshot;
 
-use crate::process::{ChildSpec, Context, Worker};
-use crate::tree::SessionContext;
+use crate::context::SessionContext;
+use jido_process::{ChildSpec, Context, Worker};
 
 pub use error::ManagerError;
 pub use manager_ref::ManagerRef;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jido_session::{SessionId, ValidationErrors};
 use jido_store::{LoadError, ProjectIdentity, SaveError, StoreError};
 
-use crate::StartError;
+use crate::error::StartError;
 
 /// Why listing, deleting or cleaning up snapshots failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

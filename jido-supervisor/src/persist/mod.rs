@@ -11,7 +11,9 @@ use std::time::Duration;
 use jido_session::{Session, SessionId};
 use jido_store::{CleanupReport, Listing, Persistence, ProjectIdentity, Snapshot, SnapshotInfo};
 
-use crate::{SessionHandle, SessionSupervisor, StartError};
+use crate::error::StartError;
+use crate::session_handle::SessionHandle;
+use crate::session_supervisor::SessionSupervisor;
 
 pub use error::{PersistError, ResumeError, SaveSessionError};
 

@@ -8,10 +8,11 @@ use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
 use jido_store::Persistence;
 
 use super::{DEFAULT_START_TIMEOUT, SessionSupervisor};
-use crate::Events;
 use crate::admission::Cluster;
 use crate::core::{Core, PersistConfig};
-use crate::tree::{SessionChild, SessionSup};
+use crate::events::Events;
+use crate::session_child::SessionChild;
+use crate::session_sup::SessionSup;
 
 /// Configures a [`SessionSupervisor`].
 ///

@@ -21,8 +21,12 @@ use tokio::sync::broadcast;
 use tracing::Instrument;
 
 use crate::core::Core;
-use crate::process::Pid;
-use crate::{ExitReason, SessionEvent, SessionHandle, ShutdownReport, StartError, StopError, Term};
+use crate::error::{StartError, StopError};
+use crate::events::SessionEvent;
+use crate::session_handle::SessionHandle;
+use crate::shutdown_report::ShutdownReport;
+use jido_process::Pid;
+use jido_process::{ExitReason, Term};
 
 pub use builder::SessionSupervisorBuilder;
 

@@ -7,10 +7,14 @@ use std::sync::Arc;
 use jido_session::{Session, SessionConfig, SessionId, ValidationErrors};
 
 use super::SessionSupervisor;
+use crate::context::SessionContext;
 use crate::core::SessionLocate;
-use crate::process::{ChildRef, Pid, Supervisor, Worker};
-use crate::tree::{ProcessKey, SessionContext};
-use crate::{ManagerRef, SessionHandle, StateRef, UpdateError};
+use crate::error::UpdateError;
+use crate::manager::ManagerRef;
+use crate::process_key::ProcessKey;
+use crate::session_handle::SessionHandle;
+use crate::state::StateRef;
+use jido_process::{ChildRef, Pid, Supervisor, Worker};
 
 impl SessionSupervisor {
     /// The most sessions that may run at once.

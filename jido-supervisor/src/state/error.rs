@@ -2,7 +2,7 @@
 
 use jido_session::ConversationError;
 
-use crate::process::CallError;
+use jido_process::CallError;
 
 /// Why a request to a session's [`State`](super::State) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

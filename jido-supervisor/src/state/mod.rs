@@ -11,8 +11,8 @@ mod state_ref;
 
 use jido_session::{ConversationLimits, Message, Role};
 
-use crate::process::{ChildSpec, Context, Worker};
-use crate::tree::SessionContext;
+use crate::context::SessionContext;
+use jido_process::{ChildSpec, Context, Worker};
 
 pub use error::StateError;
 pub use request::StateRequest;

@@ -13,9 +13,9 @@ use tokio::sync::oneshot;
 
 use super::{Op, State, StateError, StateRequest};
 
-use crate::process::{CallError, ChildRef, Pid};
 use crate::reply_call::call_for_reply;
 use crate::session_handle::Sessions;
+use jido_process::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`State`] by name, on every call: after the State is
 /// restarted, the same `StateRef` reaches the new one (an Elixir
