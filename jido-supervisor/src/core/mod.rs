@@ -125,6 +125,11 @@ impl Core {
         self.registry.limit()
     }
 
+    /// The supervisor as the handles it gives out reach it.
+    pub(crate) fn sessions(&self) -> Weak<dyn Sessions> {
+        self.me.clone()
+    }
+
     /// Sends `kind` for the registration `ticket` (checking, in debug
     /// builds, that the lifecycle stays valid: invariant 4 of the table).
     fn emit(&self, ticket: Ticket, kind: EventKind) {

@@ -241,7 +241,7 @@ impl Core {
         session: Arc<Session>,
         tree: TreeHandle,
     ) -> SessionHandle {
-        SessionHandle::new(session, tree, self.me.clone(), ticket)
+        SessionHandle::new(session, tree, self.sessions(), ticket)
     }
 
     pub(crate) fn count_running(&self) -> usize {

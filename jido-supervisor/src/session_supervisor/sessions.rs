@@ -175,7 +175,7 @@ impl SessionSupervisor {
         Some(StateRef::new(
             id,
             self.child_ref(id, crate::state::NAME),
-            Arc::downgrade(&self.core) as std::sync::Weak<dyn crate::session_handle::Sessions>,
+            self.core.sessions(),
         ))
     }
 }
