@@ -6,6 +6,9 @@
 //! - [`SnapshotStore`]: the small trait a store implements (put, get, list,
 //!   delete); [`FileStore`], the embedded default, writes one file per
 //!   session atomically.
+//! - [`journal`]: the format of a session's journal, the record of every
+//!   acknowledged change (framed, checksummed, numbered; a torn last write
+//!   recovered).
 //! - [`Persistence`]: saves, loads (size-limited, optionally HMAC-signed),
 //!   lists newest first and cleans up by age, over any store.
 //!
@@ -33,6 +36,7 @@ mod codec;
 mod error;
 mod file_store;
 mod identity;
+pub mod journal;
 mod listing;
 mod persistence;
 mod snapshot;
