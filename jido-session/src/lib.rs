@@ -59,8 +59,8 @@ pub use boundary::{
 };
 pub use config::{MAX_TEMPERATURE, MIN_TEMPERATURE, SessionConfig};
 pub use conversation::{
-    Conversation, ConversationError, ConversationLimits, FileOperation, Message, Page, PageMeta,
-    ReasoningStep, Role, Todo, TodoStatus, ToolCall, ToolStatus,
+    Change, Conversation, ConversationError, ConversationLimits, FileOperation, Message, Page,
+    PageMeta, ReasoningStep, Role, Todo, TodoStatus, ToolCall, ToolStatus,
 };
 pub use error::{MAX_ECHO_CHARS, SessionError, ValidationErrors};
 pub use id::SessionId;

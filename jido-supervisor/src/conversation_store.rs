@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use jido_session::{Conversation, ConversationLimits};
+use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
 use parking_lot::Mutex;
 
 /// The committed [`Conversation`] of one session, held by the session's tree
@@ -65,6 +65,22 @@ impl ConversationStore {
         let mut committed = self.committed.lock();
         let conversation = committed.get_or_insert_with(|| Box::new(Conversation::new(limits)));
         f(conversation)
+    }
+
+    /// Commits `change` ([`Conversation::apply`]) in one step under the
+    /// store's lock, the conversation made with `limits` on the first
+    /// write: `Ok(false)` if it was a no-op. What the [`State`](crate::session::State)
+    /// does with every change it is asked for.
+    ///
+    /// # Errors
+    ///
+    /// As [`Conversation::apply`]; the conversation is unchanged.
+    pub fn commit(
+        &self,
+        limits: ConversationLimits,
+        change: Change,
+    ) -> Result<bool, ConversationError> {
+        self.update(limits, |conversation| conversation.apply(change))
     }
 
     /// Applies `limits` to the committed conversation, if there is one

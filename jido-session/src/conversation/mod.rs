@@ -1,6 +1,7 @@
 //! [`Conversation`]: what a session holds — messages, reasoning, tool calls,
 //! todos, prompts, file operations — each history bounded, chronological.
 
+mod change;
 mod file_operation;
 mod limits;
 mod message;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::is_blank;
 
+pub use change::Change;
 pub use file_operation::FileOperation;
 pub use limits::ConversationLimits;
 pub use message::{Message, Role};

@@ -9,10 +9,10 @@ mod error;
 mod request;
 mod state_ref;
 
-use jido_session::{ConversationLimits, Message, Role};
+use jido_process::{ChildSpec, Context, Worker};
+use jido_session::{Change, ConversationLimits, Message, Role};
 
 use crate::context::SessionContext;
-use jido_process::{ChildSpec, Context, Worker};
 
 pub use error::StateError;
 pub use request::StateRequest;
@@ -98,7 +98,7 @@ impl State {
     fn end_streaming(&mut self) -> Result<Message, StateError> {
         let message = *self.streaming.take().ok_or(StateError::NotStreaming)?;
         let store = self.ctx.conversation();
-        store.update(self.limits, |c| c.push_message(message.clone()));
+        let _ = store.commit(self.limits, Change::Message(message.clone()));
         store.set_streaming(false);
         Ok(message)
     }
@@ -111,12 +111,14 @@ impl Worker for State {
     async fn handle(&mut self, request: StateRequest, _ctx: &mut Context) {
         let store = self.ctx.conversation();
         let limits = self.limits;
-        // Each change is one `update`: committed whole before the reply. A
+        // Each change is one `commit`: committed whole before the reply
+        // (only a tool call update can be refused, so the other commits'
+        // results are `Ok` and ignored). A
         // caller that gave up waiting dropped its receiver; that is not the
         // State's concern, hence the ignored sends.
         match *request.0 {
             Op::AppendMessage(message, reply) => {
-                store.update(limits, |c| c.push_message(message));
+                let _ = store.commit(limits, Change::Message(message));
                 let _ = reply.send(());
             }
             Op::Messages {
@@ -130,14 +132,14 @@ impl Worker for State {
                 let _ = reply.send(store.read(|c| c.message_count()));
             }
             Op::PushReasoningStep(step, reply) => {
-                store.update(limits, |c| c.push_reasoning_step(step));
+                let _ = store.commit(limits, Change::ReasoningStep(step));
                 let _ = reply.send(());
             }
             Op::ReasoningSteps(reply) => {
                 let _ = reply.send(store.read(|c| c.reasoning_steps().cloned().collect()));
             }
             Op::PushToolCall(call, reply) => {
-                store.update(limits, |c| c.push_tool_call(call));
+                let _ = store.commit(limits, Change::ToolCall(call));
                 let _ = reply.send(());
             }
             Op::UpdateToolCall {
@@ -146,32 +148,32 @@ impl Worker for State {
                 result,
                 reply,
             } => {
-                let done = store.update(limits, |c| c.update_tool_call(&id, status, result));
-                let _ = reply.send(done);
+                let done = store.commit(limits, Change::ToolCallUpdate { id, status, result });
+                let _ = reply.send(done.map(|_| ()));
             }
             Op::ToolCalls(reply) => {
                 let _ = reply.send(store.read(|c| c.tool_calls().cloned().collect()));
             }
             Op::SetTodos(todos, reply) => {
-                store.update(limits, |c| c.set_todos(todos));
+                let _ = store.commit(limits, Change::Todos(todos));
                 let _ = reply.send(());
             }
             Op::Todos(reply) => {
                 let _ = reply.send(store.read(|c| c.todos().to_vec()));
             }
             Op::RecordPrompt(prompt, reply) => {
-                let kept = store.update(limits, |c| c.record_prompt(prompt));
-                let _ = reply.send(kept);
+                let kept = store.commit(limits, Change::Prompt(prompt));
+                let _ = reply.send(kept == Ok(true));
             }
             Op::PromptHistory(reply) => {
                 let _ = reply.send(store.read(|c| c.prompt_history().cloned().collect()));
             }
             Op::RecordFileRead(operation, reply) => {
-                store.update(limits, |c| c.record_file_read(operation));
+                let _ = store.commit(limits, Change::FileRead(operation));
                 let _ = reply.send(());
             }
             Op::RecordFileWrite(operation, reply) => {
-                store.update(limits, |c| c.record_file_write(operation));
+                let _ = store.commit(limits, Change::FileWrite(operation));
                 let _ = reply.send(());
             }
             Op::FileReads(reply) => {
