@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
+use jido_process::Term;
 use jido_registry::{BackendError, RegistryError};
 use jido_session::{SessionError, SessionId, ValidationErrors};
-
-use jido_process::Term;
 
 /// Why [`start_session`](crate::SessionSupervisor::start_session) failed.
 /// Whatever the reason, the session was not left registered and nothing it

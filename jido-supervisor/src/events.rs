@@ -4,13 +4,10 @@
 use std::fmt;
 use std::sync::{Arc, Weak};
 
-use jido_process::{Observer, SupervisorEvent};
+use jido_process::{ChildName, ExitReason, Observer, SupervisorEvent, Term};
 use jido_registry::Ticket;
 use jido_session::{Session, SessionId};
 use tokio::sync::broadcast;
-
-use jido_process::ChildName;
-use jido_process::{ExitReason, Term};
 
 /// How many events a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).
@@ -23,9 +20,12 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
 /// [`Restarted`](EventKind::Restarted) and
 /// [`RestartFailed`](EventKind::RestartFailed); then, with save on stop, at
 /// most one [`Saved`](EventKind::Saved) or
-/// [`SaveFailed`](EventKind::SaveFailed), only right before a
+/// [`SaveFailed`](EventKind::SaveFailed), right before a
 /// [`Stopped`](EventKind::Stopped); then exactly one of
 /// [`Stopped`](EventKind::Stopped) or [`Crashed`](EventKind::Crashed), last.
+/// (One exception: if a [`SessionHandle::wait`](crate::SessionHandle::wait)
+/// sees the tree end while its stop is saving it, the `Stopped` comes first
+/// and the `Saved`/`SaveFailed` after it.)
 /// A session started again under the same id begins a new lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionEvent {

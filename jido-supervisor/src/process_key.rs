@@ -2,9 +2,8 @@
 
 use std::fmt;
 
-use jido_session::SessionId;
-
 use jido_process::ChildName;
+use jido_session::SessionId;
 
 /// The name of one child of a session's tree: the session's id and the
 /// child's name (jido_code's `{:manager, id}`, `{:state, id}`, and any name

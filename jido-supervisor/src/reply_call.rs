@@ -2,9 +2,8 @@
 //! in the request — how [`StateRef`](crate::StateRef) and
 //! [`ManagerRef`](crate::ManagerRef) get typed replies from one worker.
 
-use tokio::sync::oneshot;
-
 use jido_process::{CallError, ChildRef, Worker};
+use tokio::sync::oneshot;
 
 /// Calls `child` with the request `make` builds around a reply sender, and
 /// waits for what the worker sends on it.

@@ -5,13 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use jido_process::{StartOutcome, Term};
 use jido_session::{Conversation, Session};
 
 use crate::context::SessionContext;
 use crate::events::ChildEvents;
 use crate::tree_handle::TreeHandle;
-use jido_process::StartOutcome;
-use jido_process::Term;
 
 /// Starts one session's process tree: the analogue of the
 /// `:supervisor_module` option of jido_code's `SessionSupervisor`, and the

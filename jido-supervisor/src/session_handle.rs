@@ -3,13 +3,12 @@
 use std::fmt;
 use std::sync::{Arc, Weak};
 
+use jido_process::{ExitReason, Pid, Supervisor};
 use jido_registry::Ticket;
 use jido_session::{Session, SessionId};
 
 use crate::context::SessionContext;
 use crate::tree_handle::TreeHandle;
-use jido_process::ExitReason;
-use jido_process::{Pid, Supervisor};
 
 /// A running session: what [`start_session`](crate::SessionSupervisor::start_session)
 /// returns. It names the session (as it was when started) and its process

@@ -2,15 +2,15 @@
 //! children (by default a Manager and a State).
 
 use async_trait::async_trait;
+use jido_process::{
+    AutoShutdown, ChildSpec, RestartIntensity, Shutdown, StartOutcome, Strategy, SupervisorSpec,
+    Term,
+};
 
 use crate::context::SessionContext;
 use crate::session_child::{ChildContext, SessionChild};
 use crate::tree_handle::TreeHandle;
 use crate::{manager, state};
-use jido_process::Term;
-use jido_process::{
-    AutoShutdown, ChildSpec, RestartIntensity, Shutdown, StartOutcome, Strategy, SupervisorSpec,
-};
 
 /// The real per-session tree (jido_code's `Session.Supervisor`), the default
 /// [`SessionChild`]: a supervisor whose children are declared as data —

@@ -214,6 +214,46 @@ async fn a_second_save_of_a_session_while_the_first_runs_is_refused() {
     again.await.unwrap().unwrap();
 }
 
+/// Found by review: a handle's `wait` that sees the tree end while its stop
+/// saves it reports the end first; the stop still saves (its `Saved` then
+/// follows the `Stopped`) and returns, and the supervisor is consistent
+/// (in debug builds, its lifecycle check accepts the late `Saved`).
+#[tokio::test]
+async fn a_handle_that_sees_the_end_during_a_save_on_stop_leaves_the_supervisor_consistent() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let gate = Arc::new(Gate {
+        inner: FileStore::new(snapshots.path()).unwrap(),
+        entered: Notify::new(),
+        release: Notify::new(),
+    });
+    let supervisor = SessionSupervisor::builder()
+        .persistence(Persistence::from_store(gate.clone()))
+        .save_on_stop(true)
+        .build();
+    let dir = tempfile::tempdir().unwrap();
+    let handle = supervisor.create_session(dir.path()).await.unwrap();
+    let id = handle.id();
+    let mut events = supervisor.subscribe();
+
+    let waiter = tokio::spawn(async move { handle.wait().await });
+    let stop = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.stop_session(id).await }
+    });
+    gate.entered.notified().await;
+    // The tree has ended; the handle reports it while the save waits.
+    waiter.await.unwrap();
+    assert!(events.recv().await.unwrap().kind.is_end());
+    assert!(supervisor.registry().lookup(id).is_none());
+    gate.release.notify_one();
+    assert!(stop.await.unwrap().is_ok());
+    assert_eq!(events.recv().await.unwrap().kind, EventKind::Saved);
+    assert_eq!(
+        supervisor.list_persisted().await.unwrap().snapshots[0].id,
+        id
+    );
+}
+
 #[tokio::test]
 async fn open_sessions_and_open_projects_are_not_resumable() {
     let f = fixture(false);

@@ -12,7 +12,7 @@
 //! # Invariants
 //!
 //! Of the children table (`SupervisorInner::slots`). 2–5 hold whenever the
-//! supervisor's task is between two messages, and are checked there in
+//! supervisor's task is between two messages; 2–4 are checked there in
 //! debug builds ([`SupervisorInner::check`]).
 //!
 //! 1. Only the supervisor's task changes the table; handles send
@@ -26,16 +26,18 @@
 //!    and is ignored.
 //! 4. A temporary child is always `Running`: it is forgotten when it ends,
 //!    when it is terminated, and when it ignores its start (never
-//!    restarted, so never `Restarting`). Only the final `terminate_all`
-//!    leaves one `Stopped`, as the supervisor exits.
-//! 5. A child is `Restarting` only while its restart is under way or a
-//!    [`Msg::TryAgain`] for it is queued.
-//! 6. `changed` is notified after every change of a child's state and when
-//!    the task ends, so a child reference that read the table before a
-//!    change is woken after it.
-//! 7. Once `down` is set the task has ended and no slot is `Running`: its
-//!    children were terminated, or are killed as it is dropped (they are
-//!    linked to it).
+//!    restarted, so never `Restarting`). Only the supervisor's exit (the
+//!    final `terminate_all`, the runner's drop) leaves one `Stopped`.
+//! 5. A child is `Restarting` only while a restart that covers it is under
+//!    way or queued: a [`Msg::TryAgain`] for it, or — with one-for-all or
+//!    rest-for-one — for a child whose restart range holds it.
+//! 6. `changed` is notified after every change of a child's state that a
+//!    waiter may be waiting for (a deleted child was stopped: nobody waits
+//!    for it) and when the task ends, so a child reference that read the
+//!    table before a change is woken after it.
+//! 7. Once `down` is set the task has ended and no child is reachable
+//!    (lookups check `down` first): its children were terminated, or are
+//!    being killed as it is dropped (they are linked to it).
 //!
 //! # Deadlock safety
 //!

@@ -2,13 +2,13 @@
 //! one critical section, by whoever sees it first (invariant 5 of the
 //! table); restarts a tree reports meanwhile; and the supervisor's own end.
 
+use jido_process::{ExitReason, Pid, SupervisorExit};
 use jido_registry::{Claim, Ticket};
 
 use super::Core;
 use super::table::{SessionSlot, check};
+
 use crate::events::EventKind;
-use jido_process::ExitReason;
-use jido_process::{Pid, SupervisorExit};
 
 impl Core {
     /// A stopped tree ended: its claim in the cluster (if any) is released

@@ -25,7 +25,7 @@ mod watcher;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use jido_process::Pid;
+use jido_process::{ExitReason, Pid};
 use jido_registry::{NodeId, RegistryView, SessionRegistry, Ticket};
 use jido_session::{Session, SessionId};
 use jido_store::Persistence;
@@ -38,7 +38,6 @@ use crate::save_locks::SaveLocks;
 use crate::session_child::SessionChild;
 use crate::session_handle::Sessions;
 use crate::tree_handle::TreeHandle;
-use jido_process::ExitReason;
 
 pub(crate) use table::{SessionLocate, SessionSlot};
 

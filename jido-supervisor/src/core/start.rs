@@ -5,21 +5,20 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use jido_process::Mailbox;
+use jido_process::{ExitReason, Mailbox, StartOutcome};
 use jido_registry::{BackendError, Claim, Registration, Ticket};
 use jido_session::{Conversation, Session};
 
 use super::Core;
 use super::table::{SessionSlot, check};
 use super::watcher::WatcherMsg;
+
 use crate::error::StartError;
 use crate::events::ChildEvents;
 use crate::events::EventKind;
 use crate::session_child::ChildContext;
 use crate::session_handle::SessionHandle;
 use crate::tree_handle::TreeHandle;
-use jido_process::ExitReason;
-use jido_process::StartOutcome;
 
 impl Core {
     /// Registers `session`, starts its tree, and commits it; any way out

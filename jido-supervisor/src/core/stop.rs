@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use jido_process::Mailbox;
+use jido_process::{ExitReason, Mailbox, Pid, Term};
 use jido_registry::Ticket;
 use jido_session::SessionId;
 use jido_store::Snapshot;
@@ -16,12 +16,11 @@ use jido_store::Snapshot;
 use super::table::{SessionSlot, check};
 use super::watcher::WatcherMsg;
 use super::{Core, PersistConfig};
+
 use crate::error::StopError;
 use crate::events::EventKind;
 use crate::shutdown_report::ShutdownReport;
 use crate::tree_handle::TreeHandle;
-use jido_process::Pid;
-use jido_process::{ExitReason, Term};
 
 /// A stopper's part in the stop of one tree.
 enum Role {
@@ -35,8 +34,8 @@ enum Role {
     /// report the end first (the report is idempotent). It does not save:
     /// the session may be gone from the registry before a save could.
     Late,
-    /// A later stopper of a tree another is stopping: it waits for the same
-    /// end.
+    /// A later stopper of a tree another is stopping (or that is stopping
+    /// since a shutdown caught its start): it waits for the same end.
     Follower,
 }
 
@@ -87,7 +86,8 @@ impl Core {
                 self.end_tree(ticket, tree.pid(), &reason).await;
                 handback.done();
             }
-            // The owner saves and reports the end: wait for it.
+            // The owner saves and reports the end (or, without an owner,
+            // the supervisor's process reports it): wait for it.
             (Role::Follower, Some(_)) => self.removed(ticket).await,
             (Role::Late | Role::Follower, _) => self.end_tree(ticket, tree.pid(), &reason).await,
         }

@@ -4,44 +4,52 @@
 //!
 //! # Invariants
 //!
-//! Checked under the lock at the end of every transition in debug builds
-//! ([`check`]; the registry's own index is checked by `jido-registry`):
+//! Checked in debug builds under the lock at the end of the transitions
+//! that keep a slot — commit, end, marking a stop, a tree's report, an
+//! update ([`check`]) — and, for invariant 4, at every event sent
+//! ([`Lifecycle`]); the registry's own index is checked by `jido-registry`.
 //!
 //! 1. **Registered ⇔ a tree starting or running.** A session is in the
 //!    registry exactly while its slot is `Starting` (its start is in flight)
 //!    or `Running` (its tree started and its end is not yet reported). Every
 //!    transition — register, commit, end — is one critical section.
 //! 2. **Only the start removes a `Starting` slot**: its
-//!    [`Rollback`](super::start) guard, on failure or when the start future
-//!    is dropped, or replaces it, at the commit. A stop waits for it (on
-//!    `changed`); an end report cannot name it (it names a running tree).
+//!    [`Rollback`](super::start::Rollback) guard, on failure or when the
+//!    start future is dropped, or replaces it, at the commit. A stop waits
+//!    for it (on `changed`); an end report cannot name it (it names a
+//!    running tree).
 //! 3. **`!announced ⇒ stopping`.** A tree that finished starting after
 //!    shutdown began is never announced: its start fails with
 //!    `ShuttingDown` and it is being terminated.
 //! 4. **Events are sent under the lock, in lifecycle order**, per
 //!    registration: `Started` first, at the commit, then what the tree
 //!    reported while starting (held in `pending`: only restarts); restarts
-//!    while it runs; `Saved`/`SaveFailed` (by the stopper that owns the end,
-//!    the one event sent outside the lock, while the session is still
-//!    registered); then exactly one end, `Stopped` or `Crashed`, as the slot
-//!    is removed — nothing after it. An unannounced tree has no event.
+//!    while it runs; then exactly one end, `Stopped` or `Crashed`, as the
+//!    slot is removed. An unannounced tree has no event. Two events are sent
+//!    outside the lock: the supervisor's drop sends each `Stopped` after it
+//!    emptied the table, and the owning stopper sends `Saved`/`SaveFailed`
+//!    after its save — before its `Stopped`, unless a
+//!    [`SessionHandle::wait`](crate::SessionHandle::wait) reported the
+//!    tree's end while the save ran (then after it: a known race, kept as
+//!    it was).
 //! 5. **Whoever removes a running slot reports the end**, and `end` is
-//!    idempotent: the supervisor's process (the tree's `Down`), the stopper
-//!    that took the monitor over, a [`SessionHandle::wait`](crate::SessionHandle::wait),
-//!    or a commit that finds the tree already ended, each call `end` with the
-//!    registration's ticket and the tree's pid, and `end` acts only while
-//!    the slot holds that registration and that tree: the first report
-//!    removes it, the others find nothing.
+//!    idempotent. Every reporter — the supervisor's process (the tree's
+//!    `Down`), a stopper (owner, late, or a follower without save on stop),
+//!    a [`SessionHandle::wait`](crate::SessionHandle::wait), a commit that
+//!    finds the tree already ended — calls `end` with the registration's
+//!    ticket and the tree's pid, and `end` acts only while the slot holds
+//!    that registration and that tree: the first report removes it, the
+//!    others find nothing. The supervisor's drop empties the table whole.
 //! 6. **Whoever removes a slot releases its claim** in the cluster (with a
-//!    backend): the owning stopper awaits the release before the slot goes
-//!    (so a stop returns with the project free cluster-wide); every other
-//!    remover releases on a task; a failed start releases before its
-//!    registration goes, a dropped one on a task; the supervisor's drop on
-//!    tasks.
+//!    backend): a stopper awaits the release before the slot goes (so a
+//!    stop returns with the project free cluster-wide); every other remover
+//!    releases on a task; a failed start releases before its registration
+//!    goes, a dropped one on a task; the supervisor's drop on tasks.
 //! 7. **A running slot's monitor is the supervisor's monitor of its tree**,
 //!    into the supervisor's process — unless the owning stopper took it off,
-//!    holding a hand-back that monitors the tree again if the stopper is
-//!    dropped before it reported the end.
+//!    holding a hand-back that monitors the tree again (under a new
+//!    reference: the slot's is stale then, and never read again, the slot
+//!    being stopping) if the stopper is dropped before it reported the end.
 //! 8. `changed` is notified after a slot leaves `Starting` or is removed.
 //!
 //! # Deadlock safety
@@ -58,6 +66,7 @@ use jido_registry::{Claim, Lease, RegistryWriter, Ticket};
 use jido_session::{Session, SessionId, ValidationErrors};
 
 use super::Core;
+
 use crate::error::UpdateError;
 use crate::events::EventKind;
 use crate::session_handle::SessionHandle;
@@ -167,6 +176,10 @@ impl Lifecycle {
         {
             let mut announced = self.announced.lock();
             match kind {
+                // Sent by the owning stopper, which found the session
+                // announced; possibly after a handle reported its end
+                // (invariant 4).
+                EventKind::Saved | EventKind::SaveFailed { .. } => {}
                 EventKind::Started => {
                     debug_assert!(announced.insert(ticket), "invariant 4: Started twice");
                 }

@@ -4,14 +4,13 @@
 use std::sync::{Arc, Weak};
 
 use futures_util::future::join_all;
-use jido_process::{Down, Inbox, Mailbox, mailbox, spawn};
+use jido_process::{Down, ExitReason, Inbox, Mailbox, Pid, Term, mailbox, spawn};
 use jido_registry::{Lease, Ticket};
 use tokio::sync::{oneshot, watch};
 
 use super::Core;
+
 use crate::admission::LeaseLost;
-use jido_process::Pid;
-use jido_process::{ExitReason, Term};
 
 /// What the supervisor's own process receives.
 pub(super) enum WatcherMsg {

@@ -1,8 +1,7 @@
 //! [`ManagerError`]: why a [`Manager`](super::Manager) request failed.
 
-use jido_session::{BoundaryError, FileError};
-
 use jido_process::CallError;
+use jido_session::{BoundaryError, FileError};
 
 /// Why a request to a session's [`Manager`](super::Manager) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use jido_process::{CallError, ChildRef, Pid};
 use jido_session::{DirEntry, FileContent, ProjectPath, Session, SessionId};
 use tokio::sync::oneshot;
 
 use super::{Manager, ManagerError, ManagerRequest, Op};
+
 use crate::reply_call::call_for_reply;
-use jido_process::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`Manager`] by name at every call, so it keeps
 /// working after the Manager is restarted; calls wait through a restart,

@@ -9,11 +9,11 @@ mod request;
 use std::panic;
 use std::sync::Arc;
 
+use jido_process::{ChildSpec, Context, Worker};
 use jido_session::ProjectBoundary;
 use tokio::sync::oneshot;
 
 use crate::context::SessionContext;
-use jido_process::{ChildSpec, Context, Worker};
 
 pub use error::ManagerError;
 pub use manager_ref::ManagerRef;

@@ -8,6 +8,7 @@ use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
 use jido_store::Persistence;
 
 use super::{DEFAULT_START_TIMEOUT, SessionSupervisor};
+
 use crate::admission::Cluster;
 use crate::core::{Core, PersistConfig};
 use crate::events::Events;

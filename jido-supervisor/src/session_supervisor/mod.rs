@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use jido_process::{ExitReason, Pid, Term};
 use jido_registry::RegistryView;
 use jido_session::{Session, SessionId};
 use tokio::sync::broadcast;
@@ -25,8 +26,6 @@ use crate::error::{StartError, StopError};
 use crate::events::SessionEvent;
 use crate::session_handle::SessionHandle;
 use crate::shutdown_report::ShutdownReport;
-use jido_process::Pid;
-use jido_process::{ExitReason, Term};
 
 pub use builder::SessionSupervisorBuilder;
 

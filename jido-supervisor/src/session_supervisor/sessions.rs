@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
+use jido_process::{ChildRef, Pid, Supervisor, Worker};
 use jido_session::{Session, SessionConfig, SessionId, ValidationErrors};
 
 use super::SessionSupervisor;
+
 use crate::context::SessionContext;
 use crate::core::SessionLocate;
 use crate::error::UpdateError;
@@ -14,7 +16,6 @@ use crate::manager::ManagerRef;
 use crate::process_key::ProcessKey;
 use crate::session_handle::SessionHandle;
 use crate::state::StateRef;
-use jido_process::{ChildRef, Pid, Supervisor, Worker};
 
 impl SessionSupervisor {
     /// The most sessions that may run at once.

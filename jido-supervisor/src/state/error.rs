@@ -1,8 +1,7 @@
 //! [`StateError`]: why a [`State`](super::State) refused a request.
 
-use jido_session::ConversationError;
-
 use jido_process::CallError;
+use jido_session::ConversationError;
 
 /// Why a request to a session's [`State`](super::State) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Weak;
 use std::time::Duration;
 
+use jido_process::{CallError, ChildRef, Pid};
 use jido_session::{
     Conversation, FileOperation, Message, Page, ReasoningStep, SessionId, Todo, ToolCall,
     ToolStatus,
@@ -15,7 +16,6 @@ use super::{Op, State, StateError, StateRequest};
 
 use crate::reply_call::call_for_reply;
 use crate::session_handle::Sessions;
-use jido_process::{CallError, ChildRef, Pid};
 
 /// Reaches a session's [`State`] by name, on every call: after the State is
 /// restarted, the same `StateRef` reaches the new one (an Elixir
