@@ -78,6 +78,10 @@ pub enum StoreError {
         /// The limit.
         limit: u64,
     },
+    /// A journal cannot be read back: corrupt before its end, or written
+    /// by a newer version (a torn last write is no error).
+    #[error(transparent)]
+    Journal(crate::journal::JournalError),
     /// The storage failed (a file system or database error).
     #[error("{operation} failed: {message}")]
     Io {

@@ -2,11 +2,12 @@
 //! record before the change is acknowledged, so that a program that dies
 //! loses nothing it answered `Ok` for.
 //!
-//! This module holds the journal's on-disk format: [`encode`] frames one
-//! record, [`read`] reads a journal back, recovering every whole record,
-//! reporting a torn last write ([`TornTail`]) and refusing corruption
-//! before the end ([`JournalError`]). The format is described in
-//! [`frame`](self#the-frame).
+//! - The format: [`encode`] frames one record, [`read`] reads a journal
+//!   back, recovering every whole record, reporting a torn last write
+//!   ([`TornTail`]) and refusing corruption before the end
+//!   ([`JournalError`]); the frame is described [below](self#the-frame).
+//! - Where journals are kept: [`JournalStore`], and [`FileJournal`], one
+//!   file per session, as durable as its [`Durability`] says.
 //!
 //! # The frame
 //!
@@ -43,10 +44,14 @@
 //! assert_eq!(read.torn.unwrap().offset, read.end);
 //! ```
 
+mod durability;
 mod error;
+mod file;
 mod frame;
 mod read;
 
+pub use durability::Durability;
 pub use error::JournalError;
+pub use file::{FileJournal, JournalStore};
 pub use frame::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD, encode};
 pub use read::{Read, Record, TornTail, read};

@@ -1,0 +1,25 @@
+//! [`Durability`]: what an acknowledged change survives.
+
+/// How durable a change is when it is acknowledged, and so what it
+/// survives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Each change is written to the operating system (one `write(2)`)
+    /// before it is acknowledged: it survives the death of the program — a
+    /// kill, an out-of-memory kill, a panic that aborts, a closed terminal —
+    /// but not a power loss or a kernel crash, which may lose the last
+    /// changes the disk had not been given yet. A few microseconds per
+    /// change. The default.
+    #[default]
+    Os,
+    /// Each change is also on the disk (`fdatasync`) before it is
+    /// acknowledged: it survives a power loss. Syncs are shared (group
+    /// commit): one covers every change written to a journal while the one
+    /// before it ran.
+    Sync,
+    /// Nothing is journaled: a session is saved only when it stops
+    /// gracefully, and a killed program loses its conversations (the
+    /// behaviour before journals).
+    OnStop,
+}

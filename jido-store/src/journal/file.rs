@@ -1,0 +1,264 @@
+//! [`FileJournal`]: the journals of sessions, one file each, in a
+//! directory; [`JournalStore`], what any journal store does.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use jido_session::SessionId;
+use parking_lot::Mutex;
+
+use super::{Durability, Read, read};
+use crate::StoreError;
+use crate::file_store::blocking;
+
+/// Where the journals of sessions are kept: the small trait every journal
+/// store implements.
+#[async_trait]
+pub trait JournalStore: Send + Sync + 'static {
+    /// Appends `frames` — whole records framed by [`encode`](super::encode),
+    /// the last numbered `last` — to session `id`'s journal. When it
+    /// returns `Ok`, the records are as durable as the store's
+    /// [`Durability`] says.
+    async fn append(&self, id: SessionId, frames: Vec<u8>, last: u64) -> Result<(), StoreError>;
+
+    /// Session `id`'s journal read back (empty if it has none). A torn last
+    /// write is cut off the stored journal, so that appends go on after the
+    /// last whole record.
+    async fn recover(&self, id: SessionId) -> Result<Read, StoreError>;
+
+    /// The ids of every stored journal, in no particular order.
+    async fn list(&self) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Deletes session `id`'s journal; succeeds if there is none.
+    async fn delete(&self, id: SessionId) -> Result<(), StoreError>;
+}
+
+/// The journals of sessions, one append-only file each
+/// (`<dir>/<id>.journal`, readable by its owner only), written by one
+/// `write(2)` per append and synced as its [`Durability`] says.
+///
+/// ```
+/// use jido_session::SessionId;
+/// use jido_store::journal::{self, Durability, FileJournal, JournalStore};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let id = SessionId::new();
+/// let journals = FileJournal::new(dir.path(), Durability::Os)?;
+/// let mut frame = Vec::new();
+/// journal::encode(1, b"hello", &mut frame)?;
+/// journals.append(id, frame, 1).await?;
+///
+/// // Another process, later: every acknowledged record is there.
+/// let again = FileJournal::new(dir.path(), Durability::Os)?;
+/// assert_eq!(again.recover(id).await?.records[0].payload, b"hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct FileJournal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    durability: Durability,
+    /// The journals opened for appending, by session.
+    open: Mutex<HashMap<SessionId, Arc<OpenJournal>>>,
+}
+
+/// One journal open for appending.
+struct OpenJournal {
+    file: File,
+    /// The last record written to the OS.
+    written: AtomicU64,
+    /// The last record on the disk (with [`Durability::Sync`]); held while
+    /// a sync runs, so that the appends meanwhile wait for it and share the
+    /// next one.
+    synced: tokio::sync::Mutex<u64>,
+}
+
+impl std::fmt::Debug for FileJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileJournal")
+            .field("dir", &self.inner.dir)
+            .field("durability", &self.inner.durability)
+            .finish()
+    }
+}
+
+impl FileJournal {
+    /// The journals in `dir` (created if missing), made as durable as
+    /// `durability` says.
+    ///
+    /// # Errors
+    ///
+    /// The file system's, if `dir` cannot be created or is not a directory.
+    pub fn new(dir: impl Into<PathBuf>, durability: Durability) -> io::Result<Self> {
+        let dir = dir.into();
+        crate::file_store::create_private_dir(&dir)?;
+        if !fs::metadata(&dir)?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        Ok(FileJournal {
+            inner: Arc::new(Inner {
+                dir,
+                durability,
+                open: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// How durable an append is.
+    pub fn durability(&self) -> Durability {
+        self.inner.durability
+    }
+
+    /// The file holding session `id`'s journal.
+    pub fn path_of(&self, id: SessionId) -> PathBuf {
+        path_of(&self.inner.dir, id)
+    }
+
+    /// Session `id`'s journal open for appending: opened (and recovered,
+    /// its torn tail cut) on first use in this process.
+    async fn opened(&self, id: SessionId) -> Result<Arc<OpenJournal>, StoreError> {
+        if let Some(open) = self.inner.open.lock().get(&id) {
+            return Ok(Arc::clone(open));
+        }
+        let path = self.path_of(id);
+        let (file, read) =
+            blocking("open the journal", move || open_recovered(&path, true)).await?;
+        let open = Arc::new(OpenJournal {
+            file,
+            written: AtomicU64::new(read.records.last().map_or(0, |record| record.seq)),
+            synced: tokio::sync::Mutex::new(0),
+        });
+        // Two first appends of one session cannot race: its State appends
+        // one change at a time. Should they, the first opened wins.
+        Ok(Arc::clone(self.inner.open.lock().entry(id).or_insert(open)))
+    }
+}
+
+#[async_trait]
+impl JournalStore for FileJournal {
+    async fn append(&self, id: SessionId, frames: Vec<u8>, last: u64) -> Result<(), StoreError> {
+        if self.inner.durability == Durability::OnStop {
+            return Ok(());
+        }
+        let open = self.opened(id).await?;
+        // One write(2) of whole frames, at the end (O_APPEND): a kill leaves
+        // at most a prefix of them.
+        (&open.file)
+            .write_all(&frames)
+            .map_err(|error| StoreError::io("append to the journal", &error))?;
+        open.written.store(last, Ordering::Release);
+        if self.inner.durability == Durability::Sync {
+            let mut synced = open.synced.lock().await;
+            if *synced < last {
+                // Everything written so far: the appends waiting behind this
+                // lock are covered too.
+                let upto = open.written.load(Ordering::Acquire);
+                let file = Arc::clone(&open);
+                blocking("sync the journal", move || {
+                    file.file
+                        .sync_data()
+                        .map_err(|error| StoreError::io("sync the journal", &error))
+                })
+                .await?;
+                *synced = upto;
+            }
+        }
+        Ok(())
+    }
+
+    async fn recover(&self, id: SessionId) -> Result<Read, StoreError> {
+        // Closed first: the next append opens the journal as recovered.
+        self.inner.open.lock().remove(&id);
+        let path = self.path_of(id);
+        blocking("recover the journal", move || {
+            match open_recovered(&path, false) {
+                Ok((_, read)) => Ok(read),
+                Err(StoreError::Io {
+                    kind: Some(io::ErrorKind::NotFound),
+                    ..
+                }) => Ok(Read::default()),
+                Err(error) => Err(error),
+            }
+        })
+        .await
+    }
+
+    async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
+        let dir = self.inner.dir.clone();
+        blocking("list journals", move || {
+            let entries =
+                fs::read_dir(&dir).map_err(|error| StoreError::io("list journals", &error))?;
+            let mut ids = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|error| StoreError::io("list journals", &error))?;
+                let name = entry.file_name();
+                let id = name
+                    .to_str()
+                    .and_then(|name| name.strip_suffix(".journal"))
+                    .and_then(|stem| stem.parse::<SessionId>().ok())
+                    .filter(|id| name.to_str() == Some(&format!("{id}.journal")));
+                ids.extend(id);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+        self.inner.open.lock().remove(&id);
+        let path = self.path_of(id);
+        let dir = self.inner.dir.clone();
+        blocking("delete the journal", move || {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(error) => return Err(StoreError::io("delete the journal", &error)),
+            }
+            File::open(&dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(|error| StoreError::io("flush the directory", &error))
+        })
+        .await
+    }
+}
+
+fn path_of(dir: &Path, id: SessionId) -> PathBuf {
+    dir.join(format!("{id}.journal"))
+}
+
+/// Opens the journal at `path` for appending (created if `create`), reads
+/// it back, and cuts a torn tail off it.
+fn open_recovered(path: &Path, create: bool) -> Result<(File, Read), StoreError> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(create);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|error| StoreError::io("open the journal", &error))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|error| StoreError::io("read the journal", &error))?;
+    let read = read(&bytes).map_err(StoreError::Journal)?;
+    if let Some(torn) = read.torn {
+        tracing::warn!(path = %path.display(), offset = torn.offset, bytes = torn.len, "the journal's last write was torn; cut off");
+        file.set_len(read.end)
+            .map_err(|error| StoreError::io("cut the journal's torn tail", &error))?;
+    }
+    Ok((file, read))
+}
