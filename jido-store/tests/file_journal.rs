@@ -15,8 +15,21 @@ fn frame(seq: u64, payload: &[u8]) -> Vec<u8> {
     bytes
 }
 
+async fn append_at(
+    journals: &FileJournal,
+    id: SessionId,
+    seq: u64,
+    payload: &[u8],
+    durability: Durability,
+) {
+    journals
+        .append(id, frame(seq, payload), seq, durability)
+        .await
+        .unwrap();
+}
+
 async fn append(journals: &FileJournal, id: SessionId, seq: u64, payload: &[u8]) {
-    journals.append(id, frame(seq, payload), seq).await.unwrap();
+    append_at(journals, id, seq, payload, Durability::Os).await;
 }
 
 fn payloads(read: &journal::Read) -> Vec<(u64, Vec<u8>)> {
@@ -31,11 +44,18 @@ async fn appended_records_come_back_in_another_instance_at_every_level() {
     for durability in [Durability::Os, Durability::Sync] {
         let dir = tempfile::tempdir().unwrap();
         let id = SessionId::new();
-        let journals = FileJournal::new(dir.path(), durability).unwrap();
+        let journals = FileJournal::new(dir.path()).unwrap();
         for seq in 1..=20 {
-            append(&journals, id, seq, format!("change {seq}").as_bytes()).await;
+            append_at(
+                &journals,
+                id,
+                seq,
+                format!("change {seq}").as_bytes(),
+                durability,
+            )
+            .await;
         }
-        let again = FileJournal::new(dir.path(), durability).unwrap();
+        let again = FileJournal::new(dir.path()).unwrap();
         let read = again.recover(id).await.unwrap();
         assert_eq!(read.records.len(), 20, "{durability:?}");
         assert_eq!(read.records[19].payload, b"change 20");
@@ -47,13 +67,13 @@ async fn appended_records_come_back_in_another_instance_at_every_level() {
 #[tokio::test]
 async fn concurrent_synchronous_appends_to_many_journals_all_come_back() {
     let dir = tempfile::tempdir().unwrap();
-    let journals = FileJournal::new(dir.path(), Durability::Sync).unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
     let ids: Vec<SessionId> = (0..8).map(|_| SessionId::new()).collect();
     let writers = ids.iter().map(|&id| {
         let journals = journals.clone();
         tokio::spawn(async move {
             for seq in 1..=25 {
-                append(&journals, id, seq, &seq.to_le_bytes()).await;
+                append_at(&journals, id, seq, &seq.to_le_bytes(), Durability::Sync).await;
             }
         })
     });
@@ -71,7 +91,7 @@ async fn concurrent_synchronous_appends_to_many_journals_all_come_back() {
 async fn a_torn_tail_is_cut_so_that_appends_go_on_after_the_last_whole_record() {
     let dir = tempfile::tempdir().unwrap();
     let id = SessionId::new();
-    let journals = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
     append(&journals, id, 1, b"one").await;
     append(&journals, id, 2, b"two").await;
     // A write cut short by a kill: half of record 3.
@@ -83,7 +103,7 @@ async fn a_torn_tail_is_cut_so_that_appends_go_on_after_the_last_whole_record() 
         .write_all(&torn[..torn.len() / 2])
         .unwrap();
 
-    let again = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let again = FileJournal::new(dir.path()).unwrap();
     let read = again.recover(id).await.unwrap();
     assert_eq!(
         payloads(&read),
@@ -100,7 +120,7 @@ async fn a_torn_tail_is_cut_so_that_appends_go_on_after_the_last_whole_record() 
 async fn a_journal_first_appended_to_in_this_process_is_recovered_first() {
     let dir = tempfile::tempdir().unwrap();
     let id = SessionId::new();
-    let journals = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
     append(&journals, id, 1, b"one").await;
     let torn = frame(2, b"two");
     OpenOptions::new()
@@ -110,7 +130,7 @@ async fn a_journal_first_appended_to_in_this_process_is_recovered_first() {
         .write_all(&torn[..5])
         .unwrap();
     // Another instance appends without recovering explicitly.
-    let again = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let again = FileJournal::new(dir.path()).unwrap();
     append(&again, id, 2, b"two").await;
     let read = again.recover(id).await.unwrap();
     assert_eq!(
@@ -123,7 +143,7 @@ async fn a_journal_first_appended_to_in_this_process_is_recovered_first() {
 async fn a_corrupt_journal_is_an_error_not_a_shorter_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let id = SessionId::new();
-    let journals = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
     append(&journals, id, 1, b"one").await;
     append(&journals, id, 2, b"two").await;
     let path = journals.path_of(id);
@@ -142,8 +162,8 @@ async fn a_corrupt_journal_is_an_error_not_a_shorter_conversation() {
 async fn on_stop_only_journals_nothing_and_a_missing_journal_reads_empty() {
     let dir = tempfile::tempdir().unwrap();
     let id = SessionId::new();
-    let journals = FileJournal::new(dir.path(), Durability::OnStop).unwrap();
-    append(&journals, id, 1, b"one").await;
+    let journals = FileJournal::new(dir.path()).unwrap();
+    append_at(&journals, id, 1, b"one", Durability::OnStop).await;
     assert!(!journals.path_of(id).exists());
     assert_eq!(
         journals.recover(id).await.unwrap(),
@@ -156,7 +176,7 @@ async fn on_stop_only_journals_nothing_and_a_missing_journal_reads_empty() {
 async fn a_deleted_journal_is_gone_and_deleting_again_is_fine() {
     let dir = tempfile::tempdir().unwrap();
     let id = SessionId::new();
-    let journals = FileJournal::new(dir.path(), Durability::Os).unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
     append(&journals, id, 1, b"one").await;
     journals.delete(id).await.unwrap();
     journals.delete(id).await.unwrap();

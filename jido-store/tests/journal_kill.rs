@@ -38,7 +38,7 @@ fn child_appends_until_killed() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let journals = FileJournal::new(dir, durability(sync)).unwrap();
+        let journals = FileJournal::new(dir).unwrap();
         let recovered = journals.recover(id).await.unwrap();
         let mut seq = recovered.records.last().map_or(0, |record| record.seq);
         loop {
@@ -46,7 +46,10 @@ fn child_appends_until_killed() {
             let payload = format!("{seq:>1024}");
             let mut frame = Vec::new();
             journal::encode(seq, payload.as_bytes(), &mut frame).unwrap();
-            journals.append(id, frame, seq).await.unwrap();
+            journals
+                .append(id, frame, seq, durability(sync))
+                .await
+                .unwrap();
             println!("acked {seq}");
         }
     });
@@ -101,7 +104,7 @@ fn no_acknowledged_record_is_lost_when_the_writer_is_killed() {
                 .build()
                 .unwrap();
             let read = runtime.block_on(async {
-                FileJournal::new(dir.path(), durability(sync))
+                FileJournal::new(dir.path())
                     .unwrap()
                     .recover(id)
                     .await

@@ -22,9 +22,15 @@ use crate::file_store::blocking;
 pub trait JournalStore: Send + Sync + 'static {
     /// Appends `frames` — whole records framed by [`encode`](super::encode),
     /// the last numbered `last` — to session `id`'s journal. When it
-    /// returns `Ok`, the records are as durable as the store's
-    /// [`Durability`] says.
-    async fn append(&self, id: SessionId, frames: Vec<u8>, last: u64) -> Result<(), StoreError>;
+    /// returns `Ok`, the records are as durable as `durability` says
+    /// ([`Durability::OnStop`]: nothing is written).
+    async fn append(
+        &self,
+        id: SessionId,
+        frames: Vec<u8>,
+        last: u64,
+        durability: Durability,
+    ) -> Result<(), StoreError>;
 
     /// Session `id`'s journal read back (empty if it has none). A torn last
     /// write is cut off the stored journal, so that appends go on after the
@@ -40,7 +46,7 @@ pub trait JournalStore: Send + Sync + 'static {
 
 /// The journals of sessions, one append-only file each
 /// (`<dir>/<id>.journal`, readable by its owner only), written by one
-/// `write(2)` per append and synced as its [`Durability`] says.
+/// `write(2)` per append and synced as each append's [`Durability`] says.
 ///
 /// ```
 /// use jido_session::SessionId;
@@ -49,13 +55,13 @@ pub trait JournalStore: Send + Sync + 'static {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
 /// let id = SessionId::new();
-/// let journals = FileJournal::new(dir.path(), Durability::Os)?;
+/// let journals = FileJournal::new(dir.path())?;
 /// let mut frame = Vec::new();
 /// journal::encode(1, b"hello", &mut frame)?;
-/// journals.append(id, frame, 1).await?;
+/// journals.append(id, frame, 1, Durability::Os).await?;
 ///
 /// // Another process, later: every acknowledged record is there.
-/// let again = FileJournal::new(dir.path(), Durability::Os)?;
+/// let again = FileJournal::new(dir.path())?;
 /// assert_eq!(again.recover(id).await?.records[0].payload, b"hello");
 /// # Ok(()) }
 /// ```
@@ -66,7 +72,6 @@ pub struct FileJournal {
 
 struct Inner {
     dir: PathBuf,
-    durability: Durability,
     /// The journals opened for appending, by session.
     open: Mutex<HashMap<SessionId, Arc<OpenJournal>>>,
 }
@@ -86,19 +91,17 @@ impl std::fmt::Debug for FileJournal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileJournal")
             .field("dir", &self.inner.dir)
-            .field("durability", &self.inner.durability)
             .finish()
     }
 }
 
 impl FileJournal {
-    /// The journals in `dir` (created if missing), made as durable as
-    /// `durability` says.
+    /// The journals in `dir` (created if missing).
     ///
     /// # Errors
     ///
     /// The file system's, if `dir` cannot be created or is not a directory.
-    pub fn new(dir: impl Into<PathBuf>, durability: Durability) -> io::Result<Self> {
+    pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
         let dir = dir.into();
         crate::file_store::create_private_dir(&dir)?;
         if !fs::metadata(&dir)?.is_dir() {
@@ -110,15 +113,9 @@ impl FileJournal {
         Ok(FileJournal {
             inner: Arc::new(Inner {
                 dir,
-                durability,
                 open: Mutex::new(HashMap::new()),
             }),
         })
-    }
-
-    /// How durable an append is.
-    pub fn durability(&self) -> Durability {
-        self.inner.durability
     }
 
     /// The file holding session `id`'s journal.
@@ -148,8 +145,14 @@ impl FileJournal {
 
 #[async_trait]
 impl JournalStore for FileJournal {
-    async fn append(&self, id: SessionId, frames: Vec<u8>, last: u64) -> Result<(), StoreError> {
-        if self.inner.durability == Durability::OnStop {
+    async fn append(
+        &self,
+        id: SessionId,
+        frames: Vec<u8>,
+        last: u64,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        if durability == Durability::OnStop {
             return Ok(());
         }
         let open = self.opened(id).await?;
@@ -159,7 +162,7 @@ impl JournalStore for FileJournal {
             .write_all(&frames)
             .map_err(|error| StoreError::io("append to the journal", &error))?;
         open.written.store(last, Ordering::Release);
-        if self.inner.durability == Durability::Sync {
+        if durability == Durability::Sync {
             let mut synced = open.synced.lock().await;
             if *synced < last {
                 // Everything written so far: the appends waiting behind this
