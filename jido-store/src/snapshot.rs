@@ -45,6 +45,10 @@ pub struct Snapshot {
     /// Which directory the project was when saved (`None` where the
     /// platform cannot say).
     pub project: Option<ProjectIdentity>,
+    /// The last journal record this snapshot covers (0: none): a replay
+    /// applies only the records after it.
+    #[serde(default)]
+    pub journal_seq: u64,
 }
 
 impl Snapshot {
@@ -71,7 +75,14 @@ impl Snapshot {
             closed_at,
             conversation,
             project,
+            journal_seq: 0,
         }
+    }
+
+    /// The same snapshot, covering the journal up to record `seq`.
+    pub fn covering(mut self, seq: u64) -> Self {
+        self.journal_seq = seq;
+        self
     }
 
     /// The session's id.

@@ -46,6 +46,14 @@ pub enum JournalError {
         /// Its flags.
         flags: u16,
     },
+    /// A whole record whose payload is no entry this library knows.
+    #[error("journal record {seq} holds no known entry: {reason}")]
+    Payload {
+        /// Its sequence number.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// A payload over [`MAX_PAYLOAD`](super::MAX_PAYLOAD) bytes.
     #[error("a journal record of {len} bytes is over the limit of {limit}", limit = super::MAX_PAYLOAD)]
     TooLarge {

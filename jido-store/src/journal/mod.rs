@@ -6,6 +6,9 @@
 //!   back, recovering every whole record, reporting a torn last write
 //!   ([`TornTail`]) and refusing corruption before the end
 //!   ([`JournalError`]); the frame is described [below](self#the-frame).
+//! - What a record says: an [`Entry`] (the session's record, or a change
+//!   of its conversation); [`replay`] rebuilds a session from its last
+//!   checkpoint and its journal.
 //! - Where journals are kept: [`JournalStore`], and [`FileJournal`], one
 //!   file per session, as durable as its [`Durability`] says.
 //!
@@ -45,12 +48,14 @@
 //! ```
 
 mod durability;
+mod entry;
 mod error;
 mod file;
 mod frame;
 mod read;
 
 pub use durability::Durability;
+pub use entry::{Entry, Replayed, replay};
 pub use error::JournalError;
 pub use file::{FileJournal, JournalStore};
 pub use frame::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD, encode};
