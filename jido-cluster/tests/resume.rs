@@ -44,7 +44,9 @@ async fn a_session_saved_on_one_node_resumes_on_another() {
     let page = b.state(id).unwrap().messages(0, None).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].content, "hello from a");
-    // Resumed: the snapshot is gone, and the project is taken on a.
-    assert!(b.list_persisted().await.unwrap().snapshots.is_empty());
+    // Resumed: the snapshot stays (the checkpoint the running session goes
+    // on from), resumable no more while it runs; the project is taken on a.
+    assert_eq!(b.list_persisted().await.unwrap().snapshots.len(), 1);
+    assert!(b.list_resumable().await.unwrap().is_empty());
     assert!(a.create_session(dir.path()).await.is_err());
 }

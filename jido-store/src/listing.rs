@@ -22,6 +22,11 @@ pub struct SnapshotInfo {
     pub closed_at: DateTime<Utc>,
     /// How many messages its conversation holds.
     pub messages: usize,
+    /// `true` for a session whose program died while it was open: its
+    /// journal holds changes past its last snapshot (if it has one), and
+    /// `closed_at` is when its journal was last written. A resume brings it
+    /// back with every acknowledged change.
+    pub interrupted: bool,
 }
 
 impl From<&Snapshot> for SnapshotInfo {
@@ -32,6 +37,7 @@ impl From<&Snapshot> for SnapshotInfo {
             project_path: snapshot.session.project_path.clone(),
             closed_at: snapshot.closed_at,
             messages: snapshot.conversation.message_count(),
+            interrupted: false,
         }
     }
 }

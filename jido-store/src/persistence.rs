@@ -1,6 +1,7 @@
 //! [`Persistence`]: saving, loading, listing and cleaning up snapshots in a
 //! [`SnapshotStore`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use jido_session::SessionId;
 
 use crate::codec::Codec;
+use crate::journal::{FileJournal, JournalStore};
 use crate::{
     CleanupReport, FileStore, Listing, LoadError, SaveError, Skipped, Snapshot, SnapshotInfo,
     SnapshotStore, StoreError,
@@ -59,6 +61,8 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 #[derive(Clone)]
 pub struct Persistence {
     store: Arc<dyn SnapshotStore>,
+    /// Where sessions' journals go, if anywhere.
+    journal: Option<Arc<dyn JournalStore>>,
     codec: Codec,
     max_bytes: u64,
 }
@@ -67,13 +71,15 @@ impl fmt::Debug for Persistence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Persistence")
             .field("signed", &self.codec.is_signing())
+            .field("journaled", &self.journal.is_some())
             .field("max_bytes", &self.max_bytes)
             .finish()
     }
 }
 
 impl Persistence {
-    /// Snapshots in `store`, unsigned, with the default size limit.
+    /// Snapshots in `store`, unsigned, with the default size limit, and no
+    /// journal (add one with [`with_journal`](Self::with_journal)).
     pub fn new(store: impl SnapshotStore) -> Self {
         Persistence::from_store(Arc::new(store))
     }
@@ -82,18 +88,41 @@ impl Persistence {
     pub fn from_store(store: Arc<dyn SnapshotStore>) -> Self {
         Persistence {
             store,
+            journal: None,
             codec: Codec::default(),
             max_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
         }
     }
 
-    /// Snapshots as files in `dir` (a [`FileStore`]), created if missing.
+    /// Snapshots as files in `dir` (a [`FileStore`]), created if missing,
+    /// and each session's journal beside its snapshot (a [`FileJournal`]).
     ///
     /// # Errors
     ///
     /// As [`FileStore::new`].
     pub fn in_dir(dir: impl Into<PathBuf>) -> io::Result<Self> {
-        Ok(Persistence::new(FileStore::new(dir)?))
+        let store = FileStore::new(dir)?;
+        let journal = FileJournal::new(store.dir())?;
+        Ok(Persistence::new(store).with_journal(journal))
+    }
+
+    /// Journals every session's changes in `journal` (see
+    /// [`journal`](crate::journal)), so that a program that dies loses
+    /// nothing it acknowledged.
+    pub fn with_journal(self, journal: impl JournalStore) -> Self {
+        self.with_journal_arc(Arc::new(journal))
+    }
+
+    /// Like [`with_journal`](Self::with_journal), for a journal store
+    /// already shared.
+    pub fn with_journal_arc(mut self, journal: Arc<dyn JournalStore>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The journal store, if sessions are journaled.
+    pub fn journal(&self) -> Option<&Arc<dyn JournalStore>> {
+        self.journal.as_ref()
     }
 
     /// Signs every snapshot written with HMAC-SHA256 under `key`, and
@@ -161,36 +190,66 @@ impl Persistence {
         self.codec.decode(id, &bytes)
     }
 
-    /// Every stored snapshot, newest closed first; those that cannot be
-    /// read are listed apart with why (and logged).
+    /// Every stored session, newest closed first: its snapshot, or — for a
+    /// session interrupted by its program's death, whose journal goes on past
+    /// its snapshot — what its journal holds ([`SnapshotInfo::interrupted`]).
+    /// Those that cannot be read are listed apart with why (and logged).
     ///
     /// # Errors
     ///
     /// The store's, if it cannot list.
     pub async fn list(&self) -> Result<Listing, StoreError> {
         let mut listing = Listing::default();
+        let mut saved = HashMap::new();
         for (id, loaded) in self.load_all().await? {
             match loaded {
-                Ok(snapshot) => listing.snapshots.push(SnapshotInfo::from(&snapshot)),
+                Ok(snapshot) => {
+                    saved.insert(id, snapshot);
+                }
                 Err(error) => listing.unreadable.push((id, error)),
             }
         }
+        if let Some(journal) = &self.journal {
+            for id in journal.list().await? {
+                match interrupted(&**journal, id, saved.get(&id)).await {
+                    Ok(Some(info)) => {
+                        saved.remove(&id);
+                        listing.snapshots.push(info);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%id, %error, "skipping an unreadable journal");
+                        saved.remove(&id);
+                        listing.unreadable.push((id, LoadError::Store(error)));
+                    }
+                }
+            }
+        }
+        listing
+            .snapshots
+            .extend(saved.values().map(SnapshotInfo::from));
         listing
             .snapshots
             .sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(a.id.cmp(&b.id)));
         Ok(listing)
     }
 
-    /// Deletes the snapshot of session `id`; succeeds if there is none.
+    /// Deletes the snapshot of session `id`, and its journal; succeeds if
+    /// there is none.
     ///
     /// # Errors
     ///
     /// The store's.
     pub async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
-        self.store.delete(id).await
+        self.store.delete(id).await?;
+        if let Some(journal) = &self.journal {
+            journal.delete(id).await?;
+        }
+        Ok(())
     }
 
-    /// Deletes every snapshot closed more than `max_age` ago
+    /// Deletes every session (snapshot and journal) closed — or, if
+    /// interrupted, last written — more than `max_age` ago
     /// ([`DEFAULT_MAX_AGE`] upstream), and reports what it deleted, skipped
     /// (too recent, or unreadable: their age is unknown) and failed to
     /// delete.
@@ -217,23 +276,28 @@ impl Persistence {
             .checked_sub_signed(max_age)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut report = CleanupReport::default();
-        for (id, loaded) in self.load_all().await? {
-            match loaded {
-                Ok(snapshot) if snapshot.closed_at < cutoff => match self.delete(id).await {
-                    Ok(()) => report.deleted.push(id),
-                    Err(error) => {
-                        tracing::warn!(%id, %error, "could not delete an old snapshot");
-                        report.failed.push((id, error));
-                    }
-                },
-                Ok(snapshot) => report.skipped.push((
+        let listing = self.list().await?;
+        for info in listing.snapshots {
+            let id = info.id;
+            if info.closed_at >= cutoff {
+                report.skipped.push((
                     id,
                     Skipped::Recent {
-                        closed_at: snapshot.closed_at,
+                        closed_at: info.closed_at,
                     },
-                )),
-                Err(error) => report.skipped.push((id, Skipped::Unreadable(error))),
+                ));
+                continue;
             }
+            match self.delete(id).await {
+                Ok(()) => report.deleted.push(id),
+                Err(error) => {
+                    tracing::warn!(%id, %error, "could not delete an old snapshot");
+                    report.failed.push((id, error));
+                }
+            }
+        }
+        for (id, error) in listing.unreadable {
+            report.skipped.push((id, Skipped::Unreadable(error)));
         }
         Ok(report)
     }
@@ -253,4 +317,33 @@ impl Persistence {
         }
         Ok(loaded)
     }
+}
+
+/// The listing of session `id` if its journal goes on past its snapshot
+/// `saved` (or it has only a journal): an interrupted session.
+async fn interrupted(
+    journal: &dyn JournalStore,
+    id: SessionId,
+    saved: Option<&Snapshot>,
+) -> Result<Option<SnapshotInfo>, StoreError> {
+    let read = journal.read(id).await?;
+    let Some(replayed) = crate::journal::replay(saved, &read).map_err(StoreError::Journal)? else {
+        return Ok(None);
+    };
+    if replayed.replayed == 0 {
+        return Ok(None);
+    }
+    let closed_at = journal
+        .last_written(id)
+        .await?
+        .or(saved.map(|snapshot| snapshot.closed_at))
+        .unwrap_or_else(Utc::now);
+    Ok(Some(SnapshotInfo {
+        id,
+        name: replayed.session.name,
+        project_path: replayed.session.project_path,
+        closed_at,
+        messages: replayed.conversation.message_count(),
+        interrupted: true,
+    }))
 }

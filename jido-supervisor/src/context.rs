@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 
 use crate::conversation_store::ConversationStore;
 use crate::events::ChildEvents;
+use crate::journal::SessionJournal;
 
 /// What every child of a session's tree is started with (the `C` of its
 /// [`ChildSpec`](crate::process::ChildSpec)s): the session, as it is *now* (after
@@ -64,12 +65,16 @@ struct Inner {
 type SharedValues = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
 
 impl SessionContext {
-    pub(crate) fn new(session: Arc<Session>, events: ChildEvents) -> Self {
+    pub(crate) fn new(
+        session: Arc<Session>,
+        events: ChildEvents,
+        journal: Option<Arc<SessionJournal>>,
+    ) -> Self {
         SessionContext {
             inner: Arc::new(Inner {
                 session,
                 events,
-                conversation: ConversationStore::default(),
+                conversation: ConversationStore::journaled(journal),
                 shared: OnceLock::new(),
             }),
         }

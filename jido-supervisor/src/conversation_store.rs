@@ -2,10 +2,14 @@
 //! tree so that it outlives any one State process.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
 use parking_lot::Mutex;
+
+use crate::journal::SessionJournal;
+use crate::state::StateError;
 
 /// The committed [`Conversation`] of one session, held by the session's tree
 /// (reached through [`SessionContext::conversation`](crate::tree::SessionContext::conversation)),
@@ -36,6 +40,13 @@ use parking_lot::Mutex;
 #[derive(Default)]
 pub struct ConversationStore {
     committed: Mutex<Option<Box<Conversation>>>,
+    /// The session's journal, if it is journaled: every change the State
+    /// commits is appended there first.
+    journal: Option<Arc<SessionJournal>>,
+    /// The last journal record the committed conversation holds; written
+    /// and read under `committed`'s lock, so that a snapshot and the record
+    /// it covers go together.
+    journaled: AtomicU64,
     /// Whether the State has a streamed message open: lets
     /// [`StateRef::append_chunk`](crate::StateRef::append_chunk) refuse at
     /// once, without a round trip.
@@ -81,6 +92,55 @@ impl ConversationStore {
         change: Change,
     ) -> Result<bool, ConversationError> {
         self.update(limits, |conversation| conversation.apply(change))
+    }
+
+    /// A store journaling every change the State commits in `journal`.
+    pub(crate) fn journaled(journal: Option<Arc<SessionJournal>>) -> Self {
+        ConversationStore {
+            journal,
+            ..ConversationStore::default()
+        }
+    }
+
+    /// What the [`State`](crate::session::State) does with every change:
+    /// checks it, appends it to the session's journal (if it is journaled),
+    /// then [`commit`](Self::commit)s it. `Ok` means durable (as the
+    /// supervisor's durability says) and committed; on an error, the change
+    /// was not made.
+    pub(crate) async fn commit_durably(
+        &self,
+        limits: ConversationLimits,
+        change: Change,
+    ) -> Result<bool, StateError> {
+        self.read(|conversation| conversation.check(&change))?;
+        let Some(journal) = &self.journal else {
+            return Ok(self.commit(limits, change)?);
+        };
+        let seq = journal
+            .append(&change)
+            .await
+            .map_err(|error| StateError::NotJournaled { error })?;
+        Ok(self.update(limits, |conversation| {
+            self.journaled.store(seq, Ordering::Relaxed);
+            conversation.apply(change)
+        })?)
+    }
+
+    /// A copy of the committed conversation, and the last journal record
+    /// it holds (0 if none): what a snapshot of it covers.
+    pub(crate) fn checkpoint(&self) -> (Conversation, u64) {
+        let committed = self.committed.lock();
+        let seq = self.journaled.load(Ordering::Relaxed);
+        let conversation = committed.as_deref().cloned().unwrap_or_default();
+        (conversation, seq)
+    }
+
+    /// Replaces the committed conversation with a restored one, which holds
+    /// the journal up to record `seq`.
+    pub(crate) fn restore(&self, conversation: Conversation, seq: u64) {
+        let mut committed = self.committed.lock();
+        self.journaled.store(seq, Ordering::Relaxed);
+        *committed = Some(Box::new(conversation));
     }
 
     /// Applies `limits` to the committed conversation, if there is one

@@ -71,6 +71,7 @@ mod conversation_store;
 mod core;
 mod error;
 mod events;
+mod journal;
 mod manager;
 mod persist;
 mod process_key;
@@ -139,9 +140,11 @@ pub mod session {
     };
 }
 
-/// Sessions that outlive the program (`jido-store`): snapshots, the stores
-/// they are kept in, listings and cleanup.
+/// Sessions that outlive the program (`jido-store`): snapshots, journals
+/// and how durable they are, the stores they are kept in, listings and
+/// cleanup.
 pub mod store {
+    pub use jido_store::journal::{Durability, FileJournal, JournalStore, Read};
     pub use jido_store::{
         CleanupReport, DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, FileStore, Listing, LoadError,
         ProjectIdentity, SaveError, Skipped, Snapshot, SnapshotInfo, SnapshotStore, StoreError,

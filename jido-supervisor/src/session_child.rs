@@ -10,6 +10,7 @@ use jido_session::{Conversation, Session};
 
 use crate::context::SessionContext;
 use crate::events::ChildEvents;
+use crate::journal::SessionJournal;
 use crate::tree_handle::TreeHandle;
 
 /// Starts one session's process tree: the analogue of the
@@ -58,20 +59,25 @@ pub trait SessionChild: Send + Sync + 'static {
 pub struct ChildContext {
     session: Arc<Session>,
     events: ChildEvents,
-    /// The conversation a resumed session continues.
-    restored: Option<Arc<Conversation>>,
+    /// The conversation a resumed session continues, and the last journal
+    /// record it holds.
+    restored: Option<(Arc<Conversation>, u64)>,
+    /// The session's journal, if it is journaled.
+    journal: Option<Arc<SessionJournal>>,
 }
 
 impl ChildContext {
     pub(crate) fn new(
         session: Arc<Session>,
         events: ChildEvents,
-        restored: Option<Arc<Conversation>>,
+        restored: Option<(Arc<Conversation>, u64)>,
+        journal: Option<Arc<SessionJournal>>,
     ) -> Self {
         ChildContext {
             session,
             events,
             restored,
+            journal,
         }
     }
 
@@ -79,7 +85,9 @@ impl ChildContext {
     /// snapshot (already in [`session_context`](Self::session_context)'s
     /// store).
     pub fn restored(&self) -> Option<&Conversation> {
-        self.restored.as_deref()
+        self.restored
+            .as_ref()
+            .map(|(conversation, _)| &**conversation)
     }
 
     /// The registered session.
@@ -99,11 +107,15 @@ impl ChildContext {
     /// A resumed session's context starts with the restored conversation in
     /// its [`ConversationStore`](crate::session::ConversationStore).
     pub fn session_context(&self) -> SessionContext {
-        let context = SessionContext::new(Arc::clone(&self.session), self.events.clone());
-        if let Some(conversation) = &self.restored {
+        let context = SessionContext::new(
+            Arc::clone(&self.session),
+            self.events.clone(),
+            self.journal.clone(),
+        );
+        if let Some((conversation, seq)) = &self.restored {
             context
                 .conversation()
-                .replace(Conversation::clone(conversation));
+                .restore(Conversation::clone(conversation), *seq);
         }
         context
     }

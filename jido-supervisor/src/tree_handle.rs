@@ -58,11 +58,12 @@ impl TreeHandle {
         self.supervisor.as_ref()
     }
 
-    /// The committed conversation of the tree (empty for a tree that is no
-    /// session supervisor: it keeps none).
-    pub(crate) fn committed_conversation(&self) -> Conversation {
+    /// The committed conversation of the tree and the last journal record
+    /// it holds (empty, 0, for a tree that is no session supervisor: it
+    /// keeps none).
+    pub(crate) fn checkpoint(&self) -> (Conversation, u64) {
         self.supervisor()
-            .map(|supervisor| supervisor.context().conversation().snapshot())
+            .map(|supervisor| supervisor.context().conversation().checkpoint())
             .unwrap_or_default()
     }
 

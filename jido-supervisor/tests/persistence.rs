@@ -101,8 +101,8 @@ async fn saving_on_stop_is_reported_before_the_end_and_resuming_restores_the_con
     let state = f.supervisor.state(id).unwrap();
     assert_eq!(state.conversation().await.unwrap(), before);
     assert!(
-        !f.snapshot_file(id).exists(),
-        "a resumed snapshot is consumed"
+        f.snapshot_file(id).exists(),
+        "a resumed session keeps its snapshot: it is the checkpoint its journal goes on from"
     );
     assert_eq!(
         f.supervisor.resume(id).await.unwrap_err(),

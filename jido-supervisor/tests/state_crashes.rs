@@ -156,19 +156,27 @@ async fn on_state(state: &StateRef, call: &Call) -> Result<Outcome, CallError> {
         StateError::Call(error) => Err(error),
         other => Ok(Outcome::Refused(other)),
     };
+    // A change is refused only by a failed call here (nothing is journaled).
+    let call_error = |error: StateError| match error {
+        StateError::Call(error) => error,
+        other => panic!("refused: {other}"),
+    };
     Ok(match call {
         Call::Append(m) => state
             .append_message(m.clone())
             .await
-            .map(|()| Outcome::Done)?,
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::Reasoning(r) => state
             .push_reasoning_step(r.clone())
             .await
-            .map(|()| Outcome::Done)?,
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::ToolCall(t) => state
             .push_tool_call(t.clone())
             .await
-            .map(|()| Outcome::Done)?,
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::UpdateTool(id) => {
             let result = Some(json!(format!("done {id}")));
             match state
@@ -182,16 +190,19 @@ async fn on_state(state: &StateRef, call: &Call) -> Result<Outcome, CallError> {
         Call::SetTodos(todos) => state
             .set_todos(todos.clone())
             .await
-            .map(|()| Outcome::Done)?,
-        Call::Prompt(text) => Outcome::Kept(state.record_prompt(*text).await?),
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
+        Call::Prompt(text) => Outcome::Kept(state.record_prompt(*text).await.map_err(call_error)?),
         Call::FileRead(op) => state
             .record_file_read(op.clone())
             .await
-            .map(|()| Outcome::Done)?,
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::FileWrite(op) => state
             .record_file_write(op.clone())
             .await
-            .map(|()| Outcome::Done)?,
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::StartStream(id) => match state.start_streaming(id).await {
             Ok(()) => Outcome::Done,
             Err(error) => return refused(error),

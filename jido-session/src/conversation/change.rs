@@ -56,6 +56,23 @@ pub enum Change {
 }
 
 impl Conversation {
+    /// Whether [`apply`](Self::apply) would take `change`: what a State
+    /// checks before it journals a change, so that the journal holds only
+    /// changes that took effect.
+    ///
+    /// # Errors
+    ///
+    /// [`ConversationError::UnknownToolCall`] for an update of a call that
+    /// is not kept.
+    pub fn check(&self, change: &Change) -> Result<(), ConversationError> {
+        match change {
+            Change::ToolCallUpdate { id, .. } if !self.tool_calls().any(|call| call.id == *id) => {
+                Err(ConversationError::UnknownToolCall { id: id.clone() })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Applies `change`. `Ok(true)` if the conversation changed,
     /// `Ok(false)` if the change was a no-op (a blank prompt is ignored, as
     /// upstream; limits equal to the current ones).

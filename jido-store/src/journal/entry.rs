@@ -21,12 +21,31 @@ pub enum Entry {
     Change(Change),
 }
 
+/// [`Entry`], borrowed: the same bytes, without a copy of what it holds.
+#[derive(Serialize)]
+#[serde(tag = "entry", content = "of", rename_all = "snake_case")]
+enum EntryRef<'a> {
+    Session(&'a SessionRecord),
+    Change(&'a Change),
+}
+
 impl Entry {
     /// The record payload of this entry.
     pub fn to_payload(&self) -> Vec<u8> {
-        // An entry is plain data (strings, numbers, JSON values): its
-        // serialization cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        match self {
+            Entry::Session(record) => payload(&EntryRef::Session(record)),
+            Entry::Change(change) => payload(&EntryRef::Change(change)),
+        }
+    }
+
+    /// The payload of [`Entry::Change`]`(change)`, without moving `change`.
+    pub fn change_payload(change: &Change) -> Vec<u8> {
+        payload(&EntryRef::Change(change))
+    }
+
+    /// The payload of [`Entry::Session`]`(record)`, without moving `record`.
+    pub fn session_payload(record: &SessionRecord) -> Vec<u8> {
+        payload(&EntryRef::Session(record))
     }
 
     /// The entry a record payload holds.
@@ -41,6 +60,12 @@ impl Entry {
             reason: error.to_string(),
         })
     }
+}
+
+fn payload(entry: &EntryRef<'_>) -> Vec<u8> {
+    // An entry is plain data (strings, numbers, maps with string keys, JSON
+    // values): its serialization cannot fail.
+    serde_json::to_vec(entry).unwrap_or_default()
 }
 
 /// A session rebuilt from its last checkpoint and its journal.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use jido_session::SessionId;
 use parking_lot::Mutex;
 
@@ -36,6 +37,13 @@ pub trait JournalStore: Send + Sync + 'static {
     /// write is cut off the stored journal, so that appends go on after the
     /// last whole record.
     async fn recover(&self, id: SessionId) -> Result<Read, StoreError>;
+
+    /// Session `id`'s journal read back, changing nothing (a torn tail is
+    /// reported, not cut): for listing, while the session may be running.
+    async fn read(&self, id: SessionId) -> Result<Read, StoreError>;
+
+    /// When session `id`'s journal was last written to, if it has one.
+    async fn last_written(&self, id: SessionId) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// The ids of every stored journal, in no particular order.
     async fn list(&self) -> Result<Vec<SessionId>, StoreError>;
@@ -193,6 +201,28 @@ impl JournalStore for FileJournal {
                     ..
                 }) => Ok(Read::default()),
                 Err(error) => Err(error),
+            }
+        })
+        .await
+    }
+
+    async fn read(&self, id: SessionId) -> Result<Read, StoreError> {
+        let path = self.path_of(id);
+        blocking("read the journal", move || match fs::read(&path) {
+            Ok(bytes) => read(&bytes).map_err(StoreError::Journal),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Read::default()),
+            Err(error) => Err(StoreError::io("read the journal", &error)),
+        })
+        .await
+    }
+
+    async fn last_written(&self, id: SessionId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let path = self.path_of(id);
+        blocking("read the journal's time", move || {
+            match fs::metadata(&path).and_then(|metadata| metadata.modified()) {
+                Ok(modified) => Ok(Some(DateTime::<Utc>::from(modified))),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(StoreError::io("read the journal's time", &error)),
             }
         })
         .await

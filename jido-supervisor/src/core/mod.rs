@@ -29,6 +29,7 @@ use jido_process::{ExitReason, Pid};
 use jido_registry::{NodeId, RegistryView, SessionRegistry, Ticket};
 use jido_session::{Session, SessionId};
 use jido_store::Persistence;
+use jido_store::journal::Durability;
 use tokio::sync::Notify;
 
 use crate::admission::Cluster;
@@ -39,6 +40,7 @@ use crate::session_child::SessionChild;
 use crate::session_handle::Sessions;
 use crate::tree_handle::TreeHandle;
 
+pub(crate) use start::Restored;
 pub(crate) use table::{SessionLocate, SessionSlot};
 
 use table::Lifecycle;
@@ -77,6 +79,8 @@ pub(crate) struct Core {
 pub(crate) struct PersistConfig {
     pub(crate) persistence: Persistence,
     pub(crate) save_on_stop: bool,
+    /// How durable a journaled change is when the State acknowledges it.
+    pub(crate) durability: Durability,
 }
 
 impl Core {

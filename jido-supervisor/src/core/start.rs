@@ -8,6 +8,7 @@ use futures_util::FutureExt;
 use jido_process::{ExitReason, Mailbox, StartOutcome};
 use jido_registry::{BackendError, Claim, Registration, Ticket};
 use jido_session::{Conversation, Session};
+use jido_store::journal::Durability;
 
 use super::Core;
 use super::table::{SessionSlot, check};
@@ -16,6 +17,7 @@ use super::watcher::WatcherMsg;
 use crate::error::StartError;
 use crate::events::ChildEvents;
 use crate::events::EventKind;
+use crate::journal::SessionJournal;
 use crate::session_child::ChildContext;
 use crate::session_handle::SessionHandle;
 use crate::tree_handle::TreeHandle;
@@ -27,7 +29,7 @@ impl Core {
     pub(crate) async fn start(
         self: &Arc<Self>,
         session: Session,
-        restored: Option<Arc<Conversation>>,
+        restored: Option<Restored>,
     ) -> Result<SessionHandle, StartError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(StartError::NoRuntime);
@@ -67,12 +69,15 @@ impl Core {
         self: &Arc<Self>,
         registration: &Registration,
         ticket: Ticket,
-        restored: Option<Arc<Conversation>>,
+        restored: Option<Restored>,
     ) -> Result<TreeHandle, StartError> {
+        let session = registration.session();
+        let journal = self.journal_for(session, restored.as_ref().map(|restored| restored.seq));
         let ctx = ChildContext::new(
-            Arc::clone(registration.session()),
+            Arc::clone(session),
             ChildEvents::new(self.me.clone(), ticket),
-            restored,
+            restored.map(|restored| (restored.conversation, restored.seq)),
+            journal,
         );
         let start = AssertUnwindSafe(self.child.start(ctx)).catch_unwind();
         match tokio::time::timeout(self.start_timeout, start).await {
@@ -90,6 +95,33 @@ impl Core {
             Ok(Ok(Ok(StartOutcome::Started(tree)))) => Ok(tree),
             Ok(Ok(Ok(_ignore))) => Err(StartError::Ignored),
         }
+    }
+}
+
+/// What a resumed session continues: its conversation, and the last
+/// journal record it holds.
+pub(crate) struct Restored {
+    pub(crate) conversation: Arc<Conversation>,
+    pub(crate) seq: u64,
+}
+
+impl Core {
+    /// The journal of a session starting now, if sessions are journaled:
+    /// a new one (the session's record goes first), or — `resumed` after
+    /// record `seq` — the one it continues.
+    fn journal_for(&self, session: &Session, resumed: Option<u64>) -> Option<Arc<SessionJournal>> {
+        let config = self.persistence.as_ref()?;
+        if config.durability == Durability::OnStop {
+            return None;
+        }
+        let store = config.persistence.journal()?;
+        Some(Arc::new(SessionJournal::new(
+            Arc::clone(store),
+            session.id(),
+            config.durability,
+            resumed.unwrap_or(0),
+            resumed.is_none().then(|| session.to_record()),
+        )))
     }
 }
 

@@ -145,12 +145,19 @@ impl Core {
         else {
             return;
         };
-        let conversation = tree.committed_conversation();
+        let (conversation, seq) = tree.checkpoint();
         let _one_at_a_time = self.save_locks.lock(id).await;
-        let snapshot = Snapshot::of(&session, conversation);
+        let snapshot = Snapshot::of(&session, conversation).covering(seq);
         match config.persistence.save(&snapshot).await {
             Ok(()) => {
                 tracing::info!(%id, "session saved on stop");
+                // The tree has ended: the snapshot covers its whole journal.
+                if let Some(journal) = config.persistence.journal()
+                    && let Err(error) = journal.delete(id).await
+                {
+                    // Harmless: a replay skips what the snapshot covers.
+                    tracing::warn!(%id, %error, "could not delete the saved session's journal");
+                }
                 self.emit(ticket, EventKind::Saved);
             }
             Err(error) => {

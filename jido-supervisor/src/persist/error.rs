@@ -103,6 +103,17 @@ pub enum ResumeError {
     /// another session, the tree's failure...).
     #[error(transparent)]
     Start(#[from] StartError),
+    /// The session's journal cannot be read back — corrupt before its end,
+    /// not going on from its snapshot, written by a newer version — so it
+    /// is not resumed (never with fewer changes than were acknowledged).
+    /// Its snapshot and journal are kept as they are.
+    #[error("the journal of session {id} cannot be replayed: {error}")]
+    Journal {
+        /// The session.
+        id: SessionId,
+        /// Why.
+        error: StoreError,
+    },
     /// The session started but its tree keeps no conversation (it is no
     /// session supervisor): it was stopped again.
     #[error("session {id} started but its tree could not take the saved conversation")]

@@ -5,12 +5,18 @@
 mod error;
 
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jido_session::{Session, SessionId};
-use jido_store::{CleanupReport, Listing, Persistence, ProjectIdentity, Snapshot, SnapshotInfo};
+use jido_store::journal::{self, Read};
+use jido_store::{
+    CleanupReport, Listing, LoadError, Persistence, ProjectIdentity, Snapshot, SnapshotInfo,
+    StoreError,
+};
 
+use crate::core::Restored;
 use crate::error::StartError;
 use crate::session_handle::SessionHandle;
 use crate::session_supervisor::SessionSupervisor;
@@ -64,7 +70,8 @@ impl SessionSupervisor {
             .ok_or(SaveSessionError::NotFound { id })?;
         // The handle carries the session as registered now (renames
         // included): one lookup for both.
-        let snapshot = Snapshot::of(handle.session(), handle.tree().committed_conversation());
+        let (conversation, seq) = handle.tree().checkpoint();
+        let snapshot = Snapshot::of(handle.session(), conversation).covering(seq);
         persistence.save(&snapshot).await?;
         Ok(SnapshotInfo::from(&snapshot))
     }
@@ -98,13 +105,16 @@ impl SessionSupervisor {
             .collect())
     }
 
-    /// Resumes the saved session `id`: loads its snapshot, checks that its
-    /// project directory still exists, is a directory, and is the same
-    /// directory (device, inode and owner, not just the same path), starts
-    /// the session with its conversation restored, and then deletes the
-    /// snapshot. If anything fails before the session runs, nothing runs
-    /// and the snapshot is kept; if the tree cannot take the conversation,
-    /// the session is stopped again and the snapshot kept.
+    /// Resumes the saved or interrupted session `id`: loads its snapshot
+    /// (if it has one) and replays its journal after it (every change
+    /// acknowledged since, in order), checks that its project directory
+    /// still exists, is a directory, and is the same directory (device,
+    /// inode and owner, not just the same path, where the snapshot says),
+    /// and starts the session with its conversation restored. Nothing is
+    /// deleted: the snapshot and the journal go on as the running session's
+    /// checkpoint, so a program that dies after a resume loses nothing. If
+    /// anything fails before the session runs, nothing runs; if the tree
+    /// cannot take the conversation, the session is stopped again.
     ///
     /// ```
     /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
@@ -123,7 +133,7 @@ impl SessionSupervisor {
     /// supervisor.resume(id).await?;
     /// let page = supervisor.state(id).unwrap().messages(0, None).await?;
     /// assert_eq!(page.items[0].content, "hello");
-    /// assert!(supervisor.list_persisted().await?.snapshots.is_empty()); // consumed
+    /// assert!(supervisor.list_resumable().await?.is_empty()); // open again
     /// # Ok(()) }
     /// ```
     ///
@@ -147,28 +157,44 @@ impl SessionSupervisor {
         {
             return Err(ResumeError::AlreadyOpen { id });
         }
-        let snapshot = persistence.load(id).await?;
-        check_project(&snapshot)?;
-        let Snapshot {
-            session,
-            conversation,
-            ..
-        } = snapshot;
-        let session = Session::from_record(session).map_err(ResumeError::InvalidSession)?;
-        let handle = self
-            .core
-            .start(session, Some(Arc::new(conversation)))
-            .await?;
+        let snapshot = match persistence.load(id).await {
+            Ok(snapshot) => Some(snapshot),
+            // A session that was never saved may have a journal.
+            Err(LoadError::NotFound { .. }) if persistence.journal().is_some() => None,
+            Err(error) => return Err(error.into()),
+        };
+        let journal = match persistence.journal() {
+            Some(journal) => journal
+                .recover(id)
+                .await
+                .map_err(|error| ResumeError::Journal { id, error })?,
+            None => Read::default(),
+        };
+        let replayed = journal::replay(snapshot.as_ref(), &journal)
+            .map_err(|error| ResumeError::Journal {
+                id,
+                error: StoreError::Journal(error),
+            })?
+            .ok_or(ResumeError::Load(LoadError::NotFound { id }))?;
+        check_project(
+            &replayed.session.project_path,
+            snapshot.and_then(|snapshot| snapshot.project),
+        )?;
+        let session =
+            Session::from_record(replayed.session).map_err(ResumeError::InvalidSession)?;
+        let restored = Restored {
+            conversation: Arc::new(replayed.conversation),
+            seq: replayed.seq,
+        };
+        let handle = self.core.start(session, Some(restored)).await?;
         if handle.supervisor().is_none() {
             tracing::warn!(%id, "the resumed session's tree keeps no conversation; stopping it");
             let _ = self.stop_session(id).await;
             return Err(ResumeError::RestoreFailed { id });
         }
-        if let Err(error) = persistence.delete(id).await {
-            // The session runs; its stale snapshot is not resumable while
-            // it does, and the next save replaces it.
-            tracing::warn!(%id, %error, "could not delete the resumed session's snapshot");
-        }
+        // The snapshot and the journal stay: they are the session's
+        // checkpoint and what follows it until its next save, so that a
+        // program that dies now loses nothing.
         Ok(handle)
     }
 
@@ -195,30 +221,34 @@ impl SessionSupervisor {
     }
 }
 
-/// The saved project directory is still there, a directory, the same one.
-fn check_project(snapshot: &Snapshot) -> Result<(), ResumeError> {
-    let path = &snapshot.session.project_path;
+/// The saved project directory `path` is still there, a directory, and —
+/// where its identity was saved — the same one.
+fn check_project(path: &Path, saved: Option<ProjectIdentity>) -> Result<(), ResumeError> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Err(ResumeError::ProjectMissing { path: path.clone() });
+            return Err(ResumeError::ProjectMissing {
+                path: path.to_path_buf(),
+            });
         }
         Err(error) => {
             return Err(ResumeError::ProjectUnreadable {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 message: error.to_string(),
             });
         }
     };
     if !metadata.is_dir() {
-        return Err(ResumeError::ProjectNotADirectory { path: path.clone() });
+        return Err(ResumeError::ProjectNotADirectory {
+            path: path.to_path_buf(),
+        });
     }
-    if let Some(saved) = snapshot.project
+    if let Some(saved) = saved
         && let Ok(found) = ProjectIdentity::of(path)
         && found != saved
     {
         return Err(ResumeError::ProjectReplaced {
-            path: path.clone(),
+            path: path.to_path_buf(),
             saved,
             found,
         });

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
 use jido_store::Persistence;
+use jido_store::journal::Durability;
 
 use super::{DEFAULT_START_TIMEOUT, SessionSupervisor};
 
@@ -37,6 +38,7 @@ pub struct SessionSupervisorBuilder {
     start_timeout: Duration,
     persistence: Option<Persistence>,
     save_on_stop: bool,
+    durability: Durability,
     backend: Option<Arc<dyn RegistryBackend>>,
 }
 
@@ -102,6 +104,33 @@ impl SessionSupervisorBuilder {
         self
     }
 
+    /// How durable a change is when the State acknowledges it, with a
+    /// [`persistence`](Self::persistence) that journals (as
+    /// `Persistence::in_dir` does): [`Durability::Os`], the default, survives
+    /// the death of the program; [`Durability::Sync`] also a power loss;
+    /// [`Durability::OnStop`] journals nothing (sessions are saved only as
+    /// they stop, with [`save_on_stop`](Self::save_on_stop)).
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    /// use jido_supervisor::store::Durability;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, snapshots) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(Persistence::in_dir(snapshots.path())?)
+    ///     .durability(Durability::Sync)
+    ///     .build();
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// // On the disk when it returns: a power cut now loses nothing of it.
+    /// supervisor.state(id).unwrap().append_message(Message::new(Role::User, "hello")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// The most sessions open at once (default 10).
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
@@ -146,6 +175,7 @@ impl SessionSupervisorBuilder {
             self.persistence.map(|persistence| PersistConfig {
                 persistence,
                 save_on_stop: self.save_on_stop,
+                durability: self.durability,
             }),
             self.backend.map(Cluster::new),
         );
@@ -166,6 +196,7 @@ impl SessionSupervisor {
             start_timeout: DEFAULT_START_TIMEOUT,
             persistence: None,
             save_on_stop: false,
+            durability: Durability::default(),
             backend: None,
         }
     }

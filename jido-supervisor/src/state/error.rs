@@ -2,6 +2,7 @@
 
 use jido_process::CallError;
 use jido_session::ConversationError;
+use jido_store::StoreError;
 
 /// Why a request to a session's [`State`](super::State) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,4 +23,12 @@ pub enum StateError {
     /// The conversation refused the change.
     #[error(transparent)]
     Conversation(#[from] ConversationError),
+    /// The change could not be written to the session's journal, so it was
+    /// not made (and was not acknowledged). Whether the journal holds it is
+    /// known after a restart: at most this one change in flight.
+    #[error("the change could not be journaled, and was not made: {error}")]
+    NotJournaled {
+        /// Why.
+        error: StoreError,
+    },
 }

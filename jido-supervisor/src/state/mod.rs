@@ -95,12 +95,24 @@ impl State {
         Ok(())
     }
 
-    fn end_streaming(&mut self) -> Result<Message, StateError> {
+    /// Commits the streamed message (journaled like any change); should
+    /// that fail, the message stays open.
+    async fn end_streaming(&mut self) -> Result<Message, StateError> {
         let message = *self.streaming.take().ok_or(StateError::NotStreaming)?;
         let store = self.ctx.conversation();
-        let _ = store.commit(self.limits, Change::Message(message.clone()));
-        store.set_streaming(false);
-        Ok(message)
+        match store
+            .commit_durably(self.limits, Change::Message(message.clone()))
+            .await
+        {
+            Ok(_) => {
+                store.set_streaming(false);
+                Ok(message)
+            }
+            Err(error) => {
+                self.streaming = Some(Box::new(message));
+                Err(error)
+            }
+        }
     }
 }
 
@@ -111,15 +123,13 @@ impl Worker for State {
     async fn handle(&mut self, request: StateRequest, _ctx: &mut Context) {
         let store = self.ctx.conversation();
         let limits = self.limits;
-        // Each change is one `commit`: committed whole before the reply
-        // (only a tool call update can be refused, so the other commits'
-        // results are `Ok` and ignored). A
-        // caller that gave up waiting dropped its receiver; that is not the
-        // State's concern, hence the ignored sends.
+        // Each change is one `commit_durably`: journaled, then committed
+        // whole, before the reply. A caller that gave up waiting dropped its
+        // receiver; that is not the State's concern, hence the ignored
+        // sends.
         match *request.0 {
-            Op::AppendMessage(message, reply) => {
-                let _ = store.commit(limits, Change::Message(message));
-                let _ = reply.send(());
+            Op::Commit(change, reply) => {
+                let _ = reply.send(store.commit_durably(limits, change).await);
             }
             Op::Messages {
                 offset,
@@ -131,50 +141,17 @@ impl Worker for State {
             Op::MessageCount(reply) => {
                 let _ = reply.send(store.read(|c| c.message_count()));
             }
-            Op::PushReasoningStep(step, reply) => {
-                let _ = store.commit(limits, Change::ReasoningStep(step));
-                let _ = reply.send(());
-            }
             Op::ReasoningSteps(reply) => {
                 let _ = reply.send(store.read(|c| c.reasoning_steps().cloned().collect()));
-            }
-            Op::PushToolCall(call, reply) => {
-                let _ = store.commit(limits, Change::ToolCall(call));
-                let _ = reply.send(());
-            }
-            Op::UpdateToolCall {
-                id,
-                status,
-                result,
-                reply,
-            } => {
-                let done = store.commit(limits, Change::ToolCallUpdate { id, status, result });
-                let _ = reply.send(done.map(|_| ()));
             }
             Op::ToolCalls(reply) => {
                 let _ = reply.send(store.read(|c| c.tool_calls().cloned().collect()));
             }
-            Op::SetTodos(todos, reply) => {
-                let _ = store.commit(limits, Change::Todos(todos));
-                let _ = reply.send(());
-            }
             Op::Todos(reply) => {
                 let _ = reply.send(store.read(|c| c.todos().to_vec()));
             }
-            Op::RecordPrompt(prompt, reply) => {
-                let kept = store.commit(limits, Change::Prompt(prompt));
-                let _ = reply.send(kept == Ok(true));
-            }
             Op::PromptHistory(reply) => {
                 let _ = reply.send(store.read(|c| c.prompt_history().cloned().collect()));
-            }
-            Op::RecordFileRead(operation, reply) => {
-                let _ = store.commit(limits, Change::FileRead(operation));
-                let _ = reply.send(());
-            }
-            Op::RecordFileWrite(operation, reply) => {
-                let _ = store.commit(limits, Change::FileWrite(operation));
-                let _ = reply.send(());
             }
             Op::FileReads(reply) => {
                 let _ = reply.send(store.read(|c| c.file_reads().cloned().collect()));
@@ -196,7 +173,7 @@ impl Worker for State {
                 }
             }
             Op::EndStreaming(reply) => {
-                let _ = reply.send(self.end_streaming());
+                let _ = reply.send(self.end_streaming().await);
             }
             Op::StreamingMessage(reply) => {
                 let _ = reply.send(self.streaming.as_deref().cloned());

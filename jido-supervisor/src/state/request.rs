@@ -5,8 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use jido_session::{
-    Conversation, ConversationError, FileOperation, Message, Page, ReasoningStep, Todo, ToolCall,
-    ToolStatus,
+    Change, Conversation, FileOperation, Message, Page, ReasoningStep, Todo, ToolCall,
 };
 use tokio::sync::oneshot;
 
@@ -24,29 +23,19 @@ pub struct StateRequest(pub(crate) Box<Op>);
 
 #[derive(Debug)]
 pub(crate) enum Op {
-    AppendMessage(Message, Reply<()>),
+    /// A change: checked, journaled, committed, then answered (`Ok(false)`:
+    /// a no-op, as a blank prompt).
+    Commit(Change, Reply<Result<bool, StateError>>),
     Messages {
         offset: usize,
         limit: Option<usize>,
         reply: Reply<Page<Message>>,
     },
     MessageCount(Reply<usize>),
-    PushReasoningStep(ReasoningStep, Reply<()>),
     ReasoningSteps(Reply<Vec<ReasoningStep>>),
-    PushToolCall(ToolCall, Reply<()>),
-    UpdateToolCall {
-        id: String,
-        status: ToolStatus,
-        result: Option<serde_json::Value>,
-        reply: Reply<Result<(), ConversationError>>,
-    },
     ToolCalls(Reply<Vec<ToolCall>>),
-    SetTodos(Vec<Todo>, Reply<()>),
     Todos(Reply<Vec<Todo>>),
-    RecordPrompt(String, Reply<bool>),
     PromptHistory(Reply<Vec<String>>),
-    RecordFileRead(FileOperation, Reply<()>),
-    RecordFileWrite(FileOperation, Reply<()>),
     FileReads(Reply<Vec<FileOperation>>),
     FileWrites(Reply<Vec<FileOperation>>),
     FileWasRead(PathBuf, Reply<bool>),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jido_process::{CallError, ChildRef, Pid};
 use jido_session::{
-    Conversation, FileOperation, Message, Page, ReasoningStep, SessionId, Todo, ToolCall,
+    Change, Conversation, FileOperation, Message, Page, ReasoningStep, SessionId, Todo, ToolCall,
     ToolStatus,
 };
 use tokio::sync::oneshot;
@@ -96,14 +96,23 @@ impl StateRef {
         call_for_reply(&self.child, |reply| StateRequest(Box::new(make(reply)))).await
     }
 
+    /// Commits `change` through the State: `Ok(false)` for a no-op.
+    async fn commit(&self, change: Change) -> Result<bool, StateError> {
+        self.call(|reply| Op::Commit(change, reply)).await?
+    }
+
     /// Appends `message` to the conversation (the oldest message goes when
     /// over the limit, 1000 by default).
     ///
     /// # Errors
     ///
-    /// As [`ChildRef::call`]. `Ok` means committed: a later crash keeps it.
-    pub async fn append_message(&self, message: Message) -> Result<(), CallError> {
-        self.call(|reply| Op::AppendMessage(message, reply)).await
+    /// [`StateError::Call`] as [`ChildRef::call`];
+    /// [`StateError::NotJournaled`] if the session is journaled and the
+    /// journal could not be written (the change was not made). `Ok` means
+    /// committed: a crash of the State keeps it, and — journaled — a crash
+    /// of the program too.
+    pub async fn append_message(&self, message: Message) -> Result<(), StateError> {
+        self.commit(Change::Message(message)).await.map(drop)
     }
 
     /// A page of the conversation: the messages from index `offset` (0 is
@@ -141,8 +150,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn push_reasoning_step(&self, step: ReasoningStep) -> Result<(), CallError> {
-        self.call(|reply| Op::PushReasoningStep(step, reply)).await
+    pub async fn push_reasoning_step(&self, step: ReasoningStep) -> Result<(), StateError> {
+        self.commit(Change::ReasoningStep(step)).await.map(drop)
     }
 
     /// The kept reasoning steps, oldest first.
@@ -159,8 +168,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn push_tool_call(&self, call: ToolCall) -> Result<(), CallError> {
-        self.call(|reply| Op::PushToolCall(call, reply)).await
+    pub async fn push_tool_call(&self, call: ToolCall) -> Result<(), StateError> {
+        self.commit(Change::ToolCall(call)).await.map(drop)
     }
 
     /// Records the status, and the result if given, of tool call `id`.
@@ -177,15 +186,13 @@ impl StateRef {
         status: ToolStatus,
         result: Option<serde_json::Value>,
     ) -> Result<(), StateError> {
-        let id = id.into();
-        self.call(|reply| Op::UpdateToolCall {
-            id,
+        self.commit(Change::ToolCallUpdate {
+            id: id.into(),
             status,
             result,
-            reply,
         })
-        .await??;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     /// The kept tool calls, oldest first.
@@ -202,8 +209,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn set_todos(&self, todos: Vec<Todo>) -> Result<(), CallError> {
-        self.call(|reply| Op::SetTodos(todos, reply)).await
+    pub async fn set_todos(&self, todos: Vec<Todo>) -> Result<(), StateError> {
+        self.commit(Change::Todos(todos)).await.map(drop)
     }
 
     /// The todo list.
@@ -221,9 +228,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn record_prompt(&self, prompt: impl Into<String>) -> Result<bool, CallError> {
-        let prompt = prompt.into();
-        self.call(|reply| Op::RecordPrompt(prompt, reply)).await
+    pub async fn record_prompt(&self, prompt: impl Into<String>) -> Result<bool, StateError> {
+        self.commit(Change::Prompt(prompt.into())).await
     }
 
     /// The recorded prompts, oldest first.
@@ -240,9 +246,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn record_file_read(&self, operation: FileOperation) -> Result<(), CallError> {
-        self.call(|reply| Op::RecordFileRead(operation, reply))
-            .await
+    pub async fn record_file_read(&self, operation: FileOperation) -> Result<(), StateError> {
+        self.commit(Change::FileRead(operation)).await.map(drop)
     }
 
     /// Records that a file was written (1000 writes kept by default).
@@ -250,9 +255,8 @@ impl StateRef {
     /// # Errors
     ///
     /// As [`ChildRef::call`].
-    pub async fn record_file_write(&self, operation: FileOperation) -> Result<(), CallError> {
-        self.call(|reply| Op::RecordFileWrite(operation, reply))
-            .await
+    pub async fn record_file_write(&self, operation: FileOperation) -> Result<(), StateError> {
+        self.commit(Change::FileWrite(operation)).await.map(drop)
     }
 
     /// The kept file reads, oldest first.

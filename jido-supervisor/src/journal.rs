@@ -1,0 +1,89 @@
+//! [`SessionJournal`]: one session's journal, as its tree writes it.
+
+use std::sync::Arc;
+
+use jido_session::{Change, SessionId, SessionRecord};
+use jido_store::StoreError;
+use jido_store::journal::{self, Durability, Entry, JournalStore};
+use tokio::sync::Mutex;
+
+/// One session's journal: every change its State commits is appended here
+/// before the State answers. Appends are serialized (one at a time, in
+/// sequence-number order, which is the order the State answered in).
+pub(crate) struct SessionJournal {
+    store: Arc<dyn JournalStore>,
+    id: SessionId,
+    durability: Durability,
+    written: Mutex<Written>,
+}
+
+struct Written {
+    /// The last record appended (0: none yet).
+    last: u64,
+    /// The session's record, until the journal's first append: it goes
+    /// first, so that a journal alone can bring the session back.
+    record: Option<SessionRecord>,
+    /// An append failed: the journal may hold part of it, or all of it.
+    /// Recovered (torn tail cut, last record read back) before the next.
+    unsure: bool,
+}
+
+impl SessionJournal {
+    /// The journal of session `id` in `store`, going on after record `last`;
+    /// `record` is written first if the journal has nothing of the session
+    /// yet.
+    pub(crate) fn new(
+        store: Arc<dyn JournalStore>,
+        id: SessionId,
+        durability: Durability,
+        last: u64,
+        record: Option<SessionRecord>,
+    ) -> Self {
+        SessionJournal {
+            store,
+            id,
+            durability,
+            written: Mutex::new(Written {
+                last,
+                record,
+                unsure: false,
+            }),
+        }
+    }
+
+    /// Appends `change` (after the session's record, the first time); when
+    /// it returns `Ok`, the change is as durable as the supervisor's
+    /// [`Durability`] says. Returns its sequence number.
+    pub(crate) async fn append(&self, change: &Change) -> Result<u64, StoreError> {
+        let mut written = self.written.lock().await;
+        if written.unsure {
+            let read = self.store.recover(self.id).await?;
+            written.last = read
+                .records
+                .last()
+                .map_or(written.last, |record| record.seq);
+            written.unsure = false;
+        }
+        let mut frames = Vec::new();
+        let mut seq = written.last;
+        if let Some(record) = &written.record {
+            seq += 1;
+            journal::encode(seq, &Entry::session_payload(record), &mut frames)
+                .map_err(StoreError::Journal)?;
+        }
+        seq += 1;
+        journal::encode(seq, &Entry::change_payload(change), &mut frames)
+            .map_err(StoreError::Journal)?;
+        if let Err(error) = self
+            .store
+            .append(self.id, frames, seq, self.durability)
+            .await
+        {
+            written.unsure = true;
+            return Err(error);
+        }
+        written.record = None;
+        written.last = seq;
+        Ok(seq)
+    }
+}
