@@ -126,6 +126,11 @@ impl ConversationStore {
         })?)
     }
 
+    /// The session's journal, if it is journaled.
+    pub(crate) fn journal(&self) -> Option<&Arc<SessionJournal>> {
+        self.journal.as_ref()
+    }
+
     /// A copy of the committed conversation, and the last journal record
     /// it holds (0 if none): what a snapshot of it covers.
     pub(crate) fn checkpoint(&self) -> (Conversation, u64) {

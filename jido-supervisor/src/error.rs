@@ -5,6 +5,7 @@ use std::time::Duration;
 use jido_process::Term;
 use jido_registry::{BackendError, RegistryError};
 use jido_session::{SessionError, SessionId, ValidationErrors};
+use jido_store::StoreError;
 
 /// Why [`start_session`](crate::SessionSupervisor::start_session) failed.
 /// Whatever the reason, the session was not left registered and nothing it
@@ -85,4 +86,11 @@ pub enum UpdateError {
     /// The new name or config is invalid; the session is unchanged.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// The session is journaled and its new record could not be written to
+    /// the journal, so the session is unchanged.
+    #[error("the change could not be journaled, and was not made: {error}")]
+    NotJournaled {
+        /// Why.
+        error: StoreError,
+    },
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use jido_session::{Change, SessionId, SessionRecord};
 use jido_store::StoreError;
 use jido_store::journal::{self, Durability, Entry, JournalStore};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// One session's journal: every change its State commits is appended here
 /// before the State answers. Appends are serialized (one at a time, in
@@ -55,9 +55,44 @@ impl SessionJournal {
     /// it returns `Ok`, the change is as durable as the supervisor's
     /// [`Durability`] says. Returns its sequence number.
     pub(crate) async fn append(&self, change: &Change) -> Result<u64, StoreError> {
-        let mut written = self.written.lock().await;
+        self.appender().await.change(change).await
+    }
+
+    /// The journal, held: appends through it are the only ones until it is
+    /// dropped (so that a change of the session's record can be journaled
+    /// and then made, with nothing in between).
+    pub(crate) async fn appender(&self) -> Appender<'_> {
+        Appender {
+            journal: self,
+            written: self.written.lock().await,
+        }
+    }
+}
+
+/// The journal of one session, held for appending.
+pub(crate) struct Appender<'a> {
+    journal: &'a SessionJournal,
+    written: MutexGuard<'a, Written>,
+}
+
+impl Appender<'_> {
+    /// Appends `change` (after the session's record, the first time).
+    pub(crate) async fn change(&mut self, change: &Change) -> Result<u64, StoreError> {
+        self.append(&Entry::change_payload(change)).await
+    }
+
+    /// Appends the session's record as it is now.
+    pub(crate) async fn record(&mut self, record: SessionRecord) -> Result<u64, StoreError> {
+        // It replaces a record not yet written.
+        self.written.record = None;
+        self.append(&Entry::session_payload(&record)).await
+    }
+
+    async fn append(&mut self, payload: &[u8]) -> Result<u64, StoreError> {
+        let journal = self.journal;
+        let written = &mut *self.written;
         if written.unsure {
-            let read = self.store.recover(self.id).await?;
+            let read = journal.store.recover(journal.id).await?;
             written.last = read
                 .records
                 .last()
@@ -72,11 +107,10 @@ impl SessionJournal {
                 .map_err(StoreError::Journal)?;
         }
         seq += 1;
-        journal::encode(seq, &Entry::change_payload(change), &mut frames)
-            .map_err(StoreError::Journal)?;
-        if let Err(error) = self
+        journal::encode(seq, payload, &mut frames).map_err(StoreError::Journal)?;
+        if let Err(error) = journal
             .store
-            .append(self.id, frames, seq, self.durability)
+            .append(journal.id, frames, seq, journal.durability)
             .await
         {
             written.unsure = true;

@@ -2,11 +2,13 @@
 //! [`SessionChild`](crate::tree::SessionChild) returns it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use jido_process::{ExitReason, Pid, Shutdown, Supervisor};
 use jido_session::Conversation;
 
 use crate::context::SessionContext;
+use crate::journal::SessionJournal;
 
 /// A running session tree, as a [`SessionChild`](crate::tree::SessionChild) returns it: the tree's top
 /// process and how to terminate it, and, for a tree that is a
@@ -65,6 +67,16 @@ impl TreeHandle {
         self.supervisor()
             .map(|supervisor| supervisor.context().conversation().checkpoint())
             .unwrap_or_default()
+    }
+
+    /// The session's journal, if its tree is a session supervisor and the
+    /// session is journaled.
+    pub(crate) fn journal(&self) -> Option<Arc<SessionJournal>> {
+        self.supervisor()?
+            .context()
+            .conversation()
+            .journal()
+            .cloned()
     }
 
     /// `true` until the tree's top process has ended (or was killed).

@@ -83,8 +83,17 @@ async fn a_program_that_dies_loses_nothing_acknowledged() {
             .await
             .unwrap()
             .id();
-        first.rename_session(id, "before the crash").unwrap();
+        first.rename_session(id, "before the crash").await.unwrap();
         let before = converse(&first, id, 0).await;
+        let config = jido_supervisor::SessionConfig {
+            model: "another-model".into(),
+            ..Default::default()
+        };
+        first
+            .update_session_config(id, config.clone())
+            .await
+            .unwrap();
+        first.rename_session(id, "renamed last").await.unwrap();
         drop(first); // the program dies: trees killed, nothing saved
 
         let second = supervisor(&dirs, durability, false);
@@ -93,11 +102,15 @@ async fn a_program_that_dies_loses_nothing_acknowledged() {
         assert_eq!(resumable[0].id, id);
         assert!(resumable[0].interrupted);
         assert_eq!(resumable[0].messages, 31);
+        assert_eq!(resumable[0].name, "renamed last");
         second.resume(id).await.unwrap();
         assert_eq!(
             second.state(id).unwrap().conversation().await.unwrap(),
             before
         );
+        let session = second.registry().lookup(id).unwrap();
+        assert_eq!(session.name(), "renamed last");
+        assert_eq!(session.config(), &config);
     }
 }
 

@@ -75,7 +75,7 @@ async fn renames_and_config_changes_go_through_the_supervisor_and_reach_the_mana
     let id = supervisor.create_session(dir.path()).await.unwrap().id();
     let manager = supervisor.manager(id).unwrap();
 
-    let renamed = supervisor.rename_session(id, "bug hunt").unwrap();
+    let renamed = supervisor.rename_session(id, "bug hunt").await.unwrap();
     assert_eq!(renamed.name(), "bug hunt");
     assert_eq!(manager.session().await.unwrap().name(), "bug hunt");
     assert_eq!(
@@ -92,12 +92,15 @@ async fn renames_and_config_changes_go_through_the_supervisor_and_reach_the_mana
         temperature: 0.0,
         ..SessionConfig::default()
     };
-    supervisor.update_session_config(id, cold.clone()).unwrap();
+    supervisor
+        .update_session_config(id, cold.clone())
+        .await
+        .unwrap();
     assert_eq!(manager.session().await.unwrap().config(), &cold);
 
     // Refused changes leave the session as it was.
     assert!(matches!(
-        supervisor.rename_session(id, "   "),
+        supervisor.rename_session(id, "   ").await,
         Err(UpdateError::Invalid(_))
     ));
     let hot = SessionConfig {
@@ -105,14 +108,14 @@ async fn renames_and_config_changes_go_through_the_supervisor_and_reach_the_mana
         ..SessionConfig::default()
     };
     assert!(matches!(
-        supervisor.update_session_config(id, hot),
+        supervisor.update_session_config(id, hot).await,
         Err(UpdateError::Invalid(_))
     ));
     let now = manager.session().await.unwrap();
     assert_eq!((now.name(), now.config()), ("bug hunt", &cold));
     let stranger = jido_supervisor::SessionId::new();
     assert_eq!(
-        supervisor.rename_session(stranger, "x").unwrap_err(),
+        supervisor.rename_session(stranger, "x").await.unwrap_err(),
         UpdateError::NotFound { id: stranger }
     );
 }

@@ -297,8 +297,30 @@ impl Core {
         })
     }
 
-    /// Changes the session `id` under the lock, keeping its registration.
-    pub(crate) fn update(
+    /// Changes the session `id`, keeping its registration; with a journal,
+    /// the new record is journaled first (and nothing else is journaled or
+    /// changed of the session in between).
+    pub(crate) async fn update(
+        &self,
+        id: SessionId,
+        change: impl FnOnce(&mut Session) -> Result<(), ValidationErrors>,
+    ) -> Result<Arc<Session>, UpdateError> {
+        let Some(journal) = self.live_tree(id).and_then(|tree| tree.journal()) else {
+            return self.update_now(id, change);
+        };
+        // Held until the session is changed: every change of its record
+        // goes through it, so the record read next is still the current one.
+        let mut appender = journal.appender().await;
+        let (ticket, updated) = self.prepare_update(id, change)?;
+        appender
+            .record(updated.to_record())
+            .await
+            .map_err(|error| UpdateError::NotJournaled { error })?;
+        self.replace(id, ticket, updated)
+    }
+
+    /// [`update`](Self::update) without a journal: in one critical section.
+    fn update_now(
         &self,
         id: SessionId,
         change: impl FnOnce(&mut Session) -> Result<(), ValidationErrors>,
@@ -309,6 +331,35 @@ impl Core {
         };
         let mut updated = Session::clone(session);
         change(&mut updated)?;
+        let updated = registry
+            .replace(ticket, updated)
+            .map_err(|_| UpdateError::NotFound { id })?;
+        check(self, &registry, ticket);
+        Ok(updated)
+    }
+
+    /// The session `id` changed by `change` (checked), and its registration.
+    fn prepare_update(
+        &self,
+        id: SessionId,
+        change: impl FnOnce(&mut Session) -> Result<(), ValidationErrors>,
+    ) -> Result<(Ticket, Session), UpdateError> {
+        let (ticket, mut updated) = self
+            .registry
+            .with_slot(id, |ticket, session, _| (ticket, Session::clone(session)))
+            .ok_or(UpdateError::NotFound { id })?;
+        change(&mut updated)?;
+        Ok((ticket, updated))
+    }
+
+    /// Replaces the session of registration `ticket` with `updated`.
+    fn replace(
+        &self,
+        id: SessionId,
+        ticket: Ticket,
+        updated: Session,
+    ) -> Result<Arc<Session>, UpdateError> {
+        let mut registry = self.registry.write();
         let updated = registry
             .replace(ticket, updated)
             .map_err(|_| UpdateError::NotFound { id })?;

@@ -45,36 +45,43 @@ impl SessionSupervisor {
     }
 
     /// Renames session `id` (bumping its `updated_at`); its tree sees the new
-    /// name at once ([`SessionContext::session`]).
+    /// name at once ([`SessionContext::session`]). A journaled session's new
+    /// record is journaled before this returns.
     ///
     /// # Errors
     ///
-    /// [`UpdateError::NotFound`], or [`UpdateError::Invalid`] for a blank or
-    /// too long name (the session is unchanged).
-    pub fn rename_session(
+    /// [`UpdateError::NotFound`], [`UpdateError::Invalid`] for a blank or
+    /// too long name, [`UpdateError::NotJournaled`] (the session is
+    /// unchanged).
+    pub async fn rename_session(
         &self,
         id: SessionId,
         name: impl Into<String>,
     ) -> Result<Arc<Session>, UpdateError> {
         let name = name.into();
-        self.core.update(id, |session| {
-            session.rename(name).map_err(ValidationErrors::from)
-        })
+        self.core
+            .update(id, |session| {
+                session.rename(name).map_err(ValidationErrors::from)
+            })
+            .await
     }
 
     /// Replaces the LLM settings of session `id`; its tree sees them at once.
+    /// A journaled session's new record is journaled before this returns.
     ///
     /// # Errors
     ///
-    /// [`UpdateError::NotFound`], or [`UpdateError::Invalid`] with every
-    /// problem of `config` (the session is unchanged).
-    pub fn update_session_config(
+    /// [`UpdateError::NotFound`], [`UpdateError::Invalid`] with every
+    /// problem of `config`, [`UpdateError::NotJournaled`] (the session is
+    /// unchanged).
+    pub async fn update_session_config(
         &self,
         id: SessionId,
         config: SessionConfig,
     ) -> Result<Arc<Session>, UpdateError> {
         self.core
             .update(id, |session| session.update_config(config))
+            .await
     }
 
     /// The supervisor of session `id`'s tree, for OTP's child management at
