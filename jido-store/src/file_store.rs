@@ -104,6 +104,44 @@ impl FileStore {
         }
     }
 
+    /// Removes the temporary files that saves killed half-way left behind
+    /// (`.<id>.<nonce>.tmp`); returns how many. Only for the directory's
+    /// owner: a save running meanwhile would lose its temporary file.
+    /// [`Persistence::in_dir`](crate::Persistence::in_dir) does it once it
+    /// holds the directory.
+    ///
+    /// # Errors
+    ///
+    /// The file system's, if the directory cannot be read.
+    pub fn sweep_temporary(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let stray = name.to_str().is_some_and(|name| {
+                name.strip_prefix('.')
+                    .and_then(|name| name.strip_suffix(".tmp"))
+                    .and_then(|name| name.split_once('.'))
+                    .is_some_and(|(id, nonce)| {
+                        id.parse::<SessionId>().is_ok()
+                            && nonce.len() == 32
+                            && nonce.bytes().all(|byte| byte.is_ascii_hexdigit())
+                    })
+            });
+            if stray {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(dir = %self.dir.display(), removed, "removed temporary files of interrupted saves");
+        }
+        Ok(removed)
+    }
+
     /// The whole put, blocking.
     pub(crate) fn put_blocking(&self, id: SessionId, bytes: &[u8]) -> io::Result<()> {
         let target = self.path_of(id);

@@ -41,6 +41,7 @@ mod listing;
 mod persistence;
 mod snapshot;
 mod store;
+mod store_lock;
 
 pub use error::{LoadError, SaveError};
 pub use file_store::FileStore;
@@ -49,3 +50,4 @@ pub use listing::{CleanupReport, Listing, Skipped, SnapshotInfo};
 pub use persistence::{DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, Persistence};
 pub use snapshot::{SCHEMA_VERSION, Snapshot};
 pub use store::{SnapshotStore, StoreError};
+pub use store_lock::StoreLocked;

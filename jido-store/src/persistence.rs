@@ -13,6 +13,7 @@ use jido_session::SessionId;
 
 use crate::codec::Codec;
 use crate::journal::{FileJournal, JournalStore};
+use crate::store_lock::StoreLock;
 use crate::{
     CleanupReport, FileStore, Listing, LoadError, SaveError, Skipped, Snapshot, SnapshotInfo,
     SnapshotStore, StoreError,
@@ -63,6 +64,8 @@ pub struct Persistence {
     store: Arc<dyn SnapshotStore>,
     /// Where sessions' journals go, if anywhere.
     journal: Option<Arc<dyn JournalStore>>,
+    /// This process's lock on the store directory ([`in_dir`](Self::in_dir)).
+    _lock: Option<Arc<StoreLock>>,
     codec: Codec,
     max_bytes: u64,
 }
@@ -89,6 +92,7 @@ impl Persistence {
         Persistence {
             store,
             journal: None,
+            _lock: None,
             codec: Codec::default(),
             max_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
         }
@@ -96,14 +100,22 @@ impl Persistence {
 
     /// Snapshots as files in `dir` (a [`FileStore`]), created if missing,
     /// and each session's journal beside its snapshot (a [`FileJournal`]).
+    /// The directory is this process's while the returned value (or a clone,
+    /// or another `in_dir` of this process on it) lives: an OS file lock on
+    /// `dir/.lock`. Temporary files of saves killed half-way are removed.
     ///
     /// # Errors
     ///
-    /// As [`FileStore::new`].
+    /// As [`FileStore::new`]; a [`StoreLocked`](crate::StoreLocked) naming
+    /// the process that holds `dir` (kind `WouldBlock`).
     pub fn in_dir(dir: impl Into<PathBuf>) -> io::Result<Self> {
         let store = FileStore::new(dir)?;
+        let lock = StoreLock::acquire(store.dir())?;
+        store.sweep_temporary()?;
         let journal = FileJournal::new(store.dir())?;
-        Ok(Persistence::new(store).with_journal(journal))
+        let mut persistence = Persistence::new(store).with_journal(journal);
+        persistence._lock = Some(lock);
+        Ok(persistence)
     }
 
     /// Journals every session's changes in `journal` (see
