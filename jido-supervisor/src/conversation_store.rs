@@ -47,6 +47,10 @@ pub struct ConversationStore {
     /// and read under `committed`'s lock, so that a snapshot and the record
     /// it covers go together.
     journaled: AtomicU64,
+    /// The limits the journal last recorded: a State with other limits (the
+    /// first one, or one restarted with new limits) journals its limits
+    /// first, so that a replay keeps and drops exactly what it did.
+    journaled_limits: Mutex<Option<ConversationLimits>>,
     /// Whether the State has a streamed message open: lets
     /// [`StateRef::append_chunk`](crate::StateRef::append_chunk) refuse at
     /// once, without a round trip.
@@ -116,14 +120,31 @@ impl ConversationStore {
         let Some(journal) = &self.journal else {
             return Ok(self.commit(limits, change)?);
         };
-        let seq = journal
-            .append(&change)
-            .await
-            .map_err(|error| StateError::NotJournaled { error })?;
-        Ok(self.update(limits, |conversation| {
+        let not_journaled = |error| StateError::NotJournaled { error };
+        let mut appender = journal.appender().await;
+        if *self.journaled_limits.lock() != Some(limits) {
+            let seq = appender
+                .change(&Change::Limits(limits))
+                .await
+                .map_err(not_journaled)?;
+            self.commit_journaled(limits, Change::Limits(limits), seq)?;
+            *self.journaled_limits.lock() = Some(limits);
+        }
+        let seq = appender.change(&change).await.map_err(not_journaled)?;
+        Ok(self.commit_journaled(limits, change, seq)?)
+    }
+
+    /// Commits `change`, journaled as record `seq`.
+    fn commit_journaled(
+        &self,
+        limits: ConversationLimits,
+        change: Change,
+        seq: u64,
+    ) -> Result<bool, ConversationError> {
+        self.update(limits, |conversation| {
             self.journaled.store(seq, Ordering::Relaxed);
             conversation.apply(change)
-        })?)
+        })
     }
 
     /// The session's journal, if it is journaled.
@@ -143,6 +164,7 @@ impl ConversationStore {
     /// Replaces the committed conversation with a restored one, which holds
     /// the journal up to record `seq`.
     pub(crate) fn restore(&self, conversation: Conversation, seq: u64) {
+        *self.journaled_limits.lock() = Some(conversation.limits());
         let mut committed = self.committed.lock();
         self.journaled.store(seq, Ordering::Relaxed);
         *committed = Some(Box::new(conversation));

@@ -51,13 +51,6 @@ impl SessionJournal {
         }
     }
 
-    /// Appends `change` (after the session's record, the first time); when
-    /// it returns `Ok`, the change is as durable as the supervisor's
-    /// [`Durability`] says. Returns its sequence number.
-    pub(crate) async fn append(&self, change: &Change) -> Result<u64, StoreError> {
-        self.appender().await.change(change).await
-    }
-
     /// The journal, held: appends through it are the only ones until it is
     /// dropped (so that a change of the session's record can be journaled
     /// and then made, with nothing in between).

@@ -289,3 +289,42 @@ async fn a_change_that_cannot_be_journaled_is_refused_and_not_made() {
         "kept open"
     );
 }
+
+#[tokio::test]
+async fn a_state_with_its_own_limits_comes_back_with_exactly_what_it_kept() {
+    use jido_supervisor::session::{ConversationLimits, State};
+    use jido_supervisor::tree::SessionSup;
+    let dirs = dirs();
+    let with_limits = |messages| {
+        let limits = ConversationLimits {
+            messages,
+            ..ConversationLimits::default()
+        };
+        SessionSupervisor::builder()
+            .persistence(Persistence::in_dir(dirs.snapshots.path()).unwrap())
+            .session_child(SessionSup::new().child(State::spec_with(limits)))
+            .build()
+    };
+    // More than the default cap of 1,000, fewer than this State's.
+    let first = with_limits(5_000);
+    let id = first
+        .create_session(dirs.project.path())
+        .await
+        .unwrap()
+        .id();
+    let state = first.state(id).unwrap();
+    for i in 0..1_200 {
+        state
+            .append_message(Message::new(Role::User, format!("{i}")))
+            .await
+            .unwrap();
+    }
+    let before = state.conversation().await.unwrap();
+    drop(first);
+
+    let second = with_limits(5_000);
+    second.resume(id).await.unwrap();
+    let after = second.state(id).unwrap().conversation().await.unwrap();
+    assert_eq!(after.message_count(), 1_200);
+    assert_eq!(after, before);
+}
