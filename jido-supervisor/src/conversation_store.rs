@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
+use jido_session::{Change, Conversation, ConversationError, ConversationLimits, Session};
+use jido_store::Snapshot;
 use parking_lot::Mutex;
 
 use crate::journal::SessionJournal;
@@ -115,6 +116,7 @@ impl ConversationStore {
         &self,
         limits: ConversationLimits,
         change: Change,
+        session: impl FnOnce() -> Arc<Session>,
     ) -> Result<bool, StateError> {
         self.read(|conversation| conversation.check(&change))?;
         let Some(journal) = &self.journal else {
@@ -131,7 +133,17 @@ impl ConversationStore {
             *self.journaled_limits.lock() = Some(limits);
         }
         let seq = appender.change(&change).await.map_err(not_journaled)?;
-        Ok(self.commit_journaled(limits, change, seq)?)
+        let changed = self.commit_journaled(limits, change, seq)?;
+        if appender.checkpoint_due() {
+            let (conversation, covered) = self.checkpoint();
+            debug_assert_eq!(covered, appender.last(), "a checkpoint holds every record");
+            let snapshot = Snapshot::of(&session(), conversation);
+            if let Err(error) = appender.checkpoint(snapshot).await {
+                // The change is journaled: only the journal stays longer.
+                tracing::warn!(%error, "checkpointing the session failed; its journal is kept");
+            }
+        }
+        Ok(changed)
     }
 
     /// Commits `change`, journaled as record `seq`.

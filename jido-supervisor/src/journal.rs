@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use jido_session::{Change, SessionId, SessionRecord};
-use jido_store::StoreError;
 use jido_store::journal::{self, Durability, Entry, JournalStore};
+use jido_store::{Persistence, SaveError, Snapshot, StoreError};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// One session's journal: every change its State commits is appended here
@@ -14,7 +14,17 @@ pub(crate) struct SessionJournal {
     store: Arc<dyn JournalStore>,
     id: SessionId,
     durability: Durability,
+    /// Where checkpoints go, and how many records a journal holds before
+    /// one.
+    checkpoints: Checkpoints,
     written: Mutex<Written>,
+}
+
+/// When and where a journal is checkpointed: its session saved (covering
+/// every record) and the journal cut.
+pub(crate) struct Checkpoints {
+    pub(crate) persistence: Persistence,
+    pub(crate) every: u64,
 }
 
 struct Written {
@@ -26,6 +36,8 @@ struct Written {
     /// An append failed: the journal may hold part of it, or all of it.
     /// Recovered (torn tail cut, last record read back) before the next.
     unsure: bool,
+    /// The record after which the next checkpoint is due.
+    checkpoint_after: u64,
 }
 
 impl SessionJournal {
@@ -36,17 +48,21 @@ impl SessionJournal {
         store: Arc<dyn JournalStore>,
         id: SessionId,
         durability: Durability,
+        checkpoints: Checkpoints,
         last: u64,
         record: Option<SessionRecord>,
     ) -> Self {
+        let checkpoint_after = last.saturating_add(checkpoints.every);
         SessionJournal {
             store,
             id,
             durability,
+            checkpoints,
             written: Mutex::new(Written {
                 last,
                 record,
                 unsure: false,
+                checkpoint_after,
             }),
         }
     }
@@ -69,6 +85,35 @@ pub(crate) struct Appender<'a> {
 }
 
 impl Appender<'_> {
+    /// The last record appended.
+    pub(crate) fn last(&self) -> u64 {
+        self.written.last
+    }
+
+    /// Whether the journal holds as many records as a checkpoint waits for.
+    pub(crate) fn checkpoint_due(&self) -> bool {
+        self.written.last >= self.written.checkpoint_after
+    }
+
+    /// Saves `snapshot` — the session with every record appended (the
+    /// caller holds the journal, so nothing is appended meanwhile) — as a
+    /// checkpoint covering the journal, then cuts the journal. A crash
+    /// between the two leaves a snapshot and the records it covers, which a
+    /// replay skips. If the snapshot cannot be saved (too large, say), the
+    /// journal is kept whole, and the next try comes after as many records
+    /// again.
+    pub(crate) async fn checkpoint(&mut self, snapshot: Snapshot) -> Result<(), SaveError> {
+        let journal = self.journal;
+        let snapshot = snapshot.covering(self.written.last);
+        self.written.checkpoint_after = self.written.last.saturating_add(journal.checkpoints.every);
+        journal.checkpoints.persistence.save(&snapshot).await?;
+        if let Err(error) = journal.store.delete(journal.id).await {
+            // Harmless: a replay skips what the snapshot covers.
+            tracing::warn!(id = %journal.id, %error, "could not cut the checkpointed journal");
+        }
+        Ok(())
+    }
+
     /// Appends `change` (after the session's record, the first time).
     pub(crate) async fn change(&mut self, change: &Change) -> Result<u64, StoreError> {
         self.append(&Entry::change_payload(change)).await

@@ -96,7 +96,9 @@ pub use jido_store::Persistence;
 pub use manager::{ManagerError, ManagerRef};
 pub use persist::{PersistError, ResumeError, SaveSessionError};
 pub use session_handle::SessionHandle;
-pub use session_supervisor::{DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder};
+pub use session_supervisor::{
+    DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder,
+};
 pub use shutdown_report::ShutdownReport;
 pub use state::{StateError, StateRef};
 

@@ -328,3 +328,112 @@ async fn a_state_with_its_own_limits_comes_back_with_exactly_what_it_kept() {
     assert_eq!(after.message_count(), 1_200);
     assert_eq!(after, before);
 }
+
+/// The number of records in session `id`'s journal.
+async fn journal_records(dirs: &Dirs, id: SessionId) -> usize {
+    FileJournal::new(dirs.snapshots.path())
+        .unwrap()
+        .read(id)
+        .await
+        .unwrap()
+        .records
+        .len()
+}
+
+#[tokio::test]
+async fn a_journal_is_checkpointed_and_cut_as_it_grows_and_nothing_is_lost() {
+    let dirs = dirs();
+    let every = |records| {
+        SessionSupervisor::builder()
+            .persistence(Persistence::in_dir(dirs.snapshots.path()).unwrap())
+            .checkpoint_every(records)
+            .build()
+    };
+    let first = every(10);
+    let id = first
+        .create_session(dirs.project.path())
+        .await
+        .unwrap()
+        .id();
+    let state = first.state(id).unwrap();
+    for i in 0..95 {
+        state
+            .append_message(Message::new(Role::User, format!("{i}")))
+            .await
+            .unwrap();
+        assert!(
+            journal_records(&dirs, id).await <= 10,
+            "cut at every tenth record"
+        );
+    }
+    let before = state.conversation().await.unwrap();
+    drop(first);
+
+    let second = every(10);
+    let resumable = second.list_resumable().await.unwrap();
+    assert_eq!(
+        (resumable[0].interrupted, resumable[0].messages),
+        (true, 95)
+    );
+    second.resume(id).await.unwrap();
+    assert_eq!(
+        second.state(id).unwrap().conversation().await.unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_save_is_a_checkpoint_too() {
+    let dirs = dirs();
+    let first = supervisor(&dirs, Durability::Os, false);
+    let id = first
+        .create_session(dirs.project.path())
+        .await
+        .unwrap()
+        .id();
+    converse(&first, id, 0).await;
+    first.save(id).await.unwrap();
+    assert_eq!(
+        journal_records(&dirs, id).await,
+        0,
+        "the save covers the journal"
+    );
+    let before = converse(&first, id, 100).await;
+    drop(first);
+    let second = supervisor(&dirs, Durability::Os, false);
+    second.resume(id).await.unwrap();
+    assert_eq!(
+        second.state(id).unwrap().conversation().await.unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_conversation_that_cannot_be_checkpointed_keeps_its_journal() {
+    let dirs = dirs();
+    let small = || {
+        SessionSupervisor::builder()
+            .persistence(
+                Persistence::in_dir(dirs.snapshots.path())
+                    .unwrap()
+                    .max_snapshot_bytes(1024),
+            )
+            .checkpoint_every(5)
+            .build()
+    };
+    let first = small();
+    let id = first
+        .create_session(dirs.project.path())
+        .await
+        .unwrap()
+        .id();
+    let before = converse(&first, id, 0).await;
+    assert!(journal_records(&dirs, id).await > 30, "never cut");
+    drop(first);
+    let second = small();
+    second.resume(id).await.unwrap();
+    assert_eq!(
+        second.state(id).unwrap().conversation().await.unwrap(),
+        before
+    );
+}

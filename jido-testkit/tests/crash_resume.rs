@@ -84,10 +84,6 @@ fn no_acknowledged_change_is_lost_when_the_program_is_killed() {
         .and_then(|rounds| rounds.parse().ok())
         .unwrap_or(200);
     let me = std::env::current_exe().unwrap();
-    let checker = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     for sync in [false, true] {
         let store = tempfile::tempdir().unwrap();
         let project = tempfile::tempdir().unwrap();
@@ -132,6 +128,13 @@ fn no_acknowledged_change_is_lost_when_the_program_is_killed() {
             }
 
             let id = session.unwrap();
+            // A runtime of its own, dropped after the check as a program
+            // ends: with it go the resumed session's tasks, and so this
+            // process's hold on the store, for the next child.
+            let checker = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             let kept = checker.block_on(async {
                 let supervisor = supervisor(store.path(), durability(sync));
                 supervisor

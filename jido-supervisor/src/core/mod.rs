@@ -81,6 +81,8 @@ pub(crate) struct PersistConfig {
     pub(crate) save_on_stop: bool,
     /// How durable a journaled change is when the State acknowledges it.
     pub(crate) durability: Durability,
+    /// How many records a journal holds before it is checkpointed.
+    pub(crate) checkpoint_every: u64,
 }
 
 impl Core {

@@ -17,7 +17,7 @@ use super::watcher::WatcherMsg;
 use crate::error::StartError;
 use crate::events::ChildEvents;
 use crate::events::EventKind;
-use crate::journal::SessionJournal;
+use crate::journal::{Checkpoints, SessionJournal};
 use crate::session_child::ChildContext;
 use crate::session_handle::SessionHandle;
 use crate::tree_handle::TreeHandle;
@@ -119,6 +119,10 @@ impl Core {
             Arc::clone(store),
             session.id(),
             config.durability,
+            Checkpoints {
+                persistence: config.persistence.clone(),
+                every: config.checkpoint_every,
+            },
             resumed.unwrap_or(0),
             resumed.is_none().then(|| session.to_record()),
         )))

@@ -68,11 +68,24 @@ impl SessionSupervisor {
         let handle = self
             .find_session(id)
             .ok_or(SaveSessionError::NotFound { id })?;
-        // The handle carries the session as registered now (renames
-        // included): one lookup for both.
-        let (conversation, seq) = handle.tree().checkpoint();
-        let snapshot = Snapshot::of(handle.session(), conversation).covering(seq);
-        persistence.save(&snapshot).await?;
+        let Some(journal) = handle.tree().journal() else {
+            // The handle carries the session as registered now (renames
+            // included): one lookup for both.
+            let (conversation, seq) = handle.tree().checkpoint();
+            let snapshot = Snapshot::of(handle.session(), conversation).covering(seq);
+            persistence.save(&snapshot).await?;
+            return Ok(SnapshotInfo::from(&snapshot));
+        };
+        // A checkpoint: the journal held (no change nor rename meanwhile),
+        // the session saved covering it, the journal cut.
+        let mut appender = journal.appender().await;
+        let session = self
+            .core
+            .current_session(id)
+            .ok_or(SaveSessionError::NotFound { id })?;
+        let (conversation, _) = handle.tree().checkpoint();
+        let snapshot = Snapshot::of(&session, conversation).covering(appender.last());
+        appender.checkpoint(snapshot.clone()).await?;
         Ok(SnapshotInfo::from(&snapshot))
     }
 

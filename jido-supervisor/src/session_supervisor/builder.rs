@@ -8,7 +8,7 @@ use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
 use jido_store::Persistence;
 use jido_store::journal::Durability;
 
-use super::{DEFAULT_START_TIMEOUT, SessionSupervisor};
+use super::{DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor};
 
 use crate::admission::Cluster;
 use crate::core::{Core, PersistConfig};
@@ -39,6 +39,7 @@ pub struct SessionSupervisorBuilder {
     persistence: Option<Persistence>,
     save_on_stop: bool,
     durability: Durability,
+    checkpoint_every: u64,
     backend: Option<Arc<dyn RegistryBackend>>,
 }
 
@@ -131,6 +132,16 @@ impl SessionSupervisorBuilder {
         self
     }
 
+    /// How many records a session's journal holds before it is
+    /// checkpointed — the session saved, covering them, and the journal cut
+    /// — so that journals (and replays) stay short: default
+    /// [`DEFAULT_CHECKPOINT_EVERY`]. A session whose snapshot cannot be
+    /// saved (over the snapshot limit, say) keeps its journal.
+    pub fn checkpoint_every(mut self, records: u64) -> Self {
+        self.checkpoint_every = records;
+        self
+    }
+
     /// The most sessions open at once (default 10).
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
@@ -176,6 +187,7 @@ impl SessionSupervisorBuilder {
                 persistence,
                 save_on_stop: self.save_on_stop,
                 durability: self.durability,
+                checkpoint_every: self.checkpoint_every.max(1),
             }),
             self.backend.map(Cluster::new),
         );
@@ -197,6 +209,7 @@ impl SessionSupervisor {
             persistence: None,
             save_on_stop: false,
             durability: Durability::default(),
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             backend: None,
         }
     }

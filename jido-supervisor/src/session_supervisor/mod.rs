@@ -29,6 +29,10 @@ use crate::shutdown_report::ShutdownReport;
 
 pub use builder::SessionSupervisorBuilder;
 
+/// How many records a session's journal holds before it is checkpointed,
+/// unless told otherwise.
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 10_000;
+
 /// How long a session's tree may take to start unless told otherwise.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -101,7 +101,9 @@ impl State {
         let message = *self.streaming.take().ok_or(StateError::NotStreaming)?;
         let store = self.ctx.conversation();
         match store
-            .commit_durably(self.limits, Change::Message(message.clone()))
+            .commit_durably(self.limits, Change::Message(message.clone()), || {
+                self.ctx.session()
+            })
             .await
         {
             Ok(_) => {
@@ -129,7 +131,8 @@ impl Worker for State {
         // sends.
         match *request.0 {
             Op::Commit(change, reply) => {
-                let _ = reply.send(store.commit_durably(limits, change).await);
+                let session = || self.ctx.session();
+                let _ = reply.send(store.commit_durably(limits, change, session).await);
             }
             Op::Messages {
                 offset,
