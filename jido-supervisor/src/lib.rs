@@ -135,10 +135,10 @@ pub mod session {
     pub use crate::manager::{Manager, ManagerRequest};
     pub use crate::state::{State, StateRequest};
     pub use jido_session::{
-        BoundaryError, Conversation, ConversationError, ConversationLimits, DEFAULT_PROTECTED,
-        DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, FileError, FileOperation,
-        MAX_LINE_CHARS, Page, PageMeta, ProjectBoundary, ProjectPath, ReasoningStep, SessionError,
-        SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus, ValidationErrors,
+        BoundaryError, Change, Conversation, ConversationError, ConversationLimits,
+        DEFAULT_PROTECTED, DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, FileError,
+        FileOperation, MAX_LINE_CHARS, Page, PageMeta, ProjectBoundary, ProjectPath, ReasoningStep,
+        SessionError, SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus, ValidationErrors,
     };
 }
 

@@ -437,3 +437,174 @@ async fn a_conversation_that_cannot_be_checkpointed_keeps_its_journal() {
         before
     );
 }
+
+mod crash_at_any_point {
+    use jido_supervisor::session::{Change, Conversation, Todo, ToolStatus};
+    use jido_supervisor::store::Durability;
+    use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Say(String),
+        Tool(String),
+        Finish(usize),
+        Todos(u8),
+        Prompt(String),
+        Rename(String),
+        Save,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            5 => "[a-z ]{0,8}".prop_map(Op::Say),
+            1 => "[a-z]{1,5}".prop_map(Op::Tool),
+            1 => (0_usize..4).prop_map(Op::Finish),
+            1 => (0_u8..3).prop_map(Op::Todos),
+            1 => "[a-z ]{0,5}".prop_map(Op::Prompt),
+            1 => "[a-z]{1,8}".prop_map(Op::Rename),
+            1 => Just(Op::Save),
+        ]
+    }
+
+    /// What `op` does to the conversation (with the tool calls made so far),
+    /// if it is a conversation change.
+    fn change_of(op: &Op, tools: &mut Vec<String>) -> Option<Change> {
+        Some(match op {
+            Op::Say(text) => Change::Message(Message::new(Role::User, text.clone())),
+            Op::Tool(name) => {
+                let mut call = jido_supervisor::session::ToolCall::new(name.clone(), json!({}));
+                call.id = format!("call-{}", tools.len());
+                tools.push(call.id.clone());
+                Change::ToolCall(call)
+            }
+            Op::Finish(i) => Change::ToolCallUpdate {
+                id: tools.get(*i).cloned().unwrap_or_else(|| "none".into()),
+                status: ToolStatus::Completed,
+                result: Some(json!(i)),
+            },
+            Op::Todos(n) => Change::Todos((0..*n).map(|i| Todo::new(format!("t{i}"))).collect()),
+            Op::Prompt(text) => Change::Prompt(text.clone()),
+            Op::Rename(_) | Op::Save => return None,
+        })
+    }
+
+    /// Does `op` through the supervisor; `change` is what it does to the
+    /// conversation.
+    async fn run(
+        supervisor: &SessionSupervisor,
+        id: jido_supervisor::SessionId,
+        op: &Op,
+        change: Option<Change>,
+    ) {
+        let state = supervisor.state(id).unwrap();
+        match (op, change) {
+            (Op::Rename(name), _) => {
+                supervisor.rename_session(id, name.clone()).await.unwrap();
+            }
+            (Op::Save, _) => {
+                supervisor.save(id).await.unwrap();
+            }
+            (_, Some(Change::Message(message))) => state.append_message(message).await.unwrap(),
+            (_, Some(Change::ToolCall(call))) => state.push_tool_call(call).await.unwrap(),
+            (_, Some(Change::ToolCallUpdate { id, status, result })) => {
+                // An unknown call is refused, as it is by the model.
+                let _ = state.update_tool_call(id, status, result).await;
+            }
+            (_, Some(Change::Todos(todos))) => state.set_todos(todos).await.unwrap(),
+            (_, Some(Change::Prompt(prompt))) => {
+                state.record_prompt(prompt).await.unwrap();
+            }
+            (op, change) => unreachable!("{op:?} {change:?}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(jido_testkit::strategies::cases_from_env(32))]
+
+        /// Any sequence of State operations, renames and saves; the program
+        /// dies at any point, one operation in flight; the resumed session
+        /// reads as a model that applied exactly the acknowledged ones, or
+        /// those and the one in flight.
+        #[test]
+        fn a_crash_at_any_point_resumes_to_exactly_what_was_acknowledged(
+            ops in prop::collection::vec(op(), 1..25),
+            crash in any::<prop::sample::Index>(),
+            yields in 0_usize..6,
+            durability in prop_oneof![Just(Durability::Os), Just(Durability::Sync)],
+        ) {
+            let runtime = jido_testkit::multi_thread_runtime(2).unwrap();
+            runtime.block_on(async {
+                let store = tempfile::tempdir().unwrap();
+                let project = tempfile::tempdir().unwrap();
+                let build = || SessionSupervisor::builder()
+                    .persistence(Persistence::in_dir(store.path()).unwrap())
+                    .durability(durability)
+                    .checkpoint_every(4)
+                    .build();
+                let supervisor = build();
+                let id = supervisor.create_session(project.path()).await.unwrap().id();
+                let crash = crash.index(ops.len());
+                let mut model = Conversation::default();
+                let mut name = supervisor.registry().lookup(id).unwrap().name().to_owned();
+                let mut tools = Vec::new();
+                for op in &ops[..crash] {
+                    let change = change_of(op, &mut tools);
+                    if let Some(change) = &change
+                        && model.check(change).is_ok()
+                    {
+                        model.apply(change.clone()).unwrap();
+                    }
+                    if let Op::Rename(new) = op {
+                        name = new.clone();
+                    }
+                    run(&supervisor, id, op, change).await;
+                }
+                // The last one in flight as the program dies.
+                let in_flight = &ops[crash];
+                let change = change_of(in_flight, &mut tools);
+                let mut model_after = model.clone();
+                if let Some(change) = &change
+                    && model_after.check(change).is_ok()
+                {
+                    model_after.apply(change.clone()).unwrap();
+                }
+                let flying = tokio::spawn({
+                    let supervisor = supervisor.clone();
+                    let in_flight = in_flight.clone();
+                    async move { run(&supervisor, id, &in_flight, change).await }
+                });
+                for _ in 0..yields {
+                    tokio::task::yield_now().await;
+                }
+                drop(supervisor);
+                flying.abort();
+                let _ = flying.await;
+
+                let again = build();
+                if let Err(jido_supervisor::ResumeError::Load(
+                    jido_supervisor::store::LoadError::NotFound { .. },
+                )) = again.resume(id).await
+                {
+                    // Nothing acknowledged, nothing written: a session with
+                    // no change leaves no journal behind.
+                    prop_assert_eq!(&model, &Conversation::default());
+                    prop_assert!(!ops[..crash].iter().any(|op| matches!(op, Op::Rename(_) | Op::Save)));
+                    return Ok(());
+                }
+                let resumed = again.state(id).unwrap().conversation().await.unwrap();
+                prop_assert!(
+                    resumed == model || resumed == model_after,
+                    "resumed {:?}\nmodel {:?}", resumed, model
+                );
+                let resumed_name = again.registry().lookup(id).unwrap().name().to_owned();
+                match in_flight {
+                    Op::Rename(new) => prop_assert!(resumed_name == name || resumed_name == *new),
+                    _ => prop_assert_eq!(resumed_name, name),
+                }
+                Ok(())
+            })?;
+        }
+    }
+}
