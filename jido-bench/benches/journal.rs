@@ -1,0 +1,155 @@
+//! What durability costs per acknowledged change: `StateRef::append_message`
+//! of a 200-byte message, answered by the State, against the floor of the
+//! write alone. In one run, side by side:
+//!
+//! - `journal/memory`: no persistence (the State commits to memory);
+//! - `journal/os`: `Persistence::in_dir` with the default durability — the
+//!   change is journaled with one `write(2)` before the State answers;
+//! - `journal/floor_write`: the floor: a raw `write(2)` of the same framed
+//!   record's bytes to a file opened for appending (no State, no runtime);
+//! - `journal/sync`: `Durability::Sync`, one writer (an `fdatasync` per
+//!   change: group commit has nobody to share with);
+//! - `journal/floor_fdatasync`: the floor of that: `write(2)` then
+//!   `fdatasync` of the same bytes.
+//!
+//! Journals checkpoint every 10,000 records (the default), inside the timed
+//! loop, as they would in use.
+//!
+//! ```text
+//! cargo bench -p jido-bench --bench journal
+//! ```
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use jido_bench::runtime::{drive, runtime};
+use jido_store::journal::{self, Entry};
+use jido_supervisor::session::Change;
+use jido_supervisor::store::Durability;
+use jido_supervisor::{Message, Persistence, Role, SessionSupervisor, StateRef};
+use tokio::runtime::Runtime;
+
+fn message() -> Message {
+    Message::new(Role::User, "x".repeat(200))
+}
+
+/// A session's State, with `persistence` (if any) at `durability`.
+fn state(
+    runtime: &Runtime,
+    project: &std::path::Path,
+    persistence: Option<(Persistence, Durability)>,
+) -> (SessionSupervisor, StateRef) {
+    runtime.block_on(async {
+        let mut builder = SessionSupervisor::builder();
+        if let Some((persistence, durability)) = persistence {
+            builder = builder.persistence(persistence).durability(durability);
+        }
+        let supervisor = builder.build();
+        let id = supervisor.create_session(project).await.unwrap().id();
+        let state = supervisor.state(id).unwrap();
+        (supervisor, state)
+    })
+}
+
+fn bench_state(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+    name: &str,
+    state: &StateRef,
+) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iterations| {
+            let state = state.clone();
+            drive(runtime, async move {
+                let message = message();
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    state.append_message(message.clone()).await.unwrap();
+                }
+                start.elapsed()
+            })
+        });
+    });
+}
+
+fn bench_floor(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    dir: &std::path::Path,
+    sync: bool,
+) {
+    let mut frame = Vec::new();
+    journal::encode(
+        1,
+        &Entry::change_payload(&Change::Message(message())),
+        &mut frame,
+    )
+    .unwrap();
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.floor")))
+        .unwrap();
+    group.bench_function(name, |b| {
+        b.iter_custom(|iterations| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                (&file).write_all(&frame).unwrap();
+                if sync {
+                    file.sync_data().unwrap();
+                }
+            }
+            start.elapsed()
+        });
+    });
+}
+
+fn journal(c: &mut Criterion) {
+    let runtime = runtime();
+    let (os_dir, sync_dir, floor_dir) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let projects = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    let (_memory, in_memory) = state(&runtime, projects[0].path(), None);
+    let (_os, os) = state(
+        &runtime,
+        projects[1].path(),
+        Some((Persistence::in_dir(os_dir.path()).unwrap(), Durability::Os)),
+    );
+    let (_sync, sync) = state(
+        &runtime,
+        projects[2].path(),
+        Some((
+            Persistence::in_dir(sync_dir.path()).unwrap(),
+            Durability::Sync,
+        )),
+    );
+
+    let mut group = c.benchmark_group("journal");
+    group
+        .throughput(Throughput::Elements(1))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(40);
+    bench_state(&mut group, &runtime, "memory", &in_memory);
+    bench_state(&mut group, &runtime, "os", &os);
+    bench_floor(&mut group, "floor_write", floor_dir.path(), false);
+    bench_state(&mut group, &runtime, "sync", &sync);
+    bench_floor(&mut group, "floor_fdatasync", floor_dir.path(), true);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().nresamples(20_000);
+    targets = journal
+}
+criterion_main!(benches);
