@@ -19,12 +19,11 @@ fn child_holds_the_store() {
     let _ = std::io::stdin().read_line(&mut line);
 }
 
-#[test]
-fn a_second_process_is_refused_and_told_who_holds_the_store() {
-    let dir = tempfile::tempdir().unwrap();
+/// A child process holding the store `dir`, once it says so.
+fn holder(dir: &std::path::Path) -> std::process::Child {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["child_holds_the_store", "--exact", "--nocapture"])
-        .env(DIR, dir.path())
+        .env(DIR, dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -32,6 +31,13 @@ fn a_second_process_is_refused_and_told_who_holds_the_store() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while lines.next().expect("the child ended early").unwrap() != "holding" {}
+    child
+}
+
+#[test]
+fn a_second_process_is_refused_and_told_who_holds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = holder(dir.path());
 
     let error = Persistence::in_dir(dir.path()).unwrap_err();
     let locked = StoreLocked::of(&error).expect("a StoreLocked error");
@@ -53,16 +59,7 @@ fn a_second_process_is_refused_and_told_who_holds_the_store() {
 fn a_released_store_can_be_taken_by_another_process() {
     let dir = tempfile::tempdir().unwrap();
     drop(Persistence::in_dir(dir.path()).unwrap());
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_holds_the_store", "--exact", "--nocapture"])
-        .env(DIR, dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while lines.next().expect("the child ended early").unwrap() != "holding" {}
+    let mut child = holder(dir.path());
     assert!(Persistence::in_dir(dir.path()).is_err());
     child.stdin.take().unwrap().write_all(b"\n").unwrap();
     child.wait().unwrap();

@@ -73,6 +73,12 @@ async fn converse(supervisor: &SessionSupervisor, id: SessionId, from: usize) ->
     state.conversation().await.unwrap()
 }
 
+/// Resumes session `id` through `supervisor` and reads its conversation.
+async fn resumed(supervisor: &SessionSupervisor, id: SessionId) -> Conversation {
+    supervisor.resume(id).await.unwrap();
+    supervisor.state(id).unwrap().conversation().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_program_that_dies_loses_nothing_acknowledged() {
     for durability in [Durability::Os, Durability::Sync] {
@@ -103,11 +109,7 @@ async fn a_program_that_dies_loses_nothing_acknowledged() {
         assert!(resumable[0].interrupted);
         assert_eq!(resumable[0].messages, 31);
         assert_eq!(resumable[0].name, "renamed last");
-        second.resume(id).await.unwrap();
-        assert_eq!(
-            second.state(id).unwrap().conversation().await.unwrap(),
-            before
-        );
+        assert_eq!(resumed(&second, id).await, before);
         let session = second.registry().lookup(id).unwrap();
         assert_eq!(session.name(), "renamed last");
         assert_eq!(session.config(), &config);
@@ -170,11 +172,7 @@ async fn a_conversation_over_the_snapshot_limit_is_kept_by_its_journal() {
     let second = small();
     let resumable = second.list_resumable().await.unwrap();
     assert_eq!((resumable.len(), resumable[0].interrupted), (1, true));
-    second.resume(id).await.unwrap();
-    assert_eq!(
-        second.state(id).unwrap().conversation().await.unwrap(),
-        before
-    );
+    assert_eq!(resumed(&second, id).await, before);
 }
 
 #[tokio::test]
@@ -195,11 +193,7 @@ async fn a_session_saved_as_it_stops_is_listed_saved_not_interrupted() {
     );
     let resumable = first.list_resumable().await.unwrap();
     assert_eq!((resumable.len(), resumable[0].interrupted), (1, false));
-    first.resume(id).await.unwrap();
-    assert_eq!(
-        first.state(id).unwrap().conversation().await.unwrap(),
-        before
-    );
+    assert_eq!(resumed(&first, id).await, before);
 }
 
 #[tokio::test]
@@ -375,11 +369,7 @@ async fn a_journal_is_checkpointed_and_cut_as_it_grows_and_nothing_is_lost() {
         (resumable[0].interrupted, resumable[0].messages),
         (true, 95)
     );
-    second.resume(id).await.unwrap();
-    assert_eq!(
-        second.state(id).unwrap().conversation().await.unwrap(),
-        before
-    );
+    assert_eq!(resumed(&second, id).await, before);
 }
 
 #[tokio::test]
@@ -401,11 +391,7 @@ async fn an_explicit_save_is_a_checkpoint_too() {
     let before = converse(&first, id, 100).await;
     drop(first);
     let second = supervisor(&dirs, Durability::Os, false);
-    second.resume(id).await.unwrap();
-    assert_eq!(
-        second.state(id).unwrap().conversation().await.unwrap(),
-        before
-    );
+    assert_eq!(resumed(&second, id).await, before);
 }
 
 #[tokio::test]
@@ -431,11 +417,7 @@ async fn a_conversation_that_cannot_be_checkpointed_keeps_its_journal() {
     assert!(journal_records(&dirs, id).await > 30, "never cut");
     drop(first);
     let second = small();
-    second.resume(id).await.unwrap();
-    assert_eq!(
-        second.state(id).unwrap().conversation().await.unwrap(),
-        before
-    );
+    assert_eq!(resumed(&second, id).await, before);
 }
 
 mod crash_at_any_point {
