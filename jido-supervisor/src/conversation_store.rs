@@ -73,6 +73,8 @@ impl ConversationStore {
     /// Changes the committed conversation with `f`, in one step under the
     /// store's lock. The conversation is made with `limits` on the first
     /// write; later, `limits` are ignored (see [`set_limits`](Self::set_limits)).
+    /// Not journaled: a change made here is lost with the program, where the
+    /// State's are not (make changes through the State to keep them).
     pub fn update<R>(
         &self,
         limits: ConversationLimits,
