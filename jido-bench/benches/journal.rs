@@ -13,7 +13,9 @@
 //!   `fdatasync` of the same bytes.
 //!
 //! Journals checkpoint every 10,000 records (the default), inside the timed
-//! loop, as they would in use.
+//! loop, as they would in use. And `journal/replay_10k`: a journal of 10,000
+//! 200-byte messages read back and replayed into a conversation (what a
+//! resume does before the session starts).
 //!
 //! ```text
 //! cargo bench -p jido-bench --bench journal
@@ -27,8 +29,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jido_bench::runtime::{drive, runtime};
 use jido_store::journal::{self, Entry};
 use jido_supervisor::session::Change;
-use jido_supervisor::store::Durability;
-use jido_supervisor::{Message, Persistence, Role, SessionSupervisor, StateRef};
+use jido_supervisor::store::{Durability, FileJournal, JournalStore};
+use jido_supervisor::{Message, Persistence, Role, SessionId, SessionSupervisor, StateRef};
 use tokio::runtime::Runtime;
 
 fn message() -> Message {
@@ -106,6 +108,48 @@ fn bench_floor(
     });
 }
 
+/// Reads back and replays a journal of 10,000 messages.
+fn bench_replay(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let journals = FileJournal::new(dir.path()).unwrap();
+    let id = SessionId::new();
+    let mut frames = Vec::new();
+    let record = jido_supervisor::Session::new(project.path())
+        .unwrap()
+        .to_record();
+    journal::encode(1, &Entry::session_payload(&record), &mut frames).unwrap();
+    for seq in 2..=10_001 {
+        journal::encode(
+            seq,
+            &Entry::change_payload(&Change::Message(message())),
+            &mut frames,
+        )
+        .unwrap();
+    }
+    runtime
+        .block_on(journals.append(id, frames, 10_001, Durability::Os))
+        .unwrap();
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("replay_10k", |b| {
+        b.iter_custom(|iterations| {
+            let journals = journals.clone();
+            drive(runtime, async move {
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    let read = journals.read(id).await.unwrap();
+                    let replayed = journal::replay(None, &read).unwrap().unwrap();
+                    assert_eq!(replayed.conversation.message_count(), 1_000);
+                }
+                start.elapsed()
+            })
+        });
+    });
+}
+
 fn journal(c: &mut Criterion) {
     let runtime = runtime();
     let (os_dir, sync_dir, floor_dir) = (
@@ -144,6 +188,8 @@ fn journal(c: &mut Criterion) {
     bench_floor(&mut group, "floor_write", floor_dir.path(), false);
     bench_state(&mut group, &runtime, "sync", &sync);
     bench_floor(&mut group, "floor_fdatasync", floor_dir.path(), true);
+    group.sample_size(10);
+    bench_replay(&mut group, &runtime);
     group.finish();
 }
 
