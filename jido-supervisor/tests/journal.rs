@@ -590,3 +590,54 @@ mod crash_at_any_point {
         }
     }
 }
+
+/// Issue 20: a resume racing a stop of the same session once deleted the
+/// snapshot the stop had just saved, leaving the session neither running
+/// nor saved. Resume deletes nothing now: raced many times, the session
+/// is always running or resumable, with its whole conversation.
+#[test]
+fn a_resume_racing_a_stop_leaves_the_session_running_or_resumable() {
+    let runtime = jido_testkit::multi_thread_runtime(2).unwrap();
+    runtime.block_on(async {
+        for round in 0..60 {
+            let dirs = dirs();
+            let supervisor = supervisor(&dirs, Durability::Os, true);
+            let id = supervisor
+                .create_session(dirs.project.path())
+                .await
+                .unwrap()
+                .id();
+            let before = converse(&supervisor, id, 0).await;
+            let stop = tokio::spawn({
+                let supervisor = supervisor.clone();
+                async move { supervisor.stop_session(id).await }
+            });
+            let resume = tokio::spawn({
+                let supervisor = supervisor.clone();
+                async move {
+                    // Until the stop has let the session go.
+                    loop {
+                        match supervisor.resume(id).await {
+                            Err(jido_supervisor::ResumeError::AlreadyOpen { .. }) => {
+                                tokio::task::yield_now().await;
+                            }
+                            other => return other.map(drop),
+                        }
+                    }
+                }
+            });
+            stop.await.unwrap().unwrap();
+            resume.await.unwrap().unwrap();
+            assert!(supervisor.session_running(id), "round {round}");
+            assert_eq!(
+                supervisor.state(id).unwrap().conversation().await.unwrap(),
+                before,
+                "round {round}"
+            );
+            // Died now, it comes back whole too.
+            drop(supervisor);
+            let again = self::supervisor(&dirs, Durability::Os, true);
+            assert_eq!(resumed(&again, id).await, before, "round {round}");
+        }
+    });
+}
