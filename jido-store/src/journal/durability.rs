@@ -13,10 +13,11 @@ pub enum Durability {
     /// change. The default.
     #[default]
     Os,
-    /// Each change is also on the disk (`fdatasync`) before it is
-    /// acknowledged: it survives a power loss. Syncs are shared (group
-    /// commit): one covers every change written to a journal while the one
-    /// before it ran.
+    /// Each change is also on the disk before it is acknowledged: it
+    /// survives a power loss. Syncs are shared (group commit): one covers
+    /// every change written, to any journal of the store, while the one
+    /// before it ran (on Linux one `syncfs` of the store's file system;
+    /// elsewhere an `fdatasync` of each journal).
     Sync,
     /// Nothing is journaled: a session is saved only when it stops
     /// gracefully, and a killed program loses its conversations (the

@@ -82,17 +82,17 @@ struct Inner {
     dir: PathBuf,
     /// The journals opened for appending, by session.
     open: Mutex<HashMap<SessionId, Arc<OpenJournal>>>,
+    /// Group commit across the directory's journals: how many appends were
+    /// written to the OS so far (counted after each write)...
+    writes: AtomicU64,
+    /// ...and how many of them are on the disk; held while a sync runs, so
+    /// that the appends meanwhile wait for it and share the next one.
+    synced: tokio::sync::Mutex<u64>,
 }
 
 /// One journal open for appending.
 struct OpenJournal {
     file: File,
-    /// The last record written to the OS.
-    written: AtomicU64,
-    /// The last record on the disk (with [`Durability::Sync`]); held while
-    /// a sync runs, so that the appends meanwhile wait for it and share the
-    /// next one.
-    synced: tokio::sync::Mutex<u64>,
 }
 
 impl std::fmt::Debug for FileJournal {
@@ -122,6 +122,8 @@ impl FileJournal {
             inner: Arc::new(Inner {
                 dir,
                 open: Mutex::new(HashMap::new()),
+                writes: AtomicU64::new(0),
+                synced: tokio::sync::Mutex::new(0),
             }),
         })
     }
@@ -129,6 +131,46 @@ impl FileJournal {
     /// The file holding session `id`'s journal.
     pub fn path_of(&self, id: SessionId) -> PathBuf {
         path_of(&self.inner.dir, id)
+    }
+
+    /// Returns once append number `ticket` is on the disk. One sync covers
+    /// every append written before it began, in every journal of the
+    /// directory (Linux: `syncfs` of the directory's file system); whoever
+    /// finds no sync running starts one, the others wait for it and are
+    /// covered by it or by the next.
+    async fn synced(&self, ticket: u64, open: &Arc<OpenJournal>) -> Result<(), StoreError> {
+        let mut synced = self.inner.synced.lock().await;
+        if *synced >= ticket {
+            return Ok(());
+        }
+        // Every append counted by now was written before this sync begins.
+        let upto = self.inner.writes.load(Ordering::Acquire);
+        #[cfg(target_os = "linux")]
+        {
+            let _ = open;
+            let dir = self.inner.dir.clone();
+            blocking("sync the journals", move || {
+                let dir = File::open(&dir)
+                    .map_err(|error| StoreError::io("sync the journals", &error))?;
+                rustix::fs::syncfs(&dir)
+                    .map_err(|errno| StoreError::io("sync the journals", &errno.into()))
+            })
+            .await?;
+            *synced = upto;
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            // No file-system-wide sync: this journal alone, no sharing.
+            let _ = upto;
+            let open = Arc::clone(open);
+            blocking("sync the journal", move || {
+                open.file
+                    .sync_data()
+                    .map_err(|error| StoreError::io("sync the journal", &error))
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// Session `id`'s journal open for appending: opened (and recovered,
@@ -140,11 +182,8 @@ impl FileJournal {
         let path = self.path_of(id);
         let (file, read) =
             blocking("open the journal", move || open_recovered(&path, true)).await?;
-        let open = Arc::new(OpenJournal {
-            file,
-            written: AtomicU64::new(read.records.last().map_or(0, |record| record.seq)),
-            synced: tokio::sync::Mutex::new(0),
-        });
+        let _ = read;
+        let open = Arc::new(OpenJournal { file });
         // Two first appends of one session cannot race: its State appends
         // one change at a time. Should they, the first opened wins.
         Ok(Arc::clone(self.inner.open.lock().entry(id).or_insert(open)))
@@ -157,7 +196,7 @@ impl JournalStore for FileJournal {
         &self,
         id: SessionId,
         frames: Vec<u8>,
-        last: u64,
+        _last: u64,
         durability: Durability,
     ) -> Result<(), StoreError> {
         if durability == Durability::OnStop {
@@ -169,22 +208,9 @@ impl JournalStore for FileJournal {
         (&open.file)
             .write_all(&frames)
             .map_err(|error| StoreError::io("append to the journal", &error))?;
-        open.written.store(last, Ordering::Release);
         if durability == Durability::Sync {
-            let mut synced = open.synced.lock().await;
-            if *synced < last {
-                // Everything written so far: the appends waiting behind this
-                // lock are covered too.
-                let upto = open.written.load(Ordering::Acquire);
-                let file = Arc::clone(&open);
-                blocking("sync the journal", move || {
-                    file.file
-                        .sync_data()
-                        .map_err(|error| StoreError::io("sync the journal", &error))
-                })
-                .await?;
-                *synced = upto;
-            }
+            let ticket = self.inner.writes.fetch_add(1, Ordering::AcqRel) + 1;
+            self.synced(ticket, &open).await?;
         }
         Ok(())
     }
