@@ -55,12 +55,13 @@ impl Snapshot {
     /// A snapshot of `session` with `conversation`, closed now; the project
     /// directory's identity is read from the file system.
     pub fn of(session: &Session, conversation: Conversation) -> Self {
-        Snapshot::new(
-            session.to_record(),
-            conversation,
-            Utc::now(),
-            ProjectIdentity::of(session.project_path().as_path()).ok(),
-        )
+        Snapshot::of_record(session.to_record(), conversation)
+    }
+
+    /// [`of`](Self::of), for a session as plain data.
+    pub fn of_record(session: SessionRecord, conversation: Conversation) -> Self {
+        let project = ProjectIdentity::of(&session.project_path).ok();
+        Snapshot::new(session, conversation, Utc::now(), project)
     }
 
     /// A snapshot from its parts.

@@ -5,8 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use jido_session::{Change, Conversation, ConversationError, ConversationLimits, Session};
-use jido_store::Snapshot;
+use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
 use parking_lot::Mutex;
 
 use crate::journal::SessionJournal;
@@ -118,7 +117,6 @@ impl ConversationStore {
         &self,
         limits: ConversationLimits,
         change: Change,
-        session: impl FnOnce() -> Arc<Session>,
     ) -> Result<bool, StateError> {
         self.read(|conversation| conversation.check(&change))?;
         let Some(journal) = &self.journal else {
@@ -139,8 +137,7 @@ impl ConversationStore {
         if appender.checkpoint_due() {
             let (conversation, covered) = self.checkpoint();
             debug_assert_eq!(covered, appender.last(), "a checkpoint holds every record");
-            let snapshot = Snapshot::of(&session(), conversation);
-            if let Err(error) = appender.checkpoint(snapshot).await {
+            if let Err(error) = appender.checkpoint(conversation).await {
                 // The change is journaled: only the journal stays longer.
                 tracing::warn!(%error, "checkpointing the session failed; its journal is kept");
             }

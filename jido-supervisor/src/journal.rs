@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use jido_session::{Change, SessionId, SessionRecord};
+use jido_session::{Change, Conversation, SessionId, SessionRecord};
 use jido_store::journal::{self, Durability, Entry, JournalStore};
 use jido_store::{Persistence, SaveError, Snapshot, StoreError};
 use tokio::sync::{Mutex, MutexGuard};
@@ -30,9 +30,13 @@ pub(crate) struct Checkpoints {
 struct Written {
     /// The last record appended (0: none yet).
     last: u64,
-    /// The session's record, until the journal's first append: it goes
-    /// first, so that a journal alone can bring the session back.
-    record: Option<SessionRecord>,
+    /// The session's record as last journaled (or, before the journal's
+    /// first append, as it will be: it goes first, so that a journal alone
+    /// can bring the session back). A checkpoint saves this record: the
+    /// journal's, never a stale copy.
+    record: SessionRecord,
+    /// `record` is not written yet.
+    record_pending: bool,
     /// An append failed: the journal may hold part of it, or all of it.
     /// Recovered (torn tail cut, last record read back) before the next.
     unsure: bool,
@@ -41,16 +45,17 @@ struct Written {
 }
 
 impl SessionJournal {
-    /// The journal of session `id` in `store`, going on after record `last`;
-    /// `record` is written first if the journal has nothing of the session
-    /// yet.
+    /// The journal of session `id` in `store`, going on after record `last`,
+    /// for the session `record`; written first if `pending` (the journal
+    /// has nothing of the session yet).
     pub(crate) fn new(
         store: Arc<dyn JournalStore>,
         id: SessionId,
         durability: Durability,
         checkpoints: Checkpoints,
         last: u64,
-        record: Option<SessionRecord>,
+        record: SessionRecord,
+        pending: bool,
     ) -> Self {
         let checkpoint_after = last.saturating_add(checkpoints.every);
         SessionJournal {
@@ -61,6 +66,7 @@ impl SessionJournal {
             written: Mutex::new(Written {
                 last,
                 record,
+                record_pending: pending,
                 unsure: false,
                 checkpoint_after,
             }),
@@ -95,23 +101,28 @@ impl Appender<'_> {
         self.written.last >= self.written.checkpoint_after
     }
 
-    /// Saves `snapshot` — the session with every record appended (the
-    /// caller holds the journal, so nothing is appended meanwhile) — as a
-    /// checkpoint covering the journal, then cuts the journal. A crash
+    /// Saves `conversation` — with every record appended (the caller holds
+    /// the journal, so nothing is appended meanwhile) — and the session's
+    /// record as journaled, as a checkpoint covering the journal, then cuts
+    /// the journal. A crash
     /// between the two leaves a snapshot and the records it covers, which a
     /// replay skips. If the snapshot cannot be saved (too large, say), the
     /// journal is kept whole, and the next try comes after as many records
     /// again.
-    pub(crate) async fn checkpoint(&mut self, snapshot: Snapshot) -> Result<(), SaveError> {
+    pub(crate) async fn checkpoint(
+        &mut self,
+        conversation: Conversation,
+    ) -> Result<Snapshot, SaveError> {
         let journal = self.journal;
-        let snapshot = snapshot.covering(self.written.last);
+        let snapshot = Snapshot::of_record(self.written.record.clone(), conversation)
+            .covering(self.written.last);
         self.written.checkpoint_after = self.written.last.saturating_add(journal.checkpoints.every);
         journal.checkpoints.persistence.save(&snapshot).await?;
         if let Err(error) = journal.store.delete(journal.id).await {
             // Harmless: a replay skips what the snapshot covers.
             tracing::warn!(id = %journal.id, %error, "could not cut the checkpointed journal");
         }
-        Ok(())
+        Ok(snapshot)
     }
 
     /// Appends `change` (after the session's record, the first time).
@@ -122,8 +133,14 @@ impl Appender<'_> {
     /// Appends the session's record as it is now.
     pub(crate) async fn record(&mut self, record: SessionRecord) -> Result<u64, StoreError> {
         // It replaces a record not yet written.
-        self.written.record = None;
-        self.append(&Entry::session_payload(&record)).await
+        self.written.record_pending = false;
+        let seq = self.append(&Entry::session_payload(&record)).await;
+        if seq.is_ok() {
+            self.written.record = record;
+        } else {
+            self.written.record_pending = self.written.last == 0;
+        }
+        seq
     }
 
     async fn append(&mut self, payload: &[u8]) -> Result<u64, StoreError> {
@@ -139,7 +156,8 @@ impl Appender<'_> {
         }
         let mut frames = Vec::new();
         let mut seq = written.last;
-        if let Some(record) = &written.record {
+        if written.record_pending {
+            let record = &written.record;
             seq += 1;
             journal::encode(seq, &Entry::session_payload(record), &mut frames)
                 .map_err(StoreError::Journal)?;
@@ -154,8 +172,51 @@ impl Appender<'_> {
             written.unsure = true;
             return Err(error);
         }
-        written.record = None;
+        written.record_pending = false;
         written.last = seq;
         Ok(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jido_session::{Message, Role, Session};
+    use jido_store::journal::FileJournal;
+
+    use super::*;
+
+    /// Found by the crash property: a State still running as its program
+    /// died checkpointed with the session's record as its context last saw
+    /// it (the supervisor gone: the record from its start), so a rename
+    /// acknowledged before was lost. A checkpoint saves the record the
+    /// journal holds.
+    #[tokio::test]
+    async fn a_checkpoint_saves_the_record_the_journal_holds() {
+        let (store, project) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let persistence = Persistence::in_dir(store.path()).unwrap();
+        let mut session = Session::new(project.path()).unwrap();
+        let journal = SessionJournal::new(
+            Arc::new(FileJournal::new(store.path()).unwrap()),
+            session.id(),
+            Durability::Os,
+            Checkpoints {
+                persistence: persistence.clone(),
+                every: 100,
+            },
+            0,
+            session.to_record(),
+            true,
+        );
+        let mut appender = journal.appender().await;
+        let change = Change::Message(Message::new(Role::User, "hello"));
+        appender.change(&change).await.unwrap();
+        session.rename("renamed").unwrap();
+        appender.record(session.to_record()).await.unwrap();
+        let mut conversation = Conversation::default();
+        conversation.apply(change).unwrap();
+        let snapshot = appender.checkpoint(conversation).await.unwrap();
+        assert_eq!(snapshot.session.name, "renamed");
+        assert_eq!(snapshot.journal_seq, 3);
+        assert_eq!(persistence.load(session.id()).await.unwrap(), snapshot);
     }
 }

@@ -124,7 +124,8 @@ impl Core {
                 every: config.checkpoint_every,
             },
             resumed.unwrap_or(0),
-            resumed.is_none().then(|| session.to_record()),
+            session.to_record(),
+            resumed.is_none(),
         )))
     }
 }

@@ -79,13 +79,8 @@ impl SessionSupervisor {
         // A checkpoint: the journal held (no change nor rename meanwhile),
         // the session saved covering it, the journal cut.
         let mut appender = journal.appender().await;
-        let session = self
-            .core
-            .current_session(id)
-            .ok_or(SaveSessionError::NotFound { id })?;
         let (conversation, _) = handle.tree().checkpoint();
-        let snapshot = Snapshot::of(&session, conversation).covering(appender.last());
-        appender.checkpoint(snapshot.clone()).await?;
+        let snapshot = appender.checkpoint(conversation).await?;
         Ok(SnapshotInfo::from(&snapshot))
     }
 

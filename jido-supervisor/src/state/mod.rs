@@ -101,9 +101,7 @@ impl State {
         let message = *self.streaming.take().ok_or(StateError::NotStreaming)?;
         let store = self.ctx.conversation();
         match store
-            .commit_durably(self.limits, Change::Message(message.clone()), || {
-                self.ctx.session()
-            })
+            .commit_durably(self.limits, Change::Message(message.clone()))
             .await
         {
             Ok(_) => {
@@ -131,8 +129,7 @@ impl Worker for State {
         // sends.
         match *request.0 {
             Op::Commit(change, reply) => {
-                let session = || self.ctx.session();
-                let _ = reply.send(store.commit_durably(limits, change, session).await);
+                let _ = reply.send(store.commit_durably(limits, change).await);
             }
             Op::Messages {
                 offset,
