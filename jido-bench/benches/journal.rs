@@ -12,6 +12,12 @@
 //! - `journal/floor_fdatasync`: the floor of that: `write(2)` then
 //!   `fdatasync` of the same bytes.
 //!
+//! - `journal/sync_64`: 64 sessions appending at once at `Durability::Sync`
+//!   (one `syncfs` covers every append written meanwhile), per change;
+//! - `journal/floor_group_commit_64`: its floor, raw group commit: 64
+//!   writers appending the same records to one file, one `fdatasync` for
+//!   every record written while the one before ran.
+//!
 //! Journals checkpoint every 10,000 records (the default), inside the timed
 //! loop, as they would in use. And `journal/replay_10k`: a journal of 10,000
 //! 200-byte messages read back and replayed into a conversation (what a
@@ -150,6 +156,125 @@ fn bench_replay(
     });
 }
 
+const WRITERS: usize = 64;
+
+/// 64 sessions appending at once, at `Durability::Sync`.
+fn bench_sync_64(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+) {
+    let store = tempfile::tempdir().unwrap();
+    let projects: Vec<_> = (0..WRITERS).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (supervisor, states) = runtime.block_on(async {
+        let supervisor = SessionSupervisor::builder()
+            .max_sessions(WRITERS)
+            .persistence(Persistence::in_dir(store.path()).unwrap())
+            .durability(Durability::Sync)
+            .build();
+        let mut states = Vec::new();
+        for project in &projects {
+            let id = supervisor
+                .create_session(project.path())
+                .await
+                .unwrap()
+                .id();
+            states.push(supervisor.state(id).unwrap());
+        }
+        (supervisor, states)
+    });
+    group.bench_function("sync_64", |b| {
+        b.iter_custom(|iterations| {
+            let states = states.clone();
+            drive(runtime, async move {
+                let each = iterations.div_ceil(WRITERS as u64);
+                let start = Instant::now();
+                let writers: Vec<_> = states
+                    .into_iter()
+                    .map(|state| {
+                        tokio::spawn(async move {
+                            let message = message();
+                            for _ in 0..each {
+                                state.append_message(message.clone()).await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for writer in writers {
+                    writer.await.unwrap();
+                }
+                // Per change: the loop did `each * WRITERS` of them.
+                start
+                    .elapsed()
+                    .mul_f64(iterations as f64 / (each * WRITERS as u64) as f64)
+            })
+        });
+    });
+    drop(supervisor);
+}
+
+/// Raw group commit: 64 writers, one file, one `fdatasync` per batch.
+fn bench_floor_group_commit(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+    dir: &std::path::Path,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let mut frame = Vec::new();
+    journal::encode(
+        1,
+        &Entry::change_payload(&Change::Message(message())),
+        &mut frame,
+    )
+    .unwrap();
+    let file = Arc::new(
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("group.floor"))
+            .unwrap(),
+    );
+    let frame: Arc<[u8]> = frame.into();
+    group.bench_function("floor_group_commit_64", |b| {
+        b.iter_custom(|iterations| {
+            let (file, frame) = (Arc::clone(&file), Arc::clone(&frame));
+            drive(runtime, async move {
+                let written = Arc::new(AtomicU64::new(0));
+                let synced = Arc::new(tokio::sync::Mutex::new(0u64));
+                let each = iterations.div_ceil(WRITERS as u64);
+                let start = Instant::now();
+                let writers: Vec<_> = (0..WRITERS)
+                    .map(|_| {
+                        let (file, frame) = (Arc::clone(&file), Arc::clone(&frame));
+                        let (written, synced) = (Arc::clone(&written), Arc::clone(&synced));
+                        tokio::spawn(async move {
+                            for _ in 0..each {
+                                (&*file).write_all(&frame).unwrap();
+                                let ticket = written.fetch_add(1, Ordering::AcqRel) + 1;
+                                let mut done = synced.lock().await;
+                                if *done < ticket {
+                                    let upto = written.load(Ordering::Acquire);
+                                    let file = Arc::clone(&file);
+                                    tokio::task::spawn_blocking(move || file.sync_data().unwrap())
+                                        .await
+                                        .unwrap();
+                                    *done = upto;
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                for writer in writers {
+                    writer.await.unwrap();
+                }
+                start
+                    .elapsed()
+                    .mul_f64(iterations as f64 / (each * WRITERS as u64) as f64)
+            })
+        });
+    });
+}
+
 fn journal(c: &mut Criterion) {
     let runtime = runtime();
     let (os_dir, sync_dir, floor_dir) = (
@@ -189,6 +314,8 @@ fn journal(c: &mut Criterion) {
     bench_state(&mut group, &runtime, "sync", &sync);
     bench_floor(&mut group, "floor_fdatasync", floor_dir.path(), true);
     group.sample_size(10);
+    bench_sync_64(&mut group, &runtime);
+    bench_floor_group_commit(&mut group, &runtime, floor_dir.path());
     bench_replay(&mut group, &runtime);
     group.finish();
 }
