@@ -30,7 +30,7 @@ pub enum JournalError {
     },
     /// A record in a format version this library does not read (written by
     /// a newer one).
-    #[error("journal record at byte {offset} has format version {version}, not {known}", known = super::FORMAT_VERSION)]
+    #[error("journal record at byte {offset} has format version {version}, not {known}", known = super::format::FORMAT_VERSION)]
     UnsupportedVersion {
         /// Where the record starts.
         offset: u64,
@@ -55,7 +55,7 @@ pub enum JournalError {
         reason: String,
     },
     /// A payload over [`MAX_PAYLOAD`](super::MAX_PAYLOAD) bytes.
-    #[error("a journal record of {len} bytes is over the limit of {limit}", limit = super::MAX_PAYLOAD)]
+    #[error("a journal record of {len} bytes is over the limit of {limit}", limit = super::format::MAX_PAYLOAD)]
     TooLarge {
         /// Its length.
         len: u64,

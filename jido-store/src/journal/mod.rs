@@ -51,6 +51,7 @@ mod durability;
 mod entry;
 mod error;
 mod file;
+mod format;
 mod frame;
 mod read;
 
@@ -58,5 +59,6 @@ pub use durability::Durability;
 pub use entry::{Entry, Replayed, replay};
 pub use error::JournalError;
 pub use file::{FileJournal, JournalStore};
-pub use frame::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD, encode};
+pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD};
+pub use frame::encode;
 pub use read::{Read, Record, TornTail, read};

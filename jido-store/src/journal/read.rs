@@ -1,8 +1,9 @@
 //! [`read`]: a journal's records back, with its torn tail told apart from
 //! corruption.
 
-use super::frame::{HEADER_LEN, Header, MAX_PAYLOAD, header};
-use super::{FORMAT_VERSION, JournalError};
+use super::JournalError;
+use super::format::{FORMAT_VERSION, HEADER_LEN, MAX_PAYLOAD};
+use super::frame::{Header, header};
 
 /// One record read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
