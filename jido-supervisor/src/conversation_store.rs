@@ -9,7 +9,7 @@ use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
 use parking_lot::Mutex;
 
 use crate::journal::SessionJournal;
-use crate::state::StateError;
+use jido_store::StoreError;
 
 /// The committed [`Conversation`] of one session, held by the session's tree
 /// (reached through [`SessionContext::conversation`](crate::tree::SessionContext::conversation)),
@@ -117,12 +117,12 @@ impl ConversationStore {
         &self,
         limits: ConversationLimits,
         change: Change,
-    ) -> Result<bool, StateError> {
+    ) -> Result<bool, NotCommitted> {
         self.read(|conversation| conversation.check(&change))?;
         let Some(journal) = &self.journal else {
             return Ok(self.commit(limits, change)?);
         };
-        let not_journaled = |error| StateError::NotJournaled { error };
+        let not_journaled = NotCommitted::NotJournaled;
         let mut appender = journal.appender().await;
         if *self.journaled_limits.lock() != Some(limits) {
             let seq = appender
@@ -207,6 +207,21 @@ impl ConversationStore {
 
     pub(crate) fn is_streaming(&self) -> bool {
         self.streaming.load(Ordering::Acquire)
+    }
+}
+
+/// Why [`ConversationStore::commit_durably`] did not make a change.
+#[derive(Debug)]
+pub(crate) enum NotCommitted {
+    /// The conversation refused it.
+    Refused(ConversationError),
+    /// It could not be journaled.
+    NotJournaled(StoreError),
+}
+
+impl From<ConversationError> for NotCommitted {
+    fn from(error: ConversationError) -> Self {
+        NotCommitted::Refused(error)
     }
 }
 

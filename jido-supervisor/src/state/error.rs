@@ -4,6 +4,8 @@ use jido_process::CallError;
 use jido_session::ConversationError;
 use jido_store::StoreError;
 
+use crate::conversation_store::NotCommitted;
+
 /// Why a request to a session's [`State`](super::State) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -31,4 +33,13 @@ pub enum StateError {
         /// Why.
         error: StoreError,
     },
+}
+
+impl From<NotCommitted> for StateError {
+    fn from(error: NotCommitted) -> Self {
+        match error {
+            NotCommitted::Refused(error) => StateError::Conversation(error),
+            NotCommitted::NotJournaled(error) => StateError::NotJournaled { error },
+        }
+    }
 }

@@ -110,7 +110,7 @@ impl State {
             }
             Err(error) => {
                 self.streaming = Some(Box::new(message));
-                Err(error)
+                Err(error.into())
             }
         }
     }
@@ -129,7 +129,8 @@ impl Worker for State {
         // sends.
         match *request.0 {
             Op::Commit(change, reply) => {
-                let _ = reply.send(store.commit_durably(limits, change).await);
+                let done = store.commit_durably(limits, change).await;
+                let _ = reply.send(done.map_err(StateError::from));
             }
             Op::Messages {
                 offset,
