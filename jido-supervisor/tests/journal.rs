@@ -307,12 +307,7 @@ async fn a_state_with_its_own_limits_comes_back_with_exactly_what_it_kept() {
         .unwrap()
         .id();
     let state = first.state(id).unwrap();
-    for i in 0..1_200 {
-        state
-            .append_message(Message::new(Role::User, format!("{i}")))
-            .await
-            .unwrap();
-    }
+    say_numbered(&state, 0..1_200).await;
     let before = state.conversation().await.unwrap();
     drop(first);
 
@@ -321,6 +316,16 @@ async fn a_state_with_its_own_limits_comes_back_with_exactly_what_it_kept() {
     let after = second.state(id).unwrap().conversation().await.unwrap();
     assert_eq!(after.message_count(), 1_200);
     assert_eq!(after, before);
+}
+
+/// Appends a message numbered `i` for every `i` of `numbers`.
+async fn say_numbered(state: &jido_supervisor::StateRef, numbers: std::ops::Range<usize>) {
+    for i in numbers {
+        state
+            .append_message(Message::new(Role::User, format!("{i}")))
+            .await
+            .unwrap();
+    }
 }
 
 /// The number of records in session `id`'s journal.
@@ -351,10 +356,7 @@ async fn a_journal_is_checkpointed_and_cut_as_it_grows_and_nothing_is_lost() {
         .id();
     let state = first.state(id).unwrap();
     for i in 0..95 {
-        state
-            .append_message(Message::new(Role::User, format!("{i}")))
-            .await
-            .unwrap();
+        say_numbered(&state, i..i + 1).await;
         assert!(
             journal_records(&dirs, id).await <= 10,
             "cut at every tenth record"
