@@ -196,36 +196,54 @@ impl FileStore {
     }
 
     fn list_blocking(&self) -> Result<Vec<SessionId>, StoreError> {
-        let entries =
-            fs::read_dir(&self.dir).map_err(|error| StoreError::io("list snapshots", &error))?;
-        let mut ids = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|error| StoreError::io("list snapshots", &error))?;
-            let name = entry.file_name();
-            // Only `<uuid>.json`: temporary files and strangers are not
-            // snapshots.
-            let id = name
-                .to_str()
-                .and_then(|name| name.strip_suffix(".json"))
-                .and_then(|stem| stem.parse::<SessionId>().ok())
-                .filter(|id| name.to_str() == Some(&format!("{id}.json")));
-            if let Some(id) = id {
-                ids.push(id);
-            }
-        }
-        Ok(ids)
+        // Only `<uuid>.json`: temporary files and strangers are not
+        // snapshots.
+        ids_named(&self.dir, "json", "list snapshots")
     }
 
     fn delete_blocking(&self, id: SessionId) -> Result<(), StoreError> {
-        match fs::remove_file(self.path_of(id)) {
-            Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(error) => return Err(StoreError::io("delete the snapshot", &error)),
-        }
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|error| StoreError::io("flush the directory", &error))
+        remove_durably(&self.path_of(id), &self.dir, "delete the snapshot")
     }
+}
+
+/// The sessions with a file `<uuid>.<extension>` in `dir` (exactly so named:
+/// no stranger, no temporary file).
+pub(crate) fn ids_named(
+    dir: &Path,
+    extension: &str,
+    operation: &'static str,
+) -> Result<Vec<SessionId>, StoreError> {
+    let entries = fs::read_dir(dir).map_err(|error| StoreError::io(operation, &error))?;
+    let suffix = format!(".{extension}");
+    let mut ids = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| StoreError::io(operation, &error))?;
+        let name = entry.file_name();
+        let id = name
+            .to_str()
+            .and_then(|name| name.strip_suffix(suffix.as_str()))
+            .and_then(|stem| stem.parse::<SessionId>().ok())
+            .filter(|id| name.to_str() == Some(&format!("{id}{suffix}")));
+        ids.extend(id);
+    }
+    Ok(ids)
+}
+
+/// Removes `path` (fine if it is gone) and flushes its directory `dir`, so
+/// that the removal outlives a power loss.
+pub(crate) fn remove_durably(
+    path: &Path,
+    dir: &Path,
+    operation: &'static str,
+) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(StoreError::io(operation, &error)),
+    }
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|error| StoreError::io("flush the directory", &error))
 }
 
 /// Runs `work` on the blocking pool.

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 
 use super::{Durability, Read, read};
 use crate::StoreError;
-use crate::file_store::blocking;
+use crate::file_store::{blocking, ids_named, remove_durably};
 
 /// Where the journals of sessions are kept: the small trait every journal
 /// store implements.
@@ -257,20 +257,7 @@ impl JournalStore for FileJournal {
     async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
         let dir = self.inner.dir.clone();
         blocking("list journals", move || {
-            let entries =
-                fs::read_dir(&dir).map_err(|error| StoreError::io("list journals", &error))?;
-            let mut ids = Vec::new();
-            for entry in entries {
-                let entry = entry.map_err(|error| StoreError::io("list journals", &error))?;
-                let name = entry.file_name();
-                let id = name
-                    .to_str()
-                    .and_then(|name| name.strip_suffix(".journal"))
-                    .and_then(|stem| stem.parse::<SessionId>().ok())
-                    .filter(|id| name.to_str() == Some(&format!("{id}.journal")));
-                ids.extend(id);
-            }
-            Ok(ids)
+            ids_named(&dir, "journal", "list journals")
         })
         .await
     }
@@ -280,14 +267,7 @@ impl JournalStore for FileJournal {
         let path = self.path_of(id);
         let dir = self.inner.dir.clone();
         blocking("delete the journal", move || {
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-                Err(error) => return Err(StoreError::io("delete the journal", &error)),
-            }
-            File::open(&dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(|error| StoreError::io("flush the directory", &error))
+            remove_durably(&path, &dir, "delete the journal")
         })
         .await
     }
