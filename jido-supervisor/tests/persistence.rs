@@ -420,11 +420,7 @@ proptest! {
     /// Save → resume → the same State reads, whatever the conversation.
     #[test]
     fn a_resumed_session_reads_back_what_was_saved(changes in prop::collection::vec(change(), 0..30)) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = jido_testkit::multi_thread_runtime(2).unwrap();
         runtime.block_on(async {
             let f = fixture(true);
             let id = f.open("p").await;

@@ -48,11 +48,7 @@ fn child_converses_until_killed() {
         return;
     };
     let sync = std::env::var(SYNC).is_ok();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = jido_testkit::multi_thread_runtime(2).unwrap();
     runtime.block_on(async {
         let supervisor = supervisor(Path::new(&store), durability(sync));
         let id = match std::env::var(SESSION) {
