@@ -216,20 +216,29 @@ impl JournalStore for FileJournal {
     }
 
     async fn recover(&self, id: SessionId) -> Result<Read, StoreError> {
-        // Closed first: the next append opens the journal as recovered.
+        // Closed first, then kept open as recovered: the next append writes
+        // after the last whole record without reading the journal again.
         self.inner.open.lock().remove(&id);
         let path = self.path_of(id);
-        blocking("recover the journal", move || {
+        let recovered = blocking("recover the journal", move || {
             match open_recovered(&path, false) {
-                Ok((_, read)) => Ok(read),
+                Ok((file, read)) => Ok(Some((file, read))),
                 Err(StoreError::Io {
                     kind: Some(io::ErrorKind::NotFound),
                     ..
-                }) => Ok(Read::default()),
+                }) => Ok(None),
                 Err(error) => Err(error),
             }
         })
-        .await
+        .await?;
+        let Some((file, read)) = recovered else {
+            return Ok(Read::default());
+        };
+        self.inner
+            .open
+            .lock()
+            .insert(id, Arc::new(OpenJournal { file }));
+        Ok(read)
     }
 
     async fn read(&self, id: SessionId) -> Result<Read, StoreError> {
