@@ -6,7 +6,7 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Weak};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use rustix::fs::{FlockOperation, flock};
 
 /// Why a store directory could not be opened: another process holds it.
@@ -33,15 +33,27 @@ impl StoreLocked {
 /// An exclusive lock on a store directory (an OS file lock on its `.lock`
 /// file), held while any handle of this process on the directory lives.
 /// Handles of one process share it; another process is refused.
+///
+/// # Invariants
+///
+/// 1. [`HELD`] has an entry for a directory from the moment its lock is
+///    taken until its file is closed: a dead entry (no strong handle left)
+///    is a release under way in this process.
+/// 2. An opener that finds a dead entry waits on [`RELEASED`] for it to go
+///    instead of taking the file lock, which its own process still holds
+///    until the file is closed.
 pub(crate) struct StoreLock {
     dir: PathBuf,
-    /// Open, locked: closing it releases the lock.
-    _file: File,
+    /// Open, locked: closing it releases the lock. `None` only in `drop`.
+    file: Option<File>,
 }
 
 /// The directories this process holds, by path: shared by its handles.
 static HELD: LazyLock<Mutex<HashMap<PathBuf, Weak<StoreLock>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Signalled when a lock of this process is released (its entry removed).
+static RELEASED: Condvar = Condvar::new();
 
 impl StoreLock {
     /// Locks `dir` for this process (or shares the lock this process holds).
@@ -53,8 +65,12 @@ impl StoreLock {
     pub(crate) fn acquire(dir: &Path) -> io::Result<Arc<StoreLock>> {
         let dir = dir.canonicalize()?;
         let mut held = HELD.lock();
-        if let Some(lock) = held.get(&dir).and_then(Weak::upgrade) {
-            return Ok(lock);
+        while let Some(entry) = held.get(&dir) {
+            if let Some(lock) = entry.upgrade() {
+                return Ok(lock);
+            }
+            // Invariant 2: released by this process, not yet closed.
+            RELEASED.wait(&mut held);
         }
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
@@ -84,11 +100,27 @@ impl StoreLock {
         writeln!(file, "{}", std::process::id())?;
         let lock = Arc::new(StoreLock {
             dir: dir.clone(),
-            _file: file,
+            file: Some(file),
         });
-        held.retain(|_, lock| lock.strong_count() > 0);
         held.insert(dir, Arc::downgrade(&lock));
         Ok(lock)
+    }
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        // Closed first, then forgotten (invariant 1): an opener waiting on
+        // the entry finds the file lock free once it is gone.
+        drop(self.file.take());
+        let mut held = HELD.lock();
+        if held
+            .get(&self.dir)
+            .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), self))
+        {
+            held.remove(&self.dir);
+        }
+        drop(held);
+        RELEASED.notify_all();
     }
 }
 

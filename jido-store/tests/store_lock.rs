@@ -80,3 +80,33 @@ fn temporary_files_of_killed_saves_are_removed_when_the_store_is_opened() {
     assert!(!stray.exists());
     assert!(stranger.exists());
 }
+
+/// A handle of this process dropped on one thread while another opens the
+/// store: the opening shares the lock or takes it afresh, and is never
+/// refused by its own process's lock in the middle of its release.
+#[test]
+fn a_handle_released_while_another_opens_the_store_does_not_refuse_it() {
+    let rounds: usize = std::env::var("JIDO_LOCK_RACE_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(2_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    for round in 0..rounds {
+        let held = Persistence::in_dir(&path).unwrap();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let dropper = std::thread::spawn({
+            let start = start.clone();
+            move || {
+                start.wait();
+                drop(held);
+            }
+        });
+        start.wait();
+        let opened = Persistence::in_dir(&path);
+        dropper.join().unwrap();
+        if let Err(error) = opened {
+            panic!("round {round}: refused by this process's own lock: {error}");
+        }
+    }
+}
