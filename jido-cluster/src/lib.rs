@@ -10,6 +10,10 @@
 //!   is answered cluster-wide.
 //! - [`PgSnapshotStore`]: saved sessions in the same database, so a
 //!   session saved on one node resumes on another; writes fenced.
+//! - [`PgJournal`]: every change a session acknowledged, appended before
+//!   the acknowledgement, in the same database and fenced the same way, so
+//!   that a session whose node died resumes elsewhere with all of it.
+//!   [`PgNode::persistence`] gives both.
 //! - [`ClusterConfig`]: a connection string, the lease, timeouts.
 //!
 //! The tables are created on first use (numbered migrations). Every call
@@ -26,6 +30,7 @@ mod bigint;
 mod config;
 mod connection;
 mod error;
+mod journal;
 mod lease;
 mod node;
 mod schema;
@@ -33,5 +38,6 @@ mod snapshot_store;
 
 pub use config::{ClusterConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_LEASE};
 pub use error::ClusterError;
+pub use journal::PgJournal;
 pub use node::PgNode;
 pub use snapshot_store::PgSnapshotStore;

@@ -13,6 +13,7 @@ use jido_registry::{
     BackendError, Claim, Fence, Lease, NodeId, Placement, RegistryBackend, RegistryError,
 };
 use jido_session::{Session, SessionId};
+use jido_store::Persistence;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio_postgres::{NoTls, Row};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use crate::bigint::{from_i64, to_i64};
 use crate::connection::{Abandoned, Connection, Which};
-use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
+use crate::{ClusterConfig, ClusterError, PgJournal, PgSnapshotStore, lease, schema};
 
 /// A node of a cluster sharing one PostgreSQL database: a
 /// [`RegistryBackend`] for a `jido_supervisor::SessionSupervisor`
@@ -50,13 +51,13 @@ use crate::{ClusterConfig, ClusterError, PgSnapshotStore, lease, schema};
 ///
 /// ```no_run
 /// use jido_cluster::{ClusterConfig, PgNode};
-/// use jido_supervisor::{Persistence, SessionSupervisor};
+/// use jido_supervisor::SessionSupervisor;
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let node = PgNode::connect(ClusterConfig::new("host=db.internal user=jido dbname=jido")).await?;
 /// let supervisor = SessionSupervisor::builder()
 ///     .backend(node.clone())
-///     .persistence(Persistence::new(node.snapshot_store()))
+///     .persistence(node.persistence())
 ///     .max_sessions(100) // for the whole cluster
 ///     .build();
 /// # Ok(()) }
@@ -197,6 +198,36 @@ impl PgNode {
         PgSnapshotStore {
             connection: Arc::clone(&self.connection),
         }
+    }
+
+    /// A journal store on this node's database, its appends fenced by this
+    /// node's claims: every change a session acknowledged here can be
+    /// resumed on another node.
+    pub fn journal(&self) -> PgJournal {
+        PgJournal {
+            connection: Arc::clone(&self.connection),
+        }
+    }
+
+    /// Snapshots ([`snapshot_store`](Self::snapshot_store)) and journals
+    /// ([`journal`](Self::journal)) on this node's database: the
+    /// [`Persistence`] of a supervisor using this node, so that a session
+    /// survives the death of its node with every change it acknowledged.
+    ///
+    /// ```no_run
+    /// use jido_cluster::{ClusterConfig, PgNode};
+    /// use jido_supervisor::SessionSupervisor;
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let node = PgNode::connect(ClusterConfig::new("host=db.internal user=jido dbname=jido")).await?;
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .backend(node.clone())
+    ///     .persistence(node.persistence())
+    ///     .build();
+    /// # Ok(()) }
+    /// ```
+    pub fn persistence(&self) -> Persistence {
+        Persistence::new(self.snapshot_store()).with_journal(self.journal())
     }
 
     /// How long this node's lease lasts without renewal.

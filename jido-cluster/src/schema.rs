@@ -11,7 +11,8 @@ const MIGRATION_LOCK: i64 = 0x6a69_646f_0000_0001;
 
 /// The migrations, in order; each applied once, recorded in
 /// `jido_schema_migrations`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE SEQUENCE jido_fence;
 
 CREATE TABLE jido_nodes (
@@ -118,7 +119,20 @@ BEGIN
     RETURN v_deleted;
 END
 $$;
-"#];
+"#,
+    r#"
+-- Sessions' journals: one row per append, its frames (as jido-store's
+-- journal frames them) ending with record number `last`.
+CREATE TABLE jido_journal (
+    id          uuid NOT NULL,
+    last        bigint NOT NULL,
+    frames      bytea NOT NULL,
+    fence       bigint NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (id, last)
+);
+"#,
+];
 
 /// Applies the migrations this database lacks.
 pub(crate) async fn migrate(client: &mut Client) -> Result<(), CallError> {

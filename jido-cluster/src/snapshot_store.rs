@@ -37,10 +37,11 @@ impl std::fmt::Debug for PgSnapshotStore {
 }
 
 /// A live claim on `$1` with fence `$2`.
-const OWNED: &str = "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1 AND s.fence = $2)";
+pub(crate) const OWNED: &str =
+    "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1 AND s.fence = $2)";
 
 /// Any live claim on `$1`.
-const CLAIMED: &str = "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1)";
+pub(crate) const CLAIMED: &str = "EXISTS (SELECT 1 FROM jido_live_sessions s WHERE s.id = $1)";
 
 #[async_trait]
 impl SnapshotStore for PgSnapshotStore {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jido_cluster::{ClusterConfig, PgNode};
-use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+use jido_supervisor::{Message, Role, SessionSupervisor};
 use jido_testkit::TempPostgres;
 
 async fn node(server: &TempPostgres) -> (PgNode, SessionSupervisor) {
@@ -13,7 +13,7 @@ async fn node(server: &TempPostgres) -> (PgNode, SessionSupervisor) {
         .unwrap();
     let supervisor = SessionSupervisor::builder()
         .backend(node.clone())
-        .persistence(Persistence::new(node.snapshot_store()))
+        .persistence(node.persistence())
         .save_on_stop(true)
         .build();
     (node, supervisor)

@@ -32,7 +32,7 @@ use futures_util::future::join_all;
 use jido_cluster::{ClusterConfig, PgNode};
 use jido_registry::{BackendError, RegistryBackend, RegistryError};
 use jido_session::{Session, SessionId};
-use jido_supervisor::{EventKind, Persistence, SessionSupervisor, StartError};
+use jido_supervisor::{EventKind, SessionSupervisor, StartError};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Default)]
@@ -139,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let node = PgNode::connect(config).await?;
     let supervisor = SessionSupervisor::builder()
         .backend(node.clone())
-        .persistence(Persistence::new(node.snapshot_store()))
+        .persistence(node.persistence())
         .save_on_stop(args.save_on_stop)
         .max_sessions(args.max_sessions)
         .build();

@@ -14,6 +14,9 @@
 //!   to compare the real one with, operation by operation.
 //! - [`multi_thread_runtime`]: the multi-thread runtime property tests run
 //!   their interleavings on.
+//! - [`kill_rounds`] and [`converse_until_killed`]: the kill harness (a
+//!   child process conversing until SIGKILL, its session resumed and
+//!   checked for every acknowledged message), for any store.
 //! - [`TempPostgres`]: a throwaway PostgreSQL server (`initdb` + `pg_ctl` in
 //!   a temporary directory, on a free port), for tests against a real
 //!   database.
@@ -21,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod kill_harness;
 mod mock;
 pub mod model;
 mod runtime;
@@ -29,6 +33,10 @@ pub mod strategies;
 mod stub;
 mod temp_postgres;
 
+pub use kill_harness::{
+    KILL_SESSION_ENV, KillHarnessError, Killed, converse_until_killed, kill_rounds,
+    kill_rounds_from_env,
+};
 pub use mock::MockSessionChild;
 pub use runtime::multi_thread_runtime;
 pub use scripted_worker::{
