@@ -42,6 +42,10 @@ impl StoreLocked {
 /// 2. An opener that finds a dead entry waits on [`RELEASED`] for it to go
 ///    instead of taking the file lock, which its own process still holds
 ///    until the file is closed.
+/// 3. With no entry, this process holds no lock on the directory: a lock
+///    file naming this process is one a child forked before the release
+///    still holds (between its fork and its exec), for a moment: the
+///    opener tries again, [`OWN_RELEASE_TRIES`] times at most.
 pub(crate) struct StoreLock {
     dir: PathBuf,
     /// Open, locked: closing it releases the lock. `None` only in `drop`.
@@ -51,6 +55,13 @@ pub(crate) struct StoreLock {
 /// The directories this process holds, by path: shared by its handles.
 static HELD: LazyLock<Mutex<HashMap<PathBuf, Weak<StoreLock>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// How many times an opener tries again while a lock of this process
+/// released is still held by a child just forked (invariant 3), and how
+/// long it waits between tries: 1 s in all. (No notification exists for a
+/// child's exec.)
+const OWN_RELEASE_TRIES: u32 = 1000;
+const OWN_RELEASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Signalled when a lock of this process is released (its entry removed).
 static RELEASED: Condvar = Condvar::new();
@@ -80,19 +91,27 @@ impl StoreLock {
             options.mode(0o600);
         }
         let mut file = options.open(dir.join(".lock"))?;
-        if let Err(errno) = flock(&file, FlockOperation::NonBlockingLockExclusive) {
-            if errno == rustix::io::Errno::WOULDBLOCK {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                return Err(io::Error::new(
-                    io::ErrorKind::WouldBlock,
-                    StoreLocked {
-                        dir,
-                        holder: holder.trim().parse().ok(),
-                    },
-                ));
+        let mut tries = 0;
+        while let Err(errno) = flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            if errno != rustix::io::Errno::WOULDBLOCK {
+                return Err(errno.into());
             }
-            return Err(errno.into());
+            let mut holder = String::new();
+            file.rewind()?;
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim().parse().ok();
+            // Invariant 3: held by this process, with no handle left, is a
+            // child process forked meanwhile that has not yet replaced
+            // itself (it holds a copy of the closed file until then).
+            if holder == Some(std::process::id()) && tries < OWN_RELEASE_TRIES {
+                tries += 1;
+                std::thread::sleep(OWN_RELEASE_PAUSE);
+                continue;
+            }
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                StoreLocked { dir, holder },
+            ));
         }
         // Who holds it, for the next one to be told.
         file.set_len(0)?;
