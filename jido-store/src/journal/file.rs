@@ -6,13 +6,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jido_session::SessionId;
 use parking_lot::Mutex;
 
+use super::sync_log::{DEFAULT_SYNC_LOG_BYTES, SyncLog};
 use super::{Durability, Read, read};
 use crate::StoreError;
 use crate::file_store::{blocking, ids_named, remove_durably};
@@ -82,12 +82,9 @@ struct Inner {
     dir: PathBuf,
     /// The journals opened for appending, by session.
     open: Mutex<HashMap<SessionId, Arc<OpenJournal>>>,
-    /// Group commit across the directory's journals: how many appends were
-    /// written to the OS so far (counted after each write)...
-    writes: AtomicU64,
-    /// ...and how many of them are on the disk; held while a sync runs, so
-    /// that the appends meanwhile wait for it and share the next one.
-    synced: tokio::sync::Mutex<u64>,
+    /// Group commit of synchronous appends across the directory's journals
+    /// (shared by this process's `FileJournal`s on it).
+    sync_log: Arc<SyncLog>,
 }
 
 /// One journal open for appending.
@@ -104,12 +101,33 @@ impl std::fmt::Debug for FileJournal {
 }
 
 impl FileJournal {
-    /// The journals in `dir` (created if missing).
+    /// The journals in `dir` (created if missing). If the program or the
+    /// machine died with synchronous appends in the directory's sync log
+    /// that a journal lacks (its unsynced tail lost in a power cut), they
+    /// are written back to it first.
+    ///
+    /// A directory's journals are one process's: open them through
+    /// [`Persistence::in_dir`](crate::Persistence::in_dir), which locks
+    /// the directory for this process.
     ///
     /// # Errors
     ///
-    /// The file system's, if `dir` cannot be created or is not a directory.
+    /// The file system's, if `dir` cannot be created or is not a directory;
+    /// [`io::ErrorKind::InvalidData`] if its sync log is corrupt before its
+    /// end.
     pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        Self::with_sync_log_bytes(dir, DEFAULT_SYNC_LOG_BYTES)
+    }
+
+    /// As [`new`](Self::new), the directory's sync log emptied (the
+    /// journals it names synced) whenever it grows past `bytes` (default 8
+    /// MiB). A bound for the first `FileJournal` of the directory in this
+    /// process; later ones share its log.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn with_sync_log_bytes(dir: impl Into<PathBuf>, bytes: u64) -> io::Result<Self> {
         let dir = dir.into();
         crate::file_store::create_private_dir(&dir)?;
         if !fs::metadata(&dir)?.is_dir() {
@@ -118,12 +136,12 @@ impl FileJournal {
                 format!("{} is not a directory", dir.display()),
             ));
         }
+        let sync_log = SyncLog::open(&dir, bytes)?;
         Ok(FileJournal {
             inner: Arc::new(Inner {
                 dir,
                 open: Mutex::new(HashMap::new()),
-                writes: AtomicU64::new(0),
-                synced: tokio::sync::Mutex::new(0),
+                sync_log,
             }),
         })
     }
@@ -131,46 +149,6 @@ impl FileJournal {
     /// The file holding session `id`'s journal.
     pub fn path_of(&self, id: SessionId) -> PathBuf {
         path_of(&self.inner.dir, id)
-    }
-
-    /// Returns once append number `ticket` is on the disk. One sync covers
-    /// every append written before it began, in every journal of the
-    /// directory (Linux: `syncfs` of the directory's file system); whoever
-    /// finds no sync running starts one, the others wait for it and are
-    /// covered by it or by the next.
-    async fn synced(&self, ticket: u64, open: &Arc<OpenJournal>) -> Result<(), StoreError> {
-        let mut synced = self.inner.synced.lock().await;
-        if *synced >= ticket {
-            return Ok(());
-        }
-        // Every append counted by now was written before this sync begins.
-        let upto = self.inner.writes.load(Ordering::Acquire);
-        #[cfg(target_os = "linux")]
-        {
-            let _ = open;
-            let dir = self.inner.dir.clone();
-            blocking("sync the journals", move || {
-                let dir = File::open(&dir)
-                    .map_err(|error| StoreError::io("sync the journals", &error))?;
-                rustix::fs::syncfs(&dir)
-                    .map_err(|errno| StoreError::io("sync the journals", &errno.into()))
-            })
-            .await?;
-            *synced = upto;
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            // No file-system-wide sync: this journal alone, no sharing.
-            let _ = upto;
-            let open = Arc::clone(open);
-            blocking("sync the journal", move || {
-                open.file
-                    .sync_data()
-                    .map_err(|error| StoreError::io("sync the journal", &error))
-            })
-            .await?;
-        }
-        Ok(())
     }
 
     /// Session `id`'s journal open for appending: opened (and recovered,
@@ -209,8 +187,16 @@ impl JournalStore for FileJournal {
             .write_all(&frames)
             .map_err(|error| StoreError::io("append to the journal", &error))?;
         if durability == Durability::Sync {
-            let ticket = self.inner.writes.fetch_add(1, Ordering::AcqRel) + 1;
-            self.synced(ticket, &open).await?;
+            if SyncLog::fits(&frames) {
+                self.inner.sync_log.append(id, &frames).await?;
+            } else {
+                blocking("sync the journal", move || {
+                    open.file
+                        .sync_data()
+                        .map_err(|error| StoreError::io("sync the journal", &error))
+                })
+                .await?;
+            }
         }
         Ok(())
     }
@@ -272,6 +258,8 @@ impl JournalStore for FileJournal {
     }
 
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+        // Nothing of it left in the sync log to bring it back.
+        self.inner.sync_log.forget(id).await?;
         self.inner.open.lock().remove(&id);
         let path = self.path_of(id);
         let dir = self.inner.dir.clone();
@@ -282,13 +270,13 @@ impl JournalStore for FileJournal {
     }
 }
 
-fn path_of(dir: &Path, id: SessionId) -> PathBuf {
+pub(crate) fn path_of(dir: &Path, id: SessionId) -> PathBuf {
     dir.join(format!("{id}.journal"))
 }
 
 /// Opens the journal at `path` for appending (created if `create`), reads
 /// it back, and cuts a torn tail off it.
-fn open_recovered(path: &Path, create: bool) -> Result<(File, Read), StoreError> {
+pub(crate) fn open_recovered(path: &Path, create: bool) -> Result<(File, Read), StoreError> {
     let mut options = OpenOptions::new();
     options.read(true).append(true).create(create);
     #[cfg(unix)]

@@ -54,6 +54,7 @@ mod file;
 mod format;
 mod frame;
 mod read;
+mod sync_log;
 
 pub use durability::Durability;
 pub use entry::{Entry, Replayed, replay};
