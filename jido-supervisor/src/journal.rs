@@ -21,10 +21,12 @@ pub(crate) struct SessionJournal {
 }
 
 /// When and where a journal is checkpointed: its session saved (covering
-/// every record) and the journal cut.
+/// every record) and the journal cut, after `every` records or
+/// `every_bytes` bytes of them, whichever comes first.
 pub(crate) struct Checkpoints {
     pub(crate) persistence: Persistence,
     pub(crate) every: u64,
+    pub(crate) every_bytes: u64,
 }
 
 struct Written {
@@ -40,8 +42,11 @@ struct Written {
     /// An append failed: the journal may hold part of it, or all of it.
     /// Recovered (torn tail cut, last record read back) before the next.
     unsure: bool,
-    /// The record after which the next checkpoint is due.
+    /// The record after which the next checkpoint is due...
     checkpoint_after: u64,
+    /// ...unless as many bytes as a checkpoint waits for come first: the
+    /// bytes appended since the last one (or since the last try).
+    bytes: u64,
 }
 
 impl SessionJournal {
@@ -69,6 +74,7 @@ impl SessionJournal {
                 record_pending: pending,
                 unsure: false,
                 checkpoint_after,
+                bytes: 0,
             }),
         }
     }
@@ -96,9 +102,11 @@ impl Appender<'_> {
         self.written.last
     }
 
-    /// Whether the journal holds as many records as a checkpoint waits for.
+    /// Whether the journal holds as many records, or bytes, as a
+    /// checkpoint waits for.
     pub(crate) fn checkpoint_due(&self) -> bool {
         self.written.last >= self.written.checkpoint_after
+            || self.written.bytes >= self.journal.checkpoints.every_bytes
     }
 
     /// Saves `conversation` — with every record appended (the caller holds
@@ -117,6 +125,7 @@ impl Appender<'_> {
         let snapshot = Snapshot::of_record(self.written.record.clone(), conversation)
             .covering(self.written.last);
         self.written.checkpoint_after = self.written.last.saturating_add(journal.checkpoints.every);
+        self.written.bytes = 0;
         journal.checkpoints.persistence.save(&snapshot).await?;
         if let Err(error) = journal.store.delete(journal.id).await {
             // Harmless: a replay skips what the snapshot covers.
@@ -164,6 +173,7 @@ impl Appender<'_> {
         }
         seq += 1;
         journal::encode(seq, payload, &mut frames).map_err(StoreError::Journal)?;
+        let len = frames.len() as u64;
         if let Err(error) = journal
             .store
             .append(journal.id, frames, seq, journal.durability)
@@ -174,6 +184,7 @@ impl Appender<'_> {
         }
         written.record_pending = false;
         written.last = seq;
+        written.bytes = written.bytes.saturating_add(len);
         Ok(seq)
     }
 }
@@ -202,6 +213,7 @@ mod tests {
             Checkpoints {
                 persistence: persistence.clone(),
                 every: 100,
+                every_bytes: u64::MAX,
             },
             0,
             session.to_record(),

@@ -97,7 +97,8 @@ pub use manager::{ManagerError, ManagerRef};
 pub use persist::{PersistError, ResumeError, SaveSessionError};
 pub use session_handle::SessionHandle;
 pub use session_supervisor::{
-    DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor, SessionSupervisorBuilder,
+    DEFAULT_CHECKPOINT_BYTES, DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor,
+    SessionSupervisorBuilder,
 };
 pub use shutdown_report::ShutdownReport;
 pub use state::{StateError, StateRef};

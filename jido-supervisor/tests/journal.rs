@@ -197,6 +197,77 @@ async fn a_session_saved_as_it_stops_is_listed_saved_not_interrupted() {
 }
 
 #[tokio::test]
+async fn resume_interrupted_brings_back_the_interrupted_sessions_only() {
+    let (dirs, saved_project, gone_project) = (
+        dirs(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let first = supervisor(&dirs, Durability::Os, true);
+    let interrupted = first
+        .create_session(dirs.project.path())
+        .await
+        .unwrap()
+        .id();
+    let saved = first
+        .create_session(saved_project.path())
+        .await
+        .unwrap()
+        .id();
+    let gone = first
+        .create_session(gone_project.path())
+        .await
+        .unwrap()
+        .id();
+    let before = converse(&first, interrupted, 0).await;
+    converse(&first, saved, 0).await;
+    converse(&first, gone, 0).await;
+    first.stop_session(saved).await.unwrap();
+    drop(first); // dies with two sessions running
+    let gone_path = gone_project.path().to_owned();
+    drop(gone_project);
+
+    let again = supervisor(&dirs, Durability::Os, true);
+    let outcomes = again.resume_interrupted().await.unwrap();
+    let mut ids: Vec<_> = outcomes.iter().map(|(id, _)| *id).collect();
+    ids.sort();
+    let mut expected = vec![interrupted, gone];
+    expected.sort();
+    assert_eq!(ids, expected, "the saved session is not resumed");
+    for (id, outcome) in &outcomes {
+        if *id == gone {
+            assert!(
+                matches!(
+                    outcome,
+                    Err(jido_supervisor::ResumeError::ProjectMissing { path }) if *path == gone_path
+                ),
+                "{outcome:?}"
+            );
+        } else {
+            assert!(outcome.is_ok(), "{outcome:?}");
+        }
+    }
+    assert_eq!(
+        again
+            .state(interrupted)
+            .unwrap()
+            .conversation()
+            .await
+            .unwrap(),
+        before
+    );
+    assert!(again.registry().lookup(saved).is_none());
+    // What could not be resumed is still listed, still interrupted.
+    let listed = again.list_resumable().await.unwrap();
+    let gone_listed = listed.iter().find(|info| info.id == gone).unwrap();
+    assert!(gone_listed.interrupted);
+    // Nothing is left to resume but what cannot be.
+    let outcomes = again.resume_interrupted().await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].0, gone);
+}
+
+#[tokio::test]
 async fn on_stop_only_journals_nothing_as_before() {
     let dirs = dirs();
     let first = supervisor(&dirs, Durability::OnStop, false);

@@ -14,10 +14,13 @@ pub enum Durability {
     #[default]
     Os,
     /// Each change is also on the disk before it is acknowledged: it
-    /// survives a power loss. Syncs are shared (group commit): one covers
-    /// every change written, to any journal of the store, while the one
-    /// before it ran (on Linux one `syncfs` of the store's file system;
-    /// elsewhere an `fdatasync` of each journal).
+    /// survives a power loss. Syncs are shared (group commit): a change is
+    /// written to its journal and to the store's sync log (`sync.log`),
+    /// and one `fdatasync` of that one file covers every change written
+    /// meanwhile, by any session of the store. Opening the store writes
+    /// back to a journal what the log holds past its end (a journal's
+    /// unsynced tail lost in a power cut); the journals are synced and the
+    /// log emptied every 8 MiB of it.
     Sync,
     /// Nothing is journaled: a session is saved only when it stops
     /// gracefully, and a killed program loses its conversations (the

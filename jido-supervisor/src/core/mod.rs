@@ -83,6 +83,9 @@ pub(crate) struct PersistConfig {
     pub(crate) durability: Durability,
     /// How many records a journal holds before it is checkpointed.
     pub(crate) checkpoint_every: u64,
+    /// How many bytes of records a journal holds before it is
+    /// checkpointed.
+    pub(crate) checkpoint_bytes: u64,
 }
 
 impl Core {

@@ -122,6 +122,7 @@ impl Core {
             Checkpoints {
                 persistence: config.persistence.clone(),
                 every: config.checkpoint_every,
+                every_bytes: config.checkpoint_bytes,
             },
             resumed.unwrap_or(0),
             session.to_record(),

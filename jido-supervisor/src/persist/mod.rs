@@ -113,6 +113,63 @@ impl SessionSupervisor {
             .collect())
     }
 
+    /// Resumes every interrupted session — one whose program died with
+    /// changes journaled past its last save, as
+    /// [`list_resumable`](Self::list_resumable) marks it — oldest first,
+    /// as at the start of a program after a crash. Each is resumed as
+    /// [`resume`](Self::resume) does, and its outcome reported: one that
+    /// cannot be resumed (its project gone, the limit reached) is left as
+    /// it was, still listed. Sessions saved by a graceful stop are not
+    /// resumed. With a cluster backend the listing is the database's:
+    /// every interrupted session not open on any node.
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, store) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let build = || -> std::io::Result<SessionSupervisor> {
+    ///     Ok(SessionSupervisor::builder().persistence(Persistence::in_dir(store.path())?).build())
+    /// };
+    /// let supervisor = build()?;
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// supervisor.state(id).unwrap().append_message(Message::new(Role::User, "hello")).await?;
+    /// drop(supervisor); // the program dies: nothing stopped, nothing saved
+    ///
+    /// let again = build()?;
+    /// let resumed = again.resume_interrupted().await?;
+    /// assert_eq!(resumed.len(), 1);
+    /// assert_eq!(resumed[0].0, id);
+    /// assert!(resumed[0].1.is_ok());
+    /// assert_eq!(again.state(id).unwrap().message_count().await?, 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`list_resumable`](Self::list_resumable); a session that cannot
+    /// be resumed is an outcome, not an error.
+    pub async fn resume_interrupted(
+        &self,
+    ) -> Result<Vec<(SessionId, Result<SessionHandle, ResumeError>)>, PersistError> {
+        let mut interrupted: Vec<SnapshotInfo> = self
+            .list_resumable()
+            .await?
+            .into_iter()
+            .filter(|info| info.interrupted)
+            .collect();
+        interrupted.sort_by_key(|info| info.closed_at);
+        let mut outcomes = Vec::with_capacity(interrupted.len());
+        for info in interrupted {
+            let outcome = self.resume(info.id).await;
+            if let Err(error) = &outcome {
+                tracing::warn!(id = %info.id, %error, "could not resume an interrupted session");
+            }
+            outcomes.push((info.id, outcome));
+        }
+        Ok(outcomes)
+    }
+
     /// Resumes the saved or interrupted session `id`: loads its snapshot
     /// (if it has one) and replays its journal after it (every change
     /// acknowledged since, in order), checks that its project directory

@@ -8,7 +8,9 @@ use jido_registry::{DEFAULT_LIMIT, RegistryBackend};
 use jido_store::Persistence;
 use jido_store::journal::Durability;
 
-use super::{DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor};
+use super::{
+    DEFAULT_CHECKPOINT_BYTES, DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor,
+};
 
 use crate::admission::Cluster;
 use crate::core::{Core, PersistConfig};
@@ -40,6 +42,7 @@ pub struct SessionSupervisorBuilder {
     save_on_stop: bool,
     durability: Durability,
     checkpoint_every: u64,
+    checkpoint_bytes: u64,
     backend: Option<Arc<dyn RegistryBackend>>,
 }
 
@@ -142,6 +145,37 @@ impl SessionSupervisorBuilder {
         self
     }
 
+    /// How many bytes of records a session's journal holds before it is
+    /// checkpointed, whichever of this and
+    /// [`checkpoint_every`](Self::checkpoint_every) comes first: default
+    /// [`DEFAULT_CHECKPOINT_BYTES`] (32 MiB), so that a session of large
+    /// changes (tool results, files read) replays as fast as one of small
+    /// ones.
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, store) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let persistence = Persistence::in_dir(store.path())?;
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(persistence.clone())
+    ///     .checkpoint_every_bytes(64 * 1024)
+    ///     .build();
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// let state = supervisor.state(id).unwrap();
+    /// state.append_message(Message::new(Role::Tool, "x".repeat(40_000))).await?;
+    /// assert!(persistence.load(id).await.is_err()); // journaled only
+    /// state.append_message(Message::new(Role::Tool, "x".repeat(40_000))).await?;
+    /// // Past 64 KiB of journal: checkpointed, the session saved.
+    /// assert_eq!(persistence.load(id).await?.conversation.message_count(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn checkpoint_every_bytes(mut self, bytes: u64) -> Self {
+        self.checkpoint_bytes = bytes;
+        self
+    }
+
     /// The most sessions open at once (default 10).
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
@@ -188,6 +222,7 @@ impl SessionSupervisorBuilder {
                 save_on_stop: self.save_on_stop,
                 durability: self.durability,
                 checkpoint_every: self.checkpoint_every.max(1),
+                checkpoint_bytes: self.checkpoint_bytes.max(1),
             }),
             self.backend.map(Cluster::new),
         );
@@ -210,6 +245,7 @@ impl SessionSupervisor {
             save_on_stop: false,
             durability: Durability::default(),
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
             backend: None,
         }
     }

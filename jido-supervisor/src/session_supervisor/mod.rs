@@ -33,6 +33,11 @@ pub use builder::SessionSupervisorBuilder;
 /// unless told otherwise.
 pub const DEFAULT_CHECKPOINT_EVERY: u64 = 10_000;
 
+/// How many bytes a session's journal holds before it is checkpointed,
+/// unless told otherwise (32 MiB: a few hundred milliseconds of replay at
+/// most).
+pub const DEFAULT_CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
+
 /// How long a session's tree may take to start unless told otherwise.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
 
