@@ -90,11 +90,20 @@ impl JournalStore for PgJournal {
         let written = self
             .connection
             .call(operation, move |client| async move {
+                // The claim's row locked (`FOR KEY SHARE`) by the insert:
+                // a claim of the session elsewhere, which deletes this
+                // expired one first, waits for the append to commit, and an
+                // append that runs after it finds no live claim.
                 let statement = client
-                    .prepare_cached(&format!(
+                    .prepare_cached(
                         "INSERT INTO jido_journal (id, last, frames, fence)
-                         SELECT $1, $3, $4, $2 WHERE {OWNED}"
-                    ))
+                         SELECT $1, $3, $4, $2
+                           FROM jido_sessions s
+                           JOIN jido_nodes n ON n.node = s.node AND n.lease = s.lease
+                          WHERE s.id = $1 AND s.fence = $2
+                            AND n.expires_at > clock_timestamp()
+                            FOR KEY SHARE OF s",
+                    )
                     .await?;
                 client
                     .execute(&statement, &[&uuid, &token, &last, &frames])

@@ -168,7 +168,7 @@ impl FileStore {
 
     fn get_blocking(&self, id: SessionId, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.path_of(id);
-        let file = match File::open(&path) {
+        let file = match open_regular(&path, OpenOptions::new().read(true)) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(StoreError::io("open the snapshot", &error)),
@@ -244,6 +244,27 @@ pub(crate) fn remove_durably(
     File::open(dir)
         .and_then(|dir| dir.sync_all())
         .map_err(|error| StoreError::io("flush the directory", &error))
+}
+
+/// Opens `path` with `options`, without blocking (a FIFO or a device named
+/// like a snapshot or a journal cannot hold the open up), and refuses what
+/// is not a regular file (kind `InvalidInput`) before anything is read.
+pub(crate) fn open_regular(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(
+            (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY).bits() as i32,
+        );
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
 }
 
 /// Runs `work` on the blocking pool.

@@ -45,7 +45,9 @@ impl StoreLocked {
 /// 3. With no entry, this process holds no lock on the directory: a lock
 ///    file naming this process is one a child forked before the release
 ///    still holds (between its fork and its exec), for a moment: the
-///    opener tries again, [`OWN_RELEASE_TRIES`] times at most.
+///    opener tries again, [`OWN_RELEASE_TRIES`] times at most, not holding
+///    the table meanwhile. (A process of another pid namespace that has
+///    this process's pid is refused after that second too.)
 pub(crate) struct StoreLock {
     dir: PathBuf,
     /// Open, locked: closing it releases the lock. `None` only in `drop`.
@@ -105,7 +107,15 @@ impl StoreLock {
             // itself (it holds a copy of the closed file until then).
             if holder == Some(std::process::id()) && tries < OWN_RELEASE_TRIES {
                 tries += 1;
-                std::thread::sleep(OWN_RELEASE_PAUSE);
+                // Not holding the table meanwhile: other directories'
+                // locks are taken and released as usual.
+                parking_lot::MutexGuard::unlocked(&mut held, || {
+                    std::thread::sleep(OWN_RELEASE_PAUSE);
+                });
+                // Shared by now, if another handle of this process took it.
+                if let Some(lock) = held.get(&dir).and_then(Weak::upgrade) {
+                    return Ok(lock);
+                }
                 continue;
             }
             return Err(io::Error::new(

@@ -188,7 +188,19 @@ impl JournalStore for FileJournal {
             .map_err(|error| StoreError::io("append to the journal", &error))?;
         if durability == Durability::Sync {
             if SyncLog::fits(&frames) {
-                self.inner.sync_log.append(id, &frames).await?;
+                if let Err(error) = self.inner.sync_log.append(id, &frames).await {
+                    // Written to the journal, not to the log: synced here,
+                    // so that the journal never lacks a record the log's
+                    // later ones follow (best effort: the append fails
+                    // either way).
+                    let _ = blocking("sync the journal", move || {
+                        open.file
+                            .sync_data()
+                            .map_err(|error| StoreError::io("sync the journal", &error))
+                    })
+                    .await;
+                    return Err(error);
+                }
             } else {
                 blocking("sync the journal", move || {
                     open.file
@@ -229,7 +241,7 @@ impl JournalStore for FileJournal {
 
     async fn read(&self, id: SessionId) -> Result<Read, StoreError> {
         let path = self.path_of(id);
-        blocking("read the journal", move || match fs::read(&path) {
+        blocking("read the journal", move || match read_regular(&path) {
             Ok(bytes) => read(&bytes).map_err(StoreError::Journal),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Read::default()),
             Err(error) => Err(StoreError::io("read the journal", &error)),
@@ -258,16 +270,27 @@ impl JournalStore for FileJournal {
     }
 
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
-        // Nothing of it left in the sync log to bring it back.
-        self.inner.sync_log.forget(id).await?;
         self.inner.open.lock().remove(&id);
         let path = self.path_of(id);
         let dir = self.inner.dir.clone();
-        blocking("delete the journal", move || {
-            remove_durably(&path, &dir, "delete the journal")
-        })
-        .await
+        // Nothing of it left in the sync log to bring it back, and nothing
+        // of it logged while it is removed.
+        self.inner
+            .sync_log
+            .forget(id, move || {
+                remove_durably(&path, &dir, "delete the journal")
+            })
+            .await
     }
+}
+
+/// The bytes of the regular file at `path` (refused otherwise, without
+/// blocking).
+fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = crate::file_store::open_regular(path, OpenOptions::new().read(true))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 pub(crate) fn path_of(dir: &Path, id: SessionId) -> PathBuf {
@@ -284,8 +307,7 @@ pub(crate) fn open_recovered(path: &Path, create: bool) -> Result<(File, Read), 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
+    let mut file = crate::file_store::open_regular(path, &mut options)
         .map_err(|error| StoreError::io("open the journal", &error))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)

@@ -81,6 +81,8 @@ pub(crate) struct SyncLog {
     written: AtomicU64,
     /// Set while a sync of the log runs (by its leader).
     syncing: AtomicBool,
+    /// Entries up to this ticket failed to sync: their appends fail.
+    failed: AtomicU64,
     /// How many entries are durable: the appends waiting watch it.
     durable: watch::Sender<u64>,
     /// The bound past which the log is emptied.
@@ -94,7 +96,9 @@ struct Writer {
     len: u64,
     /// The sessions with an entry in the log.
     sessions: HashSet<SessionId>,
-    /// A failed write could not be cut off: no entry may follow it.
+    /// A failed write could not be cut off, or a sync of the log failed
+    /// (its pages may be gone, and a later sync would not say so): no
+    /// entry is acknowledged until the log is emptied, its journals synced.
     poisoned: bool,
 }
 
@@ -116,11 +120,15 @@ impl SyncLog {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(&path)?;
+        let mut file = crate::file_store::open_regular(&path, &mut options)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         if !bytes.is_empty() {
-            write_back(&dir, &bytes)?;
+            let named = write_back(&dir, &bytes)?;
+            // Invariant 4: a journal not written back may still hold its
+            // records only in the page cache (the program was killed, the
+            // machine was not): synced before the log lets them go.
+            sync_journals(&dir, &named).map_err(|error| io::Error::other(error.to_string()))?;
             file.set_len(0)?;
             file.sync_data()?;
         }
@@ -135,6 +143,7 @@ impl SyncLog {
             })),
             written: AtomicU64::new(0),
             syncing: AtomicBool::new(false),
+            failed: AtomicU64::new(0),
             durable: watch::Sender::new(0),
             limit,
         });
@@ -151,18 +160,20 @@ impl SyncLog {
 
     /// Writes the append `frames` of session `id` (already written to its
     /// journal: invariant 1) to the log, and returns once it is durable.
-    pub(crate) async fn append(&self, id: SessionId, frames: &[u8]) -> Result<(), StoreError> {
+    pub(crate) async fn append(
+        self: &Arc<Self>,
+        id: SessionId,
+        frames: &[u8],
+    ) -> Result<(), StoreError> {
         let ticket = {
-            let mut writer = self.writer.lock().await;
+            let mut writer = Arc::clone(&self.writer).lock_owned().await;
             let payload = entry_payload(id, frames)?;
             let mut entry = Vec::new();
             encode(writer.next, &payload, &mut entry).map_err(StoreError::Journal)?;
             if writer.poisoned {
-                return Err(StoreError::Io {
-                    operation: "append to the sync log",
-                    kind: None,
-                    message: "a failed write could not be cut off the sync log".to_owned(),
-                });
+                // Emptied first: once the journals are synced, the log
+                // starts afresh.
+                writer = self.empty(writer).await?;
             }
             if let Err(error) = (&*self.file).write_all(&entry) {
                 // Whatever part of it was written is a torn tail no later
@@ -184,11 +195,18 @@ impl SyncLog {
     /// finds no sync running leads one, covering every entry written by
     /// then; the others wait for the durable count to move (all woken at
     /// once) and find themselves covered, or lead the next.
-    async fn synced(&self, ticket: u64) -> Result<(), StoreError> {
+    async fn synced(self: &Arc<Self>, ticket: u64) -> Result<(), StoreError> {
         let mut durable = self.durable.subscribe();
         loop {
             if *durable.borrow_and_update() >= ticket {
                 return Ok(());
+            }
+            if self.failed.load(Ordering::Acquire) >= ticket {
+                return Err(StoreError::Io {
+                    operation: "sync the sync log",
+                    kind: None,
+                    message: "a sync of the sync log failed".to_owned(),
+                });
             }
             if self
                 .syncing
@@ -201,16 +219,29 @@ impl SyncLog {
                 };
                 let upto = self.gathered().await;
                 let file = Arc::clone(&self.file);
-                blocking("sync the sync log", move || {
+                let synced = blocking("sync the sync log", move || {
                     file.sync_data()
                         .map_err(|error| StoreError::io("sync the sync log", &error))
                 })
-                .await?;
+                .await;
+                if let Err(error) = synced {
+                    // Every entry not yet durable fails, now and until the
+                    // log is emptied: a retried sync could succeed over
+                    // pages the failed one lost.
+                    self.failed
+                        .store(self.written.load(Ordering::Acquire), Ordering::Release);
+                    self.writer.lock().await.poisoned = true;
+                    drop(leading);
+                    return Err(error);
+                }
                 leading.durable = Some(upto);
                 drop(leading);
                 let writer = Arc::clone(&self.writer).lock_owned().await;
-                if writer.len > self.limit {
-                    self.empty(writer).await?;
+                if writer.len > self.limit
+                    && let Err(error) = self.empty(writer).await
+                {
+                    // This append is durable: the log merely stays longer.
+                    tracing::warn!(dir = %self.dir.display(), %error, "could not empty the sync log");
                 }
                 continue;
             }
@@ -242,26 +273,41 @@ impl SyncLog {
         written
     }
 
-    /// Before session `id`'s journal is deleted: if the log has an entry of
-    /// it, the log is emptied (invariant 3).
-    pub(crate) async fn forget(&self, id: SessionId) -> Result<(), StoreError> {
-        let writer = Arc::clone(&self.writer).lock_owned().await;
+    /// Deletes session `id`'s journal by `remove` (on the blocking pool),
+    /// holding the log so that no entry of it is written meanwhile; if the
+    /// log has an entry of it, the log is emptied first (invariant 3).
+    pub(crate) async fn forget(
+        self: &Arc<Self>,
+        id: SessionId,
+        remove: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let mut writer = Arc::clone(&self.writer).lock_owned().await;
         if writer.sessions.contains(&id) {
-            self.empty(writer).await?;
+            writer = self.empty(writer).await?;
         }
-        Ok(())
+        blocking("delete the journal", move || {
+            let removed = remove();
+            drop(writer);
+            removed
+        })
+        .await
     }
 
     /// Syncs every journal the log names, then empties the log
     /// (invariant 4). Called holding `writer`, so that nothing is written
     /// meanwhile; a sync of the log running meanwhile acknowledges only
     /// entries whose journals are synced here or by it.
-    async fn empty(&self, mut writer: OwnedMutexGuard<Writer>) -> Result<(), StoreError> {
-        let (dir, file) = (self.dir.clone(), Arc::clone(&self.file));
-        // The writer held until the log is emptied, even if the caller
-        // gives up waiting: nothing is written meanwhile.
+    async fn empty(
+        self: &Arc<Self>,
+        mut writer: OwnedMutexGuard<Writer>,
+    ) -> Result<OwnedMutexGuard<Writer>, StoreError> {
+        let log = Arc::clone(self);
+        // The writer — and the log itself, so that no other `SyncLog` of
+        // the directory can be opened meanwhile — held until the log is
+        // emptied, even if the caller gives up waiting.
         blocking("empty the sync log", move || {
-            sync_journals(&dir, &writer.sessions)?;
+            let (dir, file) = (&log.dir, &log.file);
+            sync_journals(dir, &writer.sessions)?;
             file.set_len(0)
                 .and_then(|()| file.sync_data())
                 .map_err(|error| StoreError::io("empty the sync log", &error))?;
@@ -269,7 +315,7 @@ impl SyncLog {
             writer.next = 1;
             writer.len = 0;
             writer.poisoned = false;
-            Ok(())
+            Ok(writer)
         })
         .await
     }
@@ -297,7 +343,10 @@ fn sync_journals(dir: &Path, sessions: &HashSet<SessionId>) -> Result<(), StoreE
                 Err(error) => return Err(StoreError::io("sync a journal", &error)),
             }
         }
-        Ok(())
+        // Journals created meanwhile: their names too.
+        File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|error| StoreError::io("sync the journals", &error))
     }
 }
 
@@ -322,9 +371,13 @@ impl Drop for Leading<'_> {
     }
 }
 
-/// Writes back to each journal what the log `bytes` hold past its end, and
-/// syncs the journals written to (the log is emptied after).
-fn write_back(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes back to each journal what the log `bytes` hold past its end
+/// (synced), and returns every session the log names. A journal that
+/// cannot take its records — it reads as corrupt, or the log's records do
+/// not follow its last one — is left as it is and the log kept aside
+/// (`sync.log.unapplied-<uuid>`, reported), so that one damaged journal
+/// neither stops the store from opening nor loses what the log held.
+fn write_back(dir: &Path, bytes: &[u8]) -> io::Result<HashSet<SessionId>> {
     let invalid = |error: JournalError| {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -360,27 +413,60 @@ fn write_back(dir: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         appends.entry(id).or_default().extend(records);
     }
+    let named: HashSet<SessionId> = order.iter().copied().collect();
     let mut created = false;
+    let mut unapplied = false;
     for id in order {
         let path = super::file::path_of(dir, id);
         created |= !path.exists();
-        let (mut journal, held) = super::file::open_recovered(&path, true)
-            .map_err(|error| io::Error::other(error.to_string()))?;
-        let last = held.records.last().map_or(0, |record| record.seq);
-        let mut missing = Vec::new();
-        for record in appends.remove(&id).unwrap_or_default() {
-            if record.seq > last {
-                encode(record.seq, &record.payload, &mut missing).map_err(invalid)?;
-            }
-        }
-        if !missing.is_empty() {
-            tracing::warn!(%id, bytes = missing.len(), "writing back to a journal what the sync log held past its end");
-            journal.write_all(&missing)?;
-            journal.sync_data()?;
+        let records = appends.remove(&id).unwrap_or_default();
+        if let Err(reason) = write_back_one(&path, records) {
+            tracing::error!(%id, %reason, "could not write the sync log back to a journal; the log is kept aside");
+            unapplied = true;
         }
     }
     if created {
         File::open(dir)?.sync_all()?;
+    }
+    if unapplied {
+        let aside = dir.join(format!(
+            "{SYNC_LOG}.unapplied-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut kept = File::create(&aside)?;
+        kept.write_all(bytes)?;
+        kept.sync_all()?;
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(named)
+}
+
+/// Appends to the journal at `path` those of `records` past its last one,
+/// if they follow it (or it is empty: cut at a checkpoint), and syncs it.
+fn write_back_one(path: &Path, records: Vec<Record>) -> Result<(), String> {
+    let (mut journal, held) =
+        super::file::open_recovered(path, true).map_err(|error| error.to_string())?;
+    let last = held.records.last().map_or(0, |record| record.seq);
+    let mut missing = Vec::new();
+    let mut expected = None;
+    for record in records.into_iter().filter(|record| record.seq > last) {
+        let next = expected.unwrap_or(if last == 0 { record.seq } else { last + 1 });
+        if record.seq != next {
+            return Err(format!(
+                "the log's record {} does not follow the journal's {}",
+                record.seq,
+                next - 1
+            ));
+        }
+        expected = Some(next + 1);
+        encode(record.seq, &record.payload, &mut missing).map_err(|error| error.to_string())?;
+    }
+    if !missing.is_empty() {
+        tracing::warn!(path = %path.display(), bytes = missing.len(), "writing back to a journal what the sync log held past its end");
+        journal
+            .write_all(&missing)
+            .and_then(|()| journal.sync_data())
+            .map_err(|error| error.to_string())?;
     }
     Ok(())
 }
