@@ -79,6 +79,16 @@ pub enum SessionError {
         path: PathBuf,
     },
 
+    /// The project's canonical path is not valid UTF-8: refused, because a
+    /// session's record (snapshots, journals, the cluster's database)
+    /// holds its path as text, and a session that could not be saved
+    /// would lose its conversation at its first save.
+    #[error("project path {} is not valid UTF-8", path.display())]
+    PathNotUtf8 {
+        /// The path as given.
+        path: PathBuf,
+    },
+
     /// A stored project path ([`SessionRecord`](crate::SessionRecord)) is
     /// relative: it would depend on the working directory.
     #[error("project path {} is not absolute", path.display())]

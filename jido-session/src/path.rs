@@ -66,7 +66,9 @@ impl ProjectPath {
     /// 2. [`SessionError::PathTooLong`] if `path` has more than
     ///    [`MAX_PATH_BYTES`] bytes;
     /// 3. [`SessionError::PathNotFound`] if nothing exists there, or
-    ///    [`SessionError::PathIo`] if it cannot be canonicalized otherwise;
+    ///    [`SessionError::PathIo`] if it cannot be canonicalized otherwise,
+    ///    or [`SessionError::PathNotUtf8`] if its canonical path is not
+    ///    valid UTF-8 (a session's record holds it as text);
     /// 4. [`SessionError::PathNotADirectory`];
     /// 5. [`SessionError::PathUnreadable`] then
     ///    [`SessionError::PathUnwritable`], as decided by `access(2)` (which
@@ -139,7 +141,13 @@ fn canonicalize(given: &Path) -> Result<PathBuf, SessionError> {
             max: MAX_PATH_BYTES,
         });
     }
-    std::fs::canonicalize(given).map_err(|error| io_error(given, &error))
+    let canonical = std::fs::canonicalize(given).map_err(|error| io_error(given, &error))?;
+    if canonical.to_str().is_none() {
+        return Err(SessionError::PathNotUtf8 {
+            path: given.to_path_buf(),
+        });
+    }
+    Ok(canonical)
 }
 
 /// Steps 3 to 5 of [`ProjectPath::new`] on an already canonical path.

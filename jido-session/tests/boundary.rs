@@ -271,13 +271,15 @@ fn write_file_replaces_atomically_and_leaves_no_temporary_file() {
 }
 
 #[test]
-fn write_file_needs_an_existing_parent_directory_inside_the_project() {
+fn write_file_creates_missing_parent_directories_inside_the_project() {
     let f = fixture();
     assert_eq!(
-        f.boundary.write_file(Path::new("nope/file.rs"), b"x"),
-        Err(FileError::ParentMissing {
-            path: f.project.join("nope")
-        })
+        f.boundary.write_file(Path::new("new/deeper/file.rs"), b"x"),
+        Ok(f.project.join("new/deeper/file.rs"))
+    );
+    assert_eq!(
+        fs::read(f.project.join("new/deeper/file.rs")).unwrap(),
+        b"x"
     );
     // A file in place of a directory.
     assert_eq!(
@@ -313,14 +315,17 @@ fn list_dir_lists_entries_by_name_with_their_kind() {
         [
             DirEntry {
                 name: "a-link".into(),
+                os_name: "a-link".into(),
                 kind: EntryKind::Symlink
             },
             DirEntry {
                 name: "b.txt".into(),
+                os_name: "b.txt".into(),
                 kind: EntryKind::File
             },
             DirEntry {
                 name: "src".into(),
+                os_name: "src".into(),
                 kind: EntryKind::Directory
             },
         ]

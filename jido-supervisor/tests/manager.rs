@@ -7,10 +7,8 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use common::{expect_restarted, within_a_minute};
 use jido_supervisor::session::{BoundaryError, DirEntry, EntryKind, FileError};
@@ -131,6 +129,7 @@ async fn files_are_written_atomically_read_by_lines_and_listed_inside_the_projec
         m.list_dir("src").await.unwrap(),
         [DirEntry {
             name: "main.rs".into(),
+            os_name: "main.rs".into(),
             kind: EntryKind::File
         }],
         "no temporary file left behind"
@@ -159,11 +158,10 @@ async fn file_operations_fail_with_typed_errors() {
         m.read_file("plain", 0, 10).await.unwrap_err(),
         ManagerError::File(FileError::InvalidOffset)
     );
+    // Missing directories are made (issue 21), beneath the project.
     assert_eq!(
-        m.write_file("nowhere/new.rs", "x").await.unwrap_err(),
-        ManagerError::File(FileError::ParentMissing {
-            path: f.project.join("nowhere")
-        })
+        m.write_file("nowhere/new.rs", "x").await.unwrap(),
+        f.project.join("nowhere/new.rs")
     );
     // A file where a directory should be.
     assert_eq!(
@@ -190,12 +188,11 @@ async fn file_operations_fail_with_typed_errors() {
     );
 }
 
-/// A read that blocks (a FIFO with no writer yet) leaves the runtime's only
-/// worker free: the State answers meanwhile. Were the Manager to read on the
-/// async worker, the State could not answer and the writer would never be
-/// started.
+/// Issue 21: a FIFO in the project wedged the Manager (the read blocked
+/// until someone wrote to it, and every later call timed out). It is
+/// refused at once, and the Manager answers every call after it.
 #[tokio::test(flavor = "current_thread")]
-async fn blocking_file_work_runs_off_the_async_workers() {
+async fn a_fifo_in_the_project_is_refused_and_wedges_nothing() {
     let f = start().await;
     let fifo = f.project.join("pipe");
     let made = std::process::Command::new("mkfifo")
@@ -203,46 +200,21 @@ async fn blocking_file_work_runs_off_the_async_workers() {
         .status()
         .unwrap();
     assert!(made.success());
-
-    // Only a guard against hanging forever if the read did block the
-    // worker: after 30 s it feeds the pipe, and the test fails below.
-    let (done, watchdog) = std::sync::mpsc::channel::<()>();
-    let guard = std::thread::spawn({
-        let fifo = fifo.clone();
-        move || {
-            if watchdog.recv_timeout(Duration::from_secs(30)).is_err() {
-                let writer = fs::OpenOptions::new()
-                    .write(true)
-                    .custom_flags(libc_nonblock())
-                    .open(fifo);
-                if let Ok(mut writer) = writer {
-                    let _ = writer.write_all(b"watchdog\n");
-                }
-            }
-        }
-    });
-    let reading = tokio::spawn({
-        let manager = f.manager.clone();
-        async move { manager.read_file("pipe", 1, 10).await }
-    });
-    // The runtime is not blocked: another child answers.
-    let state = f.supervisor.state(f.id).unwrap();
-    assert_eq!(state.message_count().await, Ok(0));
-    assert!(!reading.is_finished());
-
-    std::thread::spawn(move || {
-        let mut writer = fs::OpenOptions::new().write(true).open(fifo).unwrap();
-        writer.write_all(b"through the pipe\n").unwrap();
-    });
-    let content = within_a_minute(reading).await.unwrap().unwrap();
-    assert_eq!(content.lines, ["through the pipe"]);
-    done.send(()).unwrap();
-    guard.join().unwrap();
-}
-
-/// `O_NONBLOCK` on Linux: the watchdog gives up at once if nobody reads.
-fn libc_nonblock() -> i32 {
-    0o4000
+    let refused = within_a_minute(f.manager.read_file("pipe", 1, 10)).await;
+    assert_eq!(
+        refused.unwrap_err(),
+        ManagerError::File(FileError::NotARegularFile {
+            path: fifo.clone(),
+            what: "a FIFO"
+        })
+    );
+    assert!(
+        within_a_minute(f.manager.validate_path("pipe"))
+            .await
+            .is_ok()
+    );
+    let listed = within_a_minute(f.manager.list_dir(".")).await.unwrap();
+    assert!(listed.iter().any(|entry| entry.name == "pipe"));
 }
 
 #[tokio::test]

@@ -64,6 +64,16 @@ pub enum FileError {
         /// The resolved path.
         path: PathBuf,
     },
+    /// Neither a regular file nor a directory: a FIFO, a socket, a
+    /// device. Refused before anything is read from it (it is opened
+    /// without blocking), so that nothing can wedge the operation.
+    #[error("{} is {what}, not a regular file", path.display())]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
     /// Not a directory.
     #[error("{} is not a directory", path.display())]
     NotADirectory {
@@ -71,6 +81,9 @@ pub enum FileError {
         path: PathBuf,
     },
     /// A file cannot be written where its parent directory does not exist.
+    /// No longer returned by [`write_file`](crate::ProjectBoundary::write_file),
+    /// which makes missing directories beneath the project; kept so that
+    /// code matching it still compiles.
     #[error("the directory {} does not exist", path.display())]
     ParentMissing {
         /// The missing parent.

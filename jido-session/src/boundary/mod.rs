@@ -1,8 +1,10 @@
 //! [`ProjectBoundary`]: the files a session may touch — its project
 //! directory, minus protected files — and the file operations inside it.
 
+mod beneath;
 mod error;
 mod files;
+mod lines;
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -17,28 +19,43 @@ pub use files::{DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, MAX_LINE_C
 pub const DEFAULT_PROTECTED: &[&str] = &[".jido_code/settings.json"];
 
 /// The project boundary of a session (jido_code's `Security` module, as
-/// its Manager uses it): which paths a session's tools may use.
+/// its Manager uses it): which paths a session's tools may use, and the file
+/// operations inside it.
 ///
-/// [`validate`](Self::validate) resolves a path against the project root
-/// and refuses, with a typed error, one that leaves the project — by `..`,
-/// as an absolute path elsewhere, or through a symlink anywhere along it
-/// (every component is resolved, not matched as text) — and the protected
-/// files. The file operations validate first and then work on the resolved
-/// path. They block (file system calls): from async code, run them on
+/// A path is relative to the project root (or absolute, inside it); `..`
+/// is resolved lexically first (`link/..` is the directory holding `link`)
+/// and may not leave the project. The file operations
+/// ([`read_file`](Self::read_file), [`write_file`](Self::write_file),
+/// [`list_dir`](Self::list_dir)) then open it beneath the project's
+/// directory, with symlinks resolved inside the project only, in the same
+/// system call that opens it (`cap-std`: `openat2` with `RESOLVE_BENEATH` on
+/// Linux 5.6 and later, a component-by-component walk with `O_NOFOLLOW`
+/// elsewhere): no swap of a file, a directory or a symlink between a check
+/// and the use it guards can lead an operation outside, and a symlink out
+/// of the project is refused with a typed error. Files are opened without
+/// blocking and refused unless they are regular files (a FIFO or a device
+/// cannot wedge a read). The project's settings file is refused by name and
+/// by identity (device and inode), so a hard link or a symlink to it is
+/// refused too.
+///
+/// Not guaranteed: a hard link inside the project to a file outside it is
+/// that file (a second name for the same inode, which nothing in the file
+/// system tells apart from a file of the project's own), and is read and
+/// written as a file of the project. Making one needs write access to the
+/// project and the file on one file system.
+///
+/// [`validate`](Self::validate) says where a path resolves and whether it
+/// is allowed — for display and early refusals; the operations do not use
+/// its answer, they resolve again beneath the project as they open. They
+/// block (file system calls): from async code, run them on
 /// `spawn_blocking`, as the Manager does.
-///
-/// `..` is resolved lexically before symlinks are followed (`link/..` is
-/// the directory holding `link`), and the operations use the resolved path,
-/// never the spelling they were given.
 ///
 /// ```
 /// use jido_session::{BoundaryError, ProjectBoundary, ProjectPath};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let boundary = ProjectBoundary::new(ProjectPath::new(dir.path())?);
-/// boundary.write_file("src/lib.rs".as_ref(), b"fn main() {}\n").unwrap_err(); // no src/ yet
-/// std::fs::create_dir(dir.path().join("src"))?;
-/// boundary.write_file("src/lib.rs".as_ref(), b"fn main() {}\n")?;
+/// boundary.write_file("src/lib.rs".as_ref(), b"fn main() {}\n")?; // src/ is made
 /// assert_eq!(boundary.read_file("src/lib.rs".as_ref(), 1, 10)?.text(), "fn main() {}");
 ///
 /// assert!(matches!(
@@ -135,6 +152,76 @@ impl ProjectBoundary {
             });
         }
         Ok(resolved)
+    }
+
+    /// `path` as a path relative to the project root, `.` and `..`
+    /// resolved lexically: what every file operation opens beneath the
+    /// project's directory (symlinks are resolved there, inside it only).
+    pub(crate) fn relative(&self, path: &Path) -> Result<PathBuf, BoundaryError> {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let invalid = |reason| BoundaryError::InvalidPath {
+            path: crate::error::echo(&path.to_string_lossy()),
+            reason,
+        };
+        if bytes.is_empty() {
+            return Err(invalid("the path is empty"));
+        }
+        if bytes.contains(&0) {
+            return Err(invalid("the path has a NUL byte"));
+        }
+        if bytes.len() > MAX_PATH_BYTES {
+            return Err(invalid("the path is too long"));
+        }
+        if path.is_absolute() {
+            let inside = normalize(path)
+                .strip_prefix(self.root.as_path())
+                .map(Path::to_path_buf)
+                .map_err(|_| BoundaryError::PathOutsideBoundary {
+                    path: path.to_path_buf(),
+                })?;
+            return Ok(inside);
+        }
+        beneath::lexical(path).ok_or_else(|| BoundaryError::PathEscapesBoundary {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Refuses `relative` if it names a protected file.
+    pub(crate) fn refuse_protected_name(
+        &self,
+        given: &Path,
+        relative: &Path,
+    ) -> Result<(), BoundaryError> {
+        if self
+            .protected
+            .iter()
+            .any(|protected| beneath::lexical(protected).is_some_and(|p| p == relative))
+        {
+            return Err(BoundaryError::ProtectedSettingsFile {
+                path: given.to_path_buf(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a file whose identity (device, inode) is a protected
+    /// file's: another name for it (a hard link, a symlink) is refused too.
+    pub(crate) fn refuse_protected_identity(
+        &self,
+        given: &Path,
+        beneath: &beneath::Beneath,
+        identity: beneath::Identity,
+    ) -> Result<(), BoundaryError> {
+        if self
+            .protected
+            .iter()
+            .any(|protected| beneath.identity(protected) == Some(identity))
+        {
+            return Err(BoundaryError::ProtectedSettingsFile {
+                path: given.to_path_buf(),
+            });
+        }
+        Ok(())
     }
 
     fn is_protected(&self, resolved: &Path) -> bool {

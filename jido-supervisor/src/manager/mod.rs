@@ -36,7 +36,13 @@ pub const NAME: &str = "manager";
 /// File system work runs on tokio's blocking pool
 /// ([`spawn_blocking`](tokio::task::spawn_blocking)), never on the async
 /// workers; the Manager handles one request at a time, so a session's file
-/// operations happen in the order they were asked for.
+/// operations happen in the order they were asked for. Nothing it waits on
+/// can wedge it: files are opened without blocking and refused unless they
+/// are regular files (a FIFO, a socket, a device), every path is opened
+/// beneath the project's directory, and a read keeps only what it returns
+/// and stops as soon as its caller gives up. (A file system that itself
+/// hangs — an unreachable network mount — still holds the Manager until
+/// the kernel answers; the caller's call timeout then answers the caller.)
 #[derive(Debug)]
 pub struct Manager {
     ctx: SessionContext,
@@ -68,26 +74,31 @@ impl Manager {
     }
 
     /// Runs `work` with the boundary on the blocking pool and sends its
-    /// result to `reply`. A panic there is the Manager's own (it crashes,
-    /// and is restarted); nothing is sent if the runtime is shutting down.
+    /// result to `reply` from there. `work` is given a question it may ask
+    /// between steps — has the caller given up (dropped its receiver)? — and
+    /// answers `None` once it has, sending nothing. A panic there is the
+    /// Manager's own (it crashes, and is restarted); nothing is sent if the
+    /// runtime is shutting down.
     async fn answer_blocking<T: Send + 'static>(
         &mut self,
         reply: oneshot::Sender<T>,
-        work: impl FnOnce(&ProjectBoundary) -> T + Send + 'static,
+        work: impl FnOnce(&ProjectBoundary, &dyn Fn() -> bool) -> Option<T> + Send + 'static,
     ) {
         let ctx = &self.ctx;
         let boundary = Arc::clone(self.boundary.get_or_insert_with(|| {
             Arc::new(ProjectBoundary::new(ctx.session().project_path().clone()))
         }));
-        match tokio::task::spawn_blocking(move || work(&boundary)).await {
-            // A caller that gave up dropped its receiver.
-            Ok(done) => {
+        let answered = tokio::task::spawn_blocking(move || {
+            if let Some(done) = work(&boundary, &|| reply.is_closed()) {
+                // A caller that gave up dropped its receiver.
                 let _ = reply.send(done);
             }
-            Err(error) => match error.try_into_panic() {
-                Ok(payload) => panic::resume_unwind(payload),
-                Err(_cancelled) => {}
-            },
+        })
+        .await;
+        if let Err(error) = answered
+            && let Ok(payload) = error.try_into_panic()
+        {
+            panic::resume_unwind(payload);
         }
     }
 }
@@ -103,7 +114,7 @@ impl Worker for Manager {
                 let _ = reply.send(self.ctx.session());
             }
             Op::ValidatePath(path, reply) => {
-                self.answer_blocking(reply, move |b| b.validate(&path))
+                self.answer_blocking(reply, move |b, _| Some(b.validate(&path)))
                     .await;
             }
             Op::ReadFile {
@@ -112,19 +123,21 @@ impl Worker for Manager {
                 limit,
                 reply,
             } => {
-                self.answer_blocking(reply, move |b| b.read_file(&path, offset, limit))
-                    .await;
+                self.answer_blocking(reply, move |b, gave_up| {
+                    b.read_file_until(&path, offset, limit, gave_up).transpose()
+                })
+                .await;
             }
             Op::WriteFile {
                 path,
                 contents,
                 reply,
             } => {
-                self.answer_blocking(reply, move |b| b.write_file(&path, &contents))
+                self.answer_blocking(reply, move |b, _| Some(b.write_file(&path, &contents)))
                     .await;
             }
             Op::ListDir(path, reply) => {
-                self.answer_blocking(reply, move |b| b.list_dir(&path))
+                self.answer_blocking(reply, move |b, _| Some(b.list_dir(&path)))
                     .await;
             }
         }
