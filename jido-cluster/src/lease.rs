@@ -1,6 +1,8 @@
 //! A node's lease: registered on connect, renewed every third of its
-//! length, lost when the database says it expired or when the node could
-//! not renew it in time, then registered again under a new generation.
+//! length (a failed renewal tried again at once, and again while the lease
+//! is valid by the node's clock), lost when the database says it expired or
+//! when the node could not renew it in time, then registered again under a
+//! new generation.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -11,6 +13,9 @@ use tokio::time::Instant;
 use crate::bigint::to_i64;
 use crate::connection::{Abandoned, Connection, Which};
 use crate::error::CallError;
+
+/// How long the keeper waits before trying a failed renewal again.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Registers the node's next lease (a generation higher than any it held)
 /// and returns it.
@@ -93,6 +98,7 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
             return;
         }
         let now = Instant::now();
+        let mut retry = false;
         if connection.live.load(Ordering::Acquire) {
             if now >= valid_until {
                 lose(&connection, "not renewed in time");
@@ -104,7 +110,13 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
                     Ok(Ok(true)) => valid_until = sent + lease_length,
                     Ok(Ok(false)) => lose(&connection, "the database says it expired"),
                     Ok(Err(error)) => {
+                        // Tried again at once (after a short pause, so that
+                        // a database refusing at once is not spun on), and
+                        // again while the lease is valid by this node's
+                        // clock: waiting a whole interval could reach the
+                        // lease's end.
                         tracing::warn!(node = %connection.node, ?error, "renewing the lease failed; retrying");
+                        retry = true;
                     }
                     Err(_) => lose(&connection, "not renewed in time"),
                 }
@@ -136,7 +148,7 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
             tokio::spawn(give_up_abandoned(Arc::clone(&connection)));
         }
         live = connection.live.load(Ordering::Acquire);
-        next = Instant::now() + every;
+        next = Instant::now() + if retry { RETRY_PAUSE.min(every) } else { every };
         drop::<Arc<Connection>>(connection);
     }
 }
