@@ -10,6 +10,10 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// How long any one database call may take unless told otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a pooled connection may stay unused before it is closed, unless
+/// told otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How a [`PgNode`](crate::PgNode) connects and keeps its lease.
 ///
 /// ```
@@ -29,6 +33,7 @@ pub struct ClusterConfig {
     pub(crate) lease: Duration,
     pub(crate) call_timeout: Duration,
     pub(crate) pool_size: usize,
+    pub(crate) idle_timeout: Duration,
     pub(crate) node: Option<NodeId>,
 }
 
@@ -44,6 +49,7 @@ impl ClusterConfig {
             lease: DEFAULT_LEASE,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             pool_size: 8,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             node: None,
         }
     }
@@ -68,6 +74,16 @@ impl ClusterConfig {
     /// How many connections the node keeps (at least 1).
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size.max(1);
+        self
+    }
+
+    /// How long a pooled connection may stay unused before the node closes
+    /// it (default [`DEFAULT_IDLE_TIMEOUT`], 60 s): after a burst, the
+    /// connections it opened go back to the server instead of holding its
+    /// slots. Checked at every lease renewal, so closed within a third of
+    /// the lease after they pass it.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 

@@ -74,7 +74,7 @@ impl Connection {
                 .pool
                 .get()
                 .await
-                .map_err(|error| CallError::pool(operation, &error))?;
+                .map_err(|error| CallError::pool(operation, after, &error))?;
             work(client)
                 .await
                 .map_err(|error| CallError::db(operation, &error))

@@ -57,15 +57,30 @@ impl CallError {
     pub(crate) fn db(operation: &'static str, error: &tokio_postgres::Error) -> Self {
         let message = match error.as_db_error() {
             Some(db) => db.message().to_string(),
-            None => error.to_string(),
+            // The cause too: "error connecting to server: Connection refused".
+            None => match std::error::Error::source(error) {
+                Some(source) => format!("{error}: {source}"),
+                None => error.to_string(),
+            },
         };
         CallError::Unavailable { operation, message }
     }
 
-    pub(crate) fn pool(operation: &'static str, error: &deadpool_postgres::PoolError) -> Self {
-        CallError::Unavailable {
-            operation,
-            message: error.to_string(),
+    /// A pool that could not give a connection: a timeout as a timeout
+    /// (`after`), a server's refusal with its own reason ("sorry, too many
+    /// clients already"), not the pool's "db error".
+    pub(crate) fn pool(
+        operation: &'static str,
+        after: Duration,
+        error: &deadpool_postgres::PoolError,
+    ) -> Self {
+        match error {
+            deadpool_postgres::PoolError::Timeout(_) => CallError::Timeout { operation, after },
+            deadpool_postgres::PoolError::Backend(error) => CallError::db(operation, error),
+            other => CallError::Unavailable {
+                operation,
+                message: other.to_string(),
+            },
         }
     }
 }

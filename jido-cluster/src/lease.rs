@@ -140,6 +140,11 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
                 }
             }
         }
+        // Connections unused for the idle timeout go back to the server.
+        let idle = connection.config.idle_timeout;
+        connection
+            .pool
+            .retain(|_, metrics| metrics.last_used() < idle);
         // On its own task: its calls may each take a call timeout, and the
         // renewals must not wait for them.
         if !connection.abandoned.lock().is_empty()

@@ -36,7 +36,7 @@ mod node;
 mod schema;
 mod snapshot_store;
 
-pub use config::{ClusterConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_LEASE};
+pub use config::{ClusterConfig, DEFAULT_CALL_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_LEASE};
 pub use error::ClusterError;
 pub use journal::PgJournal;
 pub use node::PgNode;

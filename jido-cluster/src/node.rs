@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::bigint::{from_i64, to_i64};
 use crate::connection::{Abandoned, Connection, Which};
+use crate::error::CallError;
 use crate::{ClusterConfig, ClusterError, PgJournal, PgSnapshotStore, lease, schema};
 
 /// A node of a cluster sharing one PostgreSQL database: a
@@ -123,8 +124,11 @@ impl PgNode {
     /// # Errors
     ///
     /// [`ClusterError::Config`] for a bad connection string,
-    /// [`ClusterError::Unreachable`] when the database refuses or cannot be
-    /// reached, [`ClusterError::Timeout`] past the call timeout,
+    /// [`ClusterError::Unreachable`] when the database refuses (with the
+    /// server's reason: "sorry, too many clients already", "role … does not
+    /// exist") or cannot be reached ("Connection refused"),
+    /// [`ClusterError::Timeout`] when it does not answer within the call
+    /// timeout (connecting included),
     /// [`ClusterError::Database`] when a migration fails.
     pub async fn connect(config: ClusterConfig) -> Result<PgNode, ClusterError> {
         let mut pg: tokio_postgres::Config =
@@ -157,13 +161,16 @@ impl PgNode {
             .map_err(|error| ClusterError::Config {
                 message: error.to_string(),
             })?;
-        let mut client = pool
-            .get()
-            .await
-            .map_err(|error| ClusterError::Unreachable {
-                message: error.to_string(),
-            })?;
         let after = config.call_timeout;
+        let mut client =
+            pool.get()
+                .await
+                .map_err(|error| match CallError::pool("connect", after, &error) {
+                    CallError::Timeout { operation, after } => {
+                        ClusterError::Timeout { operation, after }
+                    }
+                    CallError::Unavailable { message, .. } => ClusterError::Unreachable { message },
+                })?;
         tokio::time::timeout(after, schema::migrate(&mut client))
             .await
             .map_err(|_| ClusterError::Timeout {
