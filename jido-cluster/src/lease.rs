@@ -175,6 +175,7 @@ async fn sweep(connection: &Connection) {
         *abandoned = later;
         due
     };
+    let node = *connection.node.as_uuid();
     for entry in due {
         let id = *entry.id.as_uuid();
         let which = match entry.which {
@@ -193,8 +194,9 @@ async fn sweep(connection: &Connection) {
                     Err(fence) => {
                         client
                             .execute(
-                                "DELETE FROM jido_sessions WHERE id = $1 AND fence = $2",
-                                &[&id, &fence],
+                                "DELETE FROM jido_sessions
+                                  WHERE id = $1 AND fence = $2 AND node = $3",
+                                &[&id, &fence, &node],
                             )
                             .await
                     }

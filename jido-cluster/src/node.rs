@@ -383,13 +383,18 @@ impl RegistryBackend for PgNode {
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError> {
         let uuid = *id.as_uuid();
         let token = to_i64(fence.0);
+        let node = *self.connection.node.as_uuid();
+        // Only this node's own claim (another node's fence, read off
+        // `locate`, releases nothing).
         let released = self
             .connection
             .call("release", move |client| async move {
                 let statement = client
-                    .prepare_cached("DELETE FROM jido_sessions WHERE id = $1 AND fence = $2")
+                    .prepare_cached(
+                        "DELETE FROM jido_sessions WHERE id = $1 AND fence = $2 AND node = $3",
+                    )
                     .await?;
-                client.execute(&statement, &[&uuid, &token]).await
+                client.execute(&statement, &[&uuid, &token, &node]).await
             })
             .await;
         if let Err(error) = released {

@@ -442,3 +442,32 @@ async fn a_claim_attempt_given_up_before_it_arrives_is_refused() {
     assert_eq!(row.get::<_, &str>(0), "abandoned");
     assert_eq!(node.locate(session.id()).await.unwrap(), None);
 }
+
+/// Issue 22, item 5: a claim is released only by the node that made it; a
+/// fence read off `locate` by another node releases nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_node_that_made_a_claim_releases_it() {
+    let Some(server) = TempPostgres::start_or_skip("only_the_claiming_node_releases") else {
+        return;
+    };
+    let a = PgNode::connect(config(&server)).await.unwrap();
+    let b = PgNode::connect(config(&server)).await.unwrap();
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    let claim = a.claim(&session, 10).await.unwrap();
+    let shown = b.locate(session.id()).await.unwrap().unwrap();
+    assert_eq!(shown.fence, claim.fence);
+    b.release(session.id(), shown.fence).await.unwrap();
+    assert!(
+        b.locate(session.id()).await.unwrap().is_some(),
+        "b released a's claim"
+    );
+    assert!(matches!(
+        b.claim(&Session::new(dir.path()).unwrap(), 10).await,
+        Err(BackendError::Refused(
+            RegistryError::DuplicateProject { .. }
+        ))
+    ));
+    a.release(session.id(), claim.fence).await.unwrap();
+    assert_eq!(b.locate(session.id()).await.unwrap(), None);
+}

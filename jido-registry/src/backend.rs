@@ -166,8 +166,17 @@ pub trait RegistryBackend: Send + Sync + 'static {
     /// of nodes whose lease expired do not count.
     async fn claim(&self, session: &Session, limit: usize) -> Result<Claim, BackendError>;
 
-    /// Gives up the claim on `id` made with `fence`. Idempotent: a claim
-    /// that is gone (released, expired, taken over) is left alone.
+    /// Gives up the claim on `id` made with `fence` by this node. Idempotent:
+    /// a claim that is gone (released, expired, taken over) is left alone,
+    /// and so is another node's, whatever fence is given (`locate` shows
+    /// fences to everyone).
+    ///
+    /// A backend handle is its supervisor's: the supervisor releases each
+    /// claim as its tree ends. Code that keeps a clone of the node a
+    /// supervisor uses holds the same capability, and a release it makes of
+    /// a claim the supervisor still runs frees that project for another
+    /// start while the tree runs on (two trees on one project) — call it
+    /// only for claims made yourself, as `SessionSupervisor` does.
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError>;
 
     /// Which node runs session `id`, if any live claim has it.

@@ -33,6 +33,9 @@ use crate::{BackendError, Claim, Fence, Lease, NodeId, Placement, RegistryBacken
 /// ));
 /// assert_eq!(b.locate(first.id()).await.unwrap().unwrap().node, a.node());
 ///
+/// // Only the node that made a claim releases it, with its fence.
+/// b.release(first.id(), claim.fence).await.unwrap();
+/// assert!(b.locate(first.id()).await.unwrap().is_some());
 /// a.release(first.id(), claim.fence).await.unwrap();
 /// assert!(b.claim(&Session::new(dir.path()).unwrap(), 10).await.is_ok());
 /// # }
@@ -175,7 +178,13 @@ impl RegistryBackend for MemoryNode {
 
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError> {
         let mut table = self.cluster.table.lock();
-        if table.claims.get(&id).is_some_and(|row| row.fence == fence) {
+        // Only this node's own claim: a fence read off `locate` by another
+        // node releases nothing.
+        if table
+            .claims
+            .get(&id)
+            .is_some_and(|row| row.fence == fence && row.node == self.node)
+        {
             table.remove(id);
         }
         Ok(())
