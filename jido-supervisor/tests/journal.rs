@@ -638,9 +638,10 @@ mod crash_at_any_point {
                 let _ = flying.await;
 
                 let again = build();
+                let resume = again.resume(id).await;
                 if let Err(jido_supervisor::ResumeError::Load(
                     jido_supervisor::store::LoadError::NotFound { .. },
-                )) = again.resume(id).await
+                )) = resume
                 {
                     // Nothing acknowledged, nothing written: a session with
                     // no change leaves no journal behind.
@@ -648,7 +649,10 @@ mod crash_at_any_point {
                     prop_assert!(!ops[..crash].iter().any(|op| matches!(op, Op::Rename(_) | Op::Save)));
                     return Ok(());
                 }
-                let resumed = again.state(id).unwrap().conversation().await.unwrap();
+                prop_assert!(resume.is_ok(), "the resume failed: {:?}", resume.err());
+                let resumed = again.state(id).unwrap().conversation().await;
+                prop_assert!(resumed.is_ok(), "the resumed State: {:?}", resumed.as_ref().err());
+                let resumed = resumed.unwrap();
                 prop_assert!(
                     resumed == model || resumed == model_after,
                     "resumed {:?}\nmodel {:?}", resumed, model
