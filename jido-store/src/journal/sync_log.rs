@@ -167,14 +167,14 @@ impl SyncLog {
     ) -> Result<(), StoreError> {
         let ticket = {
             let mut writer = Arc::clone(&self.writer).lock_owned().await;
+            if writer.poisoned {
+                // Emptied first: once the journals are synced, the log
+                // starts afresh (numbered from 1 again).
+                writer = self.empty(writer).await?;
+            }
             let payload = entry_payload(id, frames)?;
             let mut entry = Vec::new();
             encode(writer.next, &payload, &mut entry).map_err(StoreError::Journal)?;
-            if writer.poisoned {
-                // Emptied first: once the journals are synced, the log
-                // starts afresh.
-                writer = self.empty(writer).await?;
-            }
             if let Err(error) = (&*self.file).write_all(&entry) {
                 // Whatever part of it was written is a torn tail no later
                 // entry may follow: cut off, or no more entries.
