@@ -414,6 +414,25 @@ impl RegistryBackend for PgNode {
         Ok(())
     }
 
+    async fn last_owner(&self, id: SessionId) -> Result<Option<NodeId>, BackendError> {
+        let uuid = *id.as_uuid();
+        // A lapsed claim stays until the next claim anywhere sweeps it.
+        let row = self
+            .connection
+            .call("last owner", move |client| async move {
+                client
+                    .query_opt(
+                        "SELECT s.node FROM jido_sessions s
+                          WHERE s.id = $1
+                            AND NOT EXISTS (SELECT 1 FROM jido_live_sessions l WHERE l.id = s.id)",
+                        &[&uuid],
+                    )
+                    .await
+            })
+            .await?;
+        Ok(row.map(|row| NodeId::from_uuid(row.get(0))))
+    }
+
     async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
         let uuid = *id.as_uuid();
         let row = self

@@ -120,6 +120,10 @@ fn event_line(id: SessionId, kind: &EventKind) -> String {
         EventKind::Crashed { reason } => ("crashed", reason.to_string()),
         EventKind::Saved => ("saved", String::new()),
         EventKind::SaveFailed { error } => ("save-failed", error.to_string()),
+        EventKind::Adopted { from } => (
+            "adopted",
+            from.map(|node| node.to_string()).unwrap_or_default(),
+        ),
         other => ("other", format!("{other:?}")),
     };
     format!("event {id} {name} {detail}")

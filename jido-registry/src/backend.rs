@@ -179,6 +179,14 @@ pub trait RegistryBackend: Send + Sync + 'static {
     /// only for claims made yourself, as `SessionSupervisor` does.
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError>;
 
+    /// The node whose claim on `id` lapsed (its lease expired), while the
+    /// backend still remembers it: for reports of an adoption. Default:
+    /// `None`.
+    async fn last_owner(&self, id: SessionId) -> Result<Option<NodeId>, BackendError> {
+        let _ = id;
+        Ok(None)
+    }
+
     /// Which node runs session `id`, if any live claim has it.
     async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError>;
 

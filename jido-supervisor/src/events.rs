@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 
 use jido_process::{ChildName, ExitReason, Observer, SupervisorEvent, Term};
-use jido_registry::Ticket;
+use jido_registry::{NodeId, Ticket};
 use jido_session::{Session, SessionId};
 use tokio::sync::broadcast;
 
@@ -80,6 +80,14 @@ pub enum EventKind {
         /// Why (a [`SaveError`](crate::store::SaveError)).
         error: Term,
     },
+    /// The session, orphaned by a node that died, was adopted here
+    /// ([`adopt_orphans`](crate::SessionSupervisor::adopt_orphans)): resumed
+    /// with every change it acknowledged. Follows its `Started` (unless it
+    /// ended at once).
+    Adopted {
+        /// The node that held it last, when the cluster still says so.
+        from: Option<NodeId>,
+    },
 }
 
 impl EventKind {
@@ -104,6 +112,10 @@ impl fmt::Display for SessionEvent {
             }
             EventKind::Saved => write!(f, "session {id} saved"),
             EventKind::SaveFailed { error } => write!(f, "session {id}: save failed ({error})"),
+            EventKind::Adopted { from: Some(node) } => {
+                write!(f, "session {id} adopted from node {node}")
+            }
+            EventKind::Adopted { from: None } => write!(f, "session {id} adopted"),
         }
     }
 }

@@ -94,7 +94,7 @@ pub use jido_registry::{RegistryError, RegistryView};
 pub use jido_session::{Message, Role, Session, SessionConfig, SessionId};
 pub use jido_store::Persistence;
 pub use manager::{ManagerError, ManagerRef};
-pub use persist::{PersistError, ResumeError, SaveSessionError};
+pub use persist::{Adoption, PersistError, ResumeError, SaveSessionError};
 pub use session_handle::SessionHandle;
 pub use session_supervisor::{
     DEFAULT_CHECKPOINT_BYTES, DEFAULT_CHECKPOINT_EVERY, DEFAULT_START_TIMEOUT, SessionSupervisor,

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use jido_registry::BackendError;
 use jido_session::{SessionId, ValidationErrors};
 use jido_store::{LoadError, ProjectIdentity, SaveError, StoreError};
 
@@ -19,6 +20,9 @@ pub enum PersistError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The cluster's backend failed.
+    #[error(transparent)]
+    Backend(BackendError),
 }
 
 /// Why [`SessionSupervisor::save`](crate::SessionSupervisor::save) failed.

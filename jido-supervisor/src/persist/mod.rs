@@ -2,6 +2,7 @@
 //! resuming, deleting and cleaning up their snapshots, through the
 //! supervisor (jido_code's `Session.Persistence`).
 
+mod adopt;
 mod error;
 
 use std::io;
@@ -21,6 +22,7 @@ use crate::error::StartError;
 use crate::session_handle::SessionHandle;
 use crate::session_supervisor::SessionSupervisor;
 
+pub use adopt::Adoption;
 pub use error::{PersistError, ResumeError, SaveSessionError};
 
 impl SessionSupervisor {

@@ -44,6 +44,7 @@ pub struct SessionSupervisorBuilder {
     checkpoint_every: u64,
     checkpoint_bytes: u64,
     backend: Option<Arc<dyn RegistryBackend>>,
+    adopt: Option<(Duration, usize)>,
 }
 
 impl SessionSupervisorBuilder {
@@ -176,6 +177,18 @@ impl SessionSupervisorBuilder {
         self
     }
 
+    /// Failover: every `every`, adopt up to `at_most` orphans of the
+    /// cluster — the sessions of nodes that died, once their leases have
+    /// expired — as [`adopt_orphans`](SessionSupervisor::adopt_orphans)
+    /// does, each announced by [`EventKind::Adopted`](crate::EventKind::Adopted).
+    /// Off by default; the claim decides between survivors adopting at
+    /// once. Give it a third of the lease, say: a dead node's sessions then
+    /// run again within the lease and a third.
+    pub fn adopt_orphans_every(mut self, every: Duration, at_most: usize) -> Self {
+        self.adopt = Some((every.max(Duration::from_millis(1)), at_most));
+        self
+    }
+
     /// The most sessions open at once (default 10).
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
@@ -228,6 +241,9 @@ impl SessionSupervisorBuilder {
         );
         if tokio::runtime::Handle::try_current().is_ok() {
             core.start_process();
+            if let Some((every, at_most)) = self.adopt {
+                tokio::spawn(adopt_periodically(Arc::downgrade(&core), every, at_most));
+            }
         }
         SessionSupervisor { core }
     }
@@ -247,6 +263,21 @@ impl SessionSupervisor {
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
             backend: None,
+            adopt: None,
+        }
+    }
+}
+
+/// Adopts orphans every `every` while the supervisor lives.
+async fn adopt_periodically(core: std::sync::Weak<Core>, every: Duration, at_most: usize) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(core) = core.upgrade() else { return };
+        let supervisor = SessionSupervisor { core };
+        if let Err(error) = supervisor.adopt_orphans(at_most).await {
+            tracing::warn!(%error, "adopting orphans failed; trying again");
         }
     }
 }
