@@ -471,3 +471,36 @@ async fn only_the_node_that_made_a_claim_releases_it() {
     a.release(session.id(), claim.fence).await.unwrap();
     assert_eq!(b.locate(session.id()).await.unwrap(), None);
 }
+
+/// Issue 22: the node of a lapsed claim (its lease expired), for the
+/// report of its adoption.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_owner_of_a_lapsed_claim_is_remembered() {
+    let Some(server) = TempPostgres::start_or_skip("last_owner") else {
+        return;
+    };
+    let a = PgNode::connect(config(&server)).await.unwrap();
+    let b = PgNode::connect(config(&server)).await.unwrap();
+    let dir = project();
+    let session = Session::new(dir.path()).unwrap();
+    a.claim(&session, 10).await.unwrap();
+    assert_eq!(
+        b.last_owner(session.id()).await.unwrap(),
+        None,
+        "still live"
+    );
+    // Its lease runs out, as the database's clock would have it.
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE jido_nodes SET expires_at = clock_timestamp() - interval '1 second'
+              WHERE node = $1",
+            &[a.node().as_uuid()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.last_owner(session.id()).await.unwrap(), Some(a.node()));
+}

@@ -7,6 +7,7 @@
 //! ```text
 //! jido-node --url "host=127.0.0.1 port=5432 user=jido dbname=postgres" \
 //!           [--lease-ms 10000] [--max-sessions 10] [--save-on-stop]
+//!           [--adopt-ms 3333]   # adopt a dead node's sessions this often
 //! ```
 //!
 //! Commands (answers):
@@ -18,6 +19,8 @@
 //! - `start-each <dir>…` — one concurrent start per directory — the same;
 //! - `save <id>` — `saved` or `error <error>`;
 //! - `stop <id>` — `stopped` or `error <error>`;
+//! - `say <id> <n>` — appends n messages, each acknowledged — `said <n>`;
+//! - `count <id>` — `count <messages>` or `error <error>`;
 //! - `locate <id>` — `at <node>` or `nowhere`;
 //! - `quit`.
 //!
@@ -32,7 +35,7 @@ use futures_util::future::join_all;
 use jido_cluster::{ClusterConfig, PgNode};
 use jido_registry::{BackendError, RegistryBackend, RegistryError};
 use jido_session::{Session, SessionId};
-use jido_supervisor::{EventKind, SessionSupervisor, StartError};
+use jido_supervisor::{EventKind, Message, Role, SessionSupervisor, StartError};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Default)]
@@ -75,6 +78,7 @@ struct Args {
     lease: Duration,
     max_sessions: usize,
     save_on_stop: bool,
+    adopt: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -83,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
         lease: Duration::from_secs(10),
         max_sessions: 10,
         save_on_stop: false,
+        adopt: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -97,6 +102,10 @@ fn parse_args() -> Result<Args, String> {
                 args.max_sessions = value()?.parse().map_err(|_| "--max-sessions: a number")?;
             }
             "--save-on-stop" => args.save_on_stop = true,
+            "--adopt-ms" => {
+                let ms = value()?.parse().map_err(|_| "--adopt-ms: a number")?;
+                args.adopt = Some(Duration::from_millis(ms));
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -141,12 +150,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .lease(args.lease)
         .call_timeout(args.lease / 3);
     let node = PgNode::connect(config).await?;
-    let supervisor = SessionSupervisor::builder()
+    let mut builder = SessionSupervisor::builder()
         .backend(node.clone())
         .persistence(node.persistence())
         .save_on_stop(args.save_on_stop)
-        .max_sessions(args.max_sessions)
-        .build();
+        .max_sessions(args.max_sessions);
+    if let Some(every) = args.adopt {
+        builder = builder.adopt_orphans_every(every, args.max_sessions);
+    }
+    let supervisor = builder.build();
     let mut events = supervisor.subscribe();
     tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
@@ -197,6 +209,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ["stop", id] => match supervisor.stop_session(id.parse()?).await {
                 Ok(_) => "stopped".to_string(),
                 Err(error) => format!("error {error}"),
+            },
+            ["say", id, n] => {
+                let n: usize = n.parse()?;
+                match supervisor.state(id.parse()?) {
+                    Some(state) => {
+                        let mut said = 0;
+                        for m in 0..n {
+                            let text = format!("message {m}");
+                            if state
+                                .append_message(Message::new(Role::User, text))
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                            said += 1;
+                        }
+                        format!("said {said}")
+                    }
+                    None => "error no such session".to_string(),
+                }
+            }
+            ["count", id] => match supervisor.state(id.parse()?) {
+                Some(state) => match state.message_count().await {
+                    Ok(n) => format!("count {n}"),
+                    Err(error) => format!("error {error}"),
+                },
+                None => "error no such session".to_string(),
             },
             ["locate", id] => match supervisor.locate(id.parse()?).await {
                 Ok(Some(placement)) => format!("at {}", placement.node),

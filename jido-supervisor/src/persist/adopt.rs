@@ -90,12 +90,25 @@ impl SessionSupervisor {
             orphans.push((written, id));
         }
         orphans.sort();
-        let mut adoptions = Vec::new();
-        for (_, id) in orphans.into_iter().take(at_most) {
+        orphans.truncate(at_most);
+        // Who held them, asked before any is claimed here: a claim sweeps
+        // the lapsed claims the answers come from.
+        let mut owned = Vec::with_capacity(orphans.len());
+        for (_, id) in orphans {
             let from = match &self.core.cluster {
-                Some(cluster) => cluster.backend().last_owner(id).await.ok().flatten(),
+                Some(cluster) => match cluster.backend().last_owner(id).await {
+                    Ok(owner) => owner,
+                    Err(error) => {
+                        tracing::warn!(%id, %error, "could not ask who held an orphan last");
+                        None
+                    }
+                },
                 None => None,
             };
+            owned.push((id, from));
+        }
+        let mut adoptions = Vec::new();
+        for (id, from) in owned {
             let outcome = self.resume(id).await;
             match &outcome {
                 Ok(_) => {
