@@ -327,7 +327,7 @@ async fn a_killed_nodes_sessions_come_back_on_the_survivor_whole() {
     );
     let lease = Duration::from_millis(2000);
     let lease_ms = lease.as_millis().to_string();
-    let capacity = (sessions * rounds + 10).to_string();
+    let capacity = (2 * sessions + 10).to_string();
     let mut survivor = Node::spawn(
         &server,
         &[
@@ -337,6 +337,8 @@ async fn a_killed_nodes_sessions_come_back_on_the_survivor_whole() {
             &capacity,
             "--adopt-ms",
             "300",
+            // A stop saves and cuts the journal: no orphan left behind.
+            "--save-on-stop",
         ],
     )
     .await;
@@ -389,6 +391,15 @@ async fn a_killed_nodes_sessions_come_back_on_the_survivor_whole() {
                 survivor.ask(&format!("locate {id}")).await,
                 format!("at {}", survivor.id),
                 "round {round}: one owner"
+            );
+        }
+        // Stopped again (saved, journals cut), so that the survivor holds
+        // one dead node's sessions at a time, not every round's.
+        for id in &ids {
+            assert_eq!(
+                survivor.ask(&format!("stop {id}")).await,
+                "stopped",
+                "round {round}"
             );
         }
         times.push(last);

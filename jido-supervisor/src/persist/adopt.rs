@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use futures_util::StreamExt;
 use jido_registry::NodeId;
 use jido_session::SessionId;
 
@@ -9,6 +10,9 @@ use super::{PersistError, ResumeError};
 use crate::EventKind;
 use crate::session_handle::SessionHandle;
 use crate::session_supervisor::SessionSupervisor;
+
+/// How many orphans one adoption resumes at once.
+const ADOPTING_AT_ONCE: usize = 8;
 
 /// One session [`adopt_orphans`](SessionSupervisor::adopt_orphans) tried to
 /// bring back here.
@@ -29,15 +33,18 @@ impl SessionSupervisor {
     /// Resumes here, with every change they acknowledged, the orphans of
     /// the cluster: sessions with a journal that no live claim holds — the
     /// sessions of a node that died (its lease expired) without stopping
-    /// them — oldest journal first, `at_most` of them. Without a backend,
+    /// them — oldest journal first (eight resumed at a time), `at_most` of
+    /// them. Without a backend,
     /// the interrupted sessions of this node's store.
     ///
     /// Each is resumed as [`resume`](Self::resume) does, so the cluster's
     /// claim decides: of two nodes adopting one session, one gets it and
     /// the other is refused, never two owners. Each one adopted is
     /// announced by [`EventKind::Adopted`] (after its `Started`). A session
-    /// stopped gracefully (saved, its journal cut) is no orphan: it waits
-    /// for `resume`.
+    /// stopped gracefully with [`save_on_stop`](crate::SessionSupervisorBuilder::save_on_stop)
+    /// (saved, its journal cut) is no orphan: it waits for `resume`.
+    /// Without `save_on_stop` a stop leaves its journal, and the session
+    /// counts as interrupted — listed so by `list_resumable`, and adopted.
     ///
     /// ```
     /// use jido_registry::MemoryCluster;
@@ -93,8 +100,7 @@ impl SessionSupervisor {
         orphans.truncate(at_most);
         // Who held them, asked before any is claimed here: a claim sweeps
         // the lapsed claims the answers come from.
-        let mut owned = Vec::with_capacity(orphans.len());
-        for (_, id) in orphans {
+        let owners = orphans.into_iter().map(|(_, id)| async move {
             let from = match &self.core.cluster {
                 Some(cluster) => match cluster.backend().last_owner(id).await {
                     Ok(owner) => owner,
@@ -105,11 +111,21 @@ impl SessionSupervisor {
                 },
                 None => None,
             };
-            owned.push((id, from));
-        }
-        let mut adoptions = Vec::new();
-        for (id, from) in owned {
+            (id, from)
+        });
+        let owned: Vec<(SessionId, Option<NodeId>)> = futures_util::stream::iter(owners)
+            .buffered(ADOPTING_AT_ONCE)
+            .collect()
+            .await;
+        // A few at a time: each is a handful of round trips to the store
+        // and the cluster, and the others need not wait for them.
+        let resumes = owned.into_iter().map(|(id, from)| async move {
             let outcome = self.resume(id).await;
+            (id, from, outcome)
+        });
+        let mut resumed = futures_util::stream::iter(resumes).buffer_unordered(ADOPTING_AT_ONCE);
+        let mut adoptions = Vec::new();
+        while let Some((id, from, outcome)) = resumed.next().await {
             match &outcome {
                 Ok(_) => {
                     tracing::info!(%id, ?from, "adopted a session");
