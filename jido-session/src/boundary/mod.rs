@@ -110,20 +110,7 @@ impl ProjectBoundary {
     /// (a symlink along the path leads outside),
     /// [`BoundaryError::ProtectedSettingsFile`].
     pub fn validate(&self, path: &Path) -> Result<PathBuf, BoundaryError> {
-        let bytes = path.as_os_str().as_encoded_bytes();
-        let invalid = |reason| BoundaryError::InvalidPath {
-            path: crate::error::echo(&path.to_string_lossy()),
-            reason,
-        };
-        if bytes.is_empty() {
-            return Err(invalid("the path is empty"));
-        }
-        if bytes.contains(&0) {
-            return Err(invalid("the path has a NUL byte"));
-        }
-        if bytes.len() > MAX_PATH_BYTES {
-            return Err(invalid("the path is too long"));
-        }
+        check_spelling(path)?;
         let root = self.root.as_path();
         let joined = if path.is_absolute() {
             path.to_path_buf()
@@ -139,7 +126,10 @@ impl ProjectBoundary {
                 BoundaryError::PathEscapesBoundary { path }
             });
         }
-        let resolved = resolve(&lexical).map_err(|_| invalid("the path cannot be resolved"))?;
+        let resolved = resolve(&lexical).map_err(|_| BoundaryError::InvalidPath {
+            path: crate::error::echo(&path.to_string_lossy()),
+            reason: "the path cannot be resolved",
+        })?;
         if !resolved.starts_with(root) {
             return Err(BoundaryError::SymlinkEscapesBoundary {
                 path: path.to_path_buf(),
@@ -158,20 +148,7 @@ impl ProjectBoundary {
     /// resolved lexically: what every file operation opens beneath the
     /// project's directory (symlinks are resolved there, inside it only).
     pub(crate) fn relative(&self, path: &Path) -> Result<PathBuf, BoundaryError> {
-        let bytes = path.as_os_str().as_encoded_bytes();
-        let invalid = |reason| BoundaryError::InvalidPath {
-            path: crate::error::echo(&path.to_string_lossy()),
-            reason,
-        };
-        if bytes.is_empty() {
-            return Err(invalid("the path is empty"));
-        }
-        if bytes.contains(&0) {
-            return Err(invalid("the path has a NUL byte"));
-        }
-        if bytes.len() > MAX_PATH_BYTES {
-            return Err(invalid("the path is too long"));
-        }
+        check_spelling(path)?;
         if path.is_absolute() {
             let inside = normalize(path)
                 .strip_prefix(self.root.as_path())
@@ -230,6 +207,26 @@ impl ProjectBoundary {
             resolve(&protected).is_ok_and(|protected| protected == resolved)
         })
     }
+}
+
+/// Refuses a path that is empty, has a NUL byte or is too long, whatever
+/// it names.
+fn check_spelling(path: &Path) -> Result<(), BoundaryError> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let invalid = |reason| BoundaryError::InvalidPath {
+        path: crate::error::echo(&path.to_string_lossy()),
+        reason,
+    };
+    if bytes.is_empty() {
+        return Err(invalid("the path is empty"));
+    }
+    if bytes.contains(&0) {
+        return Err(invalid("the path has a NUL byte"));
+    }
+    if bytes.len() > MAX_PATH_BYTES {
+        return Err(invalid("the path is too long"));
+    }
+    Ok(())
 }
 
 /// `path` with `.` and `..` resolved lexically (`..` at the root stays at
