@@ -89,3 +89,47 @@ impl Connection {
         self.claims.lock().get(&id).copied()
     }
 }
+
+impl Connection {
+    /// Deletes session `id`'s rows of `table`, fenced: for a session this
+    /// node claims, only while that claim is live (and only rows meeting
+    /// `owned_rows`, over `$1` the id and `$2` the fence); for any other,
+    /// only while no live claim elsewhere holds it.
+    /// [`StoreError::Fenced`] if rows were there and none could go.
+    pub(crate) async fn fenced_delete(
+        &self,
+        operation: &'static str,
+        table: &'static str,
+        owned_rows: &'static str,
+        id: SessionId,
+    ) -> Result<(), jido_store::StoreError> {
+        use crate::bigint::to_i64;
+        use crate::snapshot_store::{CLAIMED, OWNED};
+        let uuid = *id.as_uuid();
+        let token = self.fence_of(id).map(|fence| to_i64(fence.0));
+        let row = self
+            .call(operation, move |client| async move {
+                let which = match token {
+                    Some(_) => format!("{owned_rows} AND {OWNED}"),
+                    None => format!("NOT {CLAIMED}"),
+                };
+                let sql = format!(
+                    "WITH deleted AS (DELETE FROM {table} WHERE id = $1 AND {which} RETURNING 1)
+                     SELECT (SELECT count(*) FROM deleted),
+                            EXISTS (SELECT 1 FROM {table} WHERE id = $1)"
+                );
+                match token {
+                    Some(token) => client.query_one(&sql, &[&uuid, &token]).await,
+                    None => client.query_one(&sql, &[&uuid]).await,
+                }
+            })
+            .await?;
+        let deleted: i64 = row.get(0);
+        let existed: bool = row.get(1);
+        if existed && deleted == 0 {
+            Err(jido_store::StoreError::Fenced { operation, id })
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -11,7 +11,6 @@ use jido_store::journal::{Durability, JournalStore, Read, read};
 
 use crate::bigint::to_i64;
 use crate::connection::Connection;
-use crate::snapshot_store::{CLAIMED, OWNED};
 
 /// A [`JournalStore`] in the cluster's PostgreSQL database (table
 /// `jido_journal`, one row per append), made by
@@ -162,44 +161,8 @@ impl JournalStore for PgJournal {
     }
 
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
-        let operation = "delete the journal";
-        let uuid = *id.as_uuid();
-        let fence = self.connection.fence_of(id);
-        let row = self
-            .connection
-            .call(operation, move |client| async move {
-                let (sql, token) = match fence {
-                    Some(fence) => (
-                        format!(
-                            "WITH deleted AS (DELETE FROM jido_journal
-                                 WHERE id = $1 AND {OWNED} RETURNING 1)
-                             SELECT (SELECT count(*) FROM deleted),
-                                    EXISTS (SELECT 1 FROM jido_journal WHERE id = $1)"
-                        ),
-                        Some(to_i64(fence.0)),
-                    ),
-                    None => (
-                        format!(
-                            "WITH deleted AS (DELETE FROM jido_journal
-                                 WHERE id = $1 AND NOT {CLAIMED} RETURNING 1)
-                             SELECT (SELECT count(*) FROM deleted),
-                                    EXISTS (SELECT 1 FROM jido_journal WHERE id = $1)"
-                        ),
-                        None,
-                    ),
-                };
-                match token {
-                    Some(token) => client.query_one(&sql, &[&uuid, &token]).await,
-                    None => client.query_one(&sql, &[&uuid]).await,
-                }
-            })
-            .await?;
-        let deleted: i64 = row.get(0);
-        let existed: bool = row.get(1);
-        if existed && deleted == 0 {
-            Err(StoreError::Fenced { operation, id })
-        } else {
-            Ok(())
-        }
+        self.connection
+            .fenced_delete("delete the journal", "jido_journal", "TRUE", id)
+            .await
     }
 }

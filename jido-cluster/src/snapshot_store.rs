@@ -117,41 +117,8 @@ impl SnapshotStore for PgSnapshotStore {
     }
 
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
-        let operation = "delete";
-        let uuid = *id.as_uuid();
-        let fence = self.connection.fence_of(id);
-        let row = self
-            .connection
-            .call(operation, move |client| async move {
-                match fence {
-                    Some(fence) => {
-                        let token = to_i64(fence.0);
-                        let sql = format!(
-                            "WITH deleted AS (DELETE FROM jido_snapshots
-                                 WHERE id = $1 AND fence <= $2 AND {OWNED} RETURNING 1)
-                             SELECT (SELECT count(*) FROM deleted),
-                                    EXISTS (SELECT 1 FROM jido_snapshots WHERE id = $1)"
-                        );
-                        client.query_one(&sql, &[&uuid, &token]).await
-                    }
-                    None => {
-                        let sql = format!(
-                            "WITH deleted AS (DELETE FROM jido_snapshots
-                                 WHERE id = $1 AND NOT {CLAIMED} RETURNING 1)
-                             SELECT (SELECT count(*) FROM deleted),
-                                    EXISTS (SELECT 1 FROM jido_snapshots WHERE id = $1)"
-                        );
-                        client.query_one(&sql, &[&uuid]).await
-                    }
-                }
-            })
-            .await?;
-        let deleted: i64 = row.get(0);
-        let existed: bool = row.get(1);
-        if existed && deleted == 0 {
-            Err(StoreError::Fenced { operation, id })
-        } else {
-            Ok(())
-        }
+        self.connection
+            .fenced_delete("delete", "jido_snapshots", "fence <= $2", id)
+            .await
     }
 }
