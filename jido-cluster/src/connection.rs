@@ -5,17 +5,21 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use deadpool_postgres::{Object, Pool};
 use jido_registry::{Fence, Lease, NodeId};
 use jido_session::SessionId;
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use crate::ClusterConfig;
+use crate::admission::Admission;
 use crate::error::CallError;
+use crate::placements::Placements;
 
 /// One node's connection to the cluster's database and the state kept
 /// with it: shared (behind an `Arc`) by the [`PgNode`](crate::PgNode), the
@@ -28,8 +32,15 @@ pub(crate) struct Connection {
     pub(crate) lease: watch::Sender<Lease>,
     /// Whether the current lease is live (registered, not expired).
     pub(crate) live: AtomicBool,
-    /// This node's claims: the fence each session's writes carry.
-    pub(crate) claims: Mutex<HashMap<SessionId, Fence>>,
+    /// This node's claims: the fence each session's writes carry, and what
+    /// `locate` answers for them.
+    pub(crate) claims: Mutex<HashMap<SessionId, Owned>>,
+    /// The queue of claims and releases, decided in batches.
+    pub(crate) admission: Admission,
+    /// The cluster's claims, copied here for `locate`.
+    pub(crate) placements: Arc<Placements>,
+    /// Dropped with the node: stops the task keeping `placements`.
+    pub(crate) _stop_listening: oneshot::Sender<()>,
     /// Set by `leave`: the lease is not renewed nor registered again.
     pub(crate) left: AtomicBool,
     /// Claims to delete still: attempts whose outcome is unknown, releases
@@ -37,6 +48,15 @@ pub(crate) struct Connection {
     pub(crate) abandoned: Mutex<Vec<Abandoned>>,
     /// Set while a task gives abandoned claims up.
     pub(crate) sweeping: AtomicBool,
+}
+
+/// A claim this node made.
+#[derive(Debug, Clone)]
+pub(crate) struct Owned {
+    pub(crate) fence: Fence,
+    /// The lease it was made under: void once the node's lease moved on.
+    pub(crate) lease: Lease,
+    pub(crate) project: PathBuf,
 }
 
 /// A claim to delete in the background: an attempt whose answer was never
@@ -86,7 +106,16 @@ impl Connection {
 
     /// The fence of this node's claim on `id`, if it has one.
     pub(crate) fn fence_of(&self, id: SessionId) -> Option<Fence> {
-        self.claims.lock().get(&id).copied()
+        self.claims.lock().get(&id).map(|owned| owned.fence)
+    }
+
+    /// Forgets this node's claim `fence` on `id` (released), if it is the
+    /// one recorded.
+    pub(crate) fn forget_claim(&self, id: SessionId, fence: Fence) {
+        let mut claims = self.claims.lock();
+        if claims.get(&id).is_some_and(|owned| owned.fence == fence) {
+            claims.remove(&id);
+        }
     }
 }
 

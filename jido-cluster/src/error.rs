@@ -41,7 +41,7 @@ pub enum ClusterError {
 }
 
 /// A failed call, before it is read as one crate's error.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum CallError {
     Timeout {
         operation: &'static str,

@@ -147,9 +147,7 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
             .retain(|_, metrics| metrics.last_used() < idle);
         // On its own task: its calls may each take a call timeout, and the
         // renewals must not wait for them.
-        if !connection.abandoned.lock().is_empty()
-            && !connection.sweeping.swap(true, Ordering::AcqRel)
-        {
+        if !connection.sweeping.swap(true, Ordering::AcqRel) {
             tokio::spawn(give_up_abandoned(Arc::clone(&connection)));
         }
         live = connection.live.load(Ordering::Acquire);
@@ -158,11 +156,37 @@ pub(crate) async fn keep(node: Weak<Connection>, registered: Instant) {
     }
 }
 
-/// Gives up the abandoned attempts and failed releases that are due; what
-/// fails is tried again on the next tick.
+/// Gives up the abandoned attempts and failed releases that are due (what
+/// fails is tried again on the next tick), then sweeps the claims that
+/// lapsed a lease ago.
 async fn give_up_abandoned(connection: Arc<Connection>) {
-    sweep(&connection).await;
+    if !connection.abandoned.lock().is_empty() {
+        sweep(&connection).await;
+    }
+    sweep_lapsed(&connection).await;
     connection.sweeping.store(false, Ordering::Release);
+}
+
+/// Deletes the claims whose node's lease expired more than a lease ago (or
+/// was replaced by a newer one): until then `last_owner` names their node.
+async fn sweep_lapsed(connection: &Connection) {
+    let grace = connection.config.lease.as_secs_f64();
+    let swept = connection
+        .call("sweep lapsed claims", move |client| async move {
+            let statement = client
+                .prepare_cached("SELECT jido_sweep(make_interval(secs => $1))")
+                .await?;
+            let row = client.query_one(&statement, &[&grace]).await?;
+            Ok(row.get::<_, i64>(0))
+        })
+        .await;
+    match swept {
+        Ok(0) => {}
+        Ok(swept) => tracing::debug!(node = %connection.node, swept, "swept lapsed claims"),
+        Err(error) => {
+            tracing::debug!(node = %connection.node, ?error, "sweeping lapsed claims failed")
+        }
+    }
 }
 
 async fn sweep(connection: &Connection) {
@@ -192,10 +216,12 @@ async fn sweep(connection: &Connection) {
                         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
                     }
                     Err(fence) => {
+                        // Under the admission row, as every writer of the
+                        // claims.
                         client
                             .execute(
-                                "DELETE FROM jido_sessions
-                                  WHERE id = $1 AND fence = $2 AND node = $3",
+                                "SELECT FROM jido_admit($3, 0, '{}', '{}', '{}', '{}', '{}',
+                                                        ARRAY[$1::uuid], ARRAY[$2::bigint])",
                                 &[&id, &fence, &node],
                             )
                             .await

@@ -26,13 +26,16 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod admission;
 mod bigint;
 mod config;
 mod connection;
 mod error;
 mod journal;
 mod lease;
+mod listener;
 mod node;
+mod placements;
 mod schema;
 mod snapshot_store;
 

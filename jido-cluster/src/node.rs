@@ -15,20 +15,23 @@ use jido_registry::{
 use jido_session::{Session, SessionId};
 use jido_store::Persistence;
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use crate::bigint::{from_i64, to_i64};
-use crate::connection::{Abandoned, Connection, Which};
+use crate::admission::{self, Admission, ClaimRequest, Outcome, Request};
+use crate::bigint::from_i64;
+use crate::connection::Connection;
 use crate::error::CallError;
+use crate::listener::Listener;
+use crate::placements::{Answer, Placements};
 use crate::{ClusterConfig, ClusterError, PgJournal, PgSnapshotStore, lease, schema};
 
 /// A node of a cluster sharing one PostgreSQL database: a
 /// [`RegistryBackend`] for a `jido_supervisor::SessionSupervisor`
 /// (claims decided by the database: limit, unique id, unique canonical
-/// project, in one transaction under an advisory lock), and the source of
-/// [`PgSnapshotStore`]s on the same database.
+/// project), and the source of [`PgSnapshotStore`]s and [`PgJournal`]s on
+/// the same database.
 ///
 /// [`connect`](Self::connect) creates the tables on first use, registers
 /// the node with a lease and renews it in the background (every third of
@@ -37,14 +40,35 @@ use crate::{ClusterConfig, ClusterError, PgJournal, PgSnapshotStore, lease, sche
 /// reach it — loses its lease: [`lease`](RegistryBackend::lease) moves on
 /// (the supervisor then stops every session claimed under the old one) and
 /// the node registers again under a new lease. Every write for a session
-/// (release, snapshot put and delete) carries the fencing token of its
-/// claim, and the database refuses it unless that claim is still live.
+/// (release, snapshot put and delete, journal append) carries the fencing
+/// token of its claim, and the database refuses it unless that claim is
+/// still live.
 ///
-/// A claim whose answer is lost (its future dropped, or the call failed
-/// after it may have reached the database) is given up by the node in the
-/// background: each attempt carries its own id, and giving it up — under
-/// the claims' lock — deletes that attempt's claim if it was made and
-/// leaves a tombstone that refuses it if it arrives later.
+/// **Admission.** Claims and releases queue on the node and go to the
+/// database together: one call (one transaction, one round trip) decides
+/// everything that queued while the previous call ran. In the database,
+/// claims are decided one transaction at a time under one row (a counter
+/// of the claims and of their changes): the limit is a comparison with
+/// that counter, the id and the project are index probes, and lapsed
+/// claims (their node's lease expired) are swept when they stand in the
+/// way, or a lease after they lapsed.
+///
+/// **`locate`** is answered from this node's copy of the cluster's claims,
+/// kept current by the database's notifications (`LISTEN`): a local read.
+/// The copy applies the database's numbered changes in order and stops
+/// answering (asking the database instead) whenever it may be behind: a
+/// missed change, a broken connection, a periodic check that failed. It
+/// never mixes two versions of the claims table, this node's own claims
+/// and releases show at once, and another node's once its announcement
+/// arrives; [`sync_placements`](Self::sync_placements) waits for every
+/// change committed before it.
+///
+/// A claim whose answer is lost is given up by the node in the
+/// background: one whose asker went away (its future dropped) is released
+/// once it is made; for a call that failed after it may have reached the
+/// database, each attempt carries its own id, and giving it up — under the
+/// claims' lock — deletes that attempt's claim if it was made and leaves a
+/// tombstone that refuses it if it arrives later.
 ///
 /// Cloning is cheap: clones are one node. When the last clone is dropped
 /// the renewals stop and the lease expires; [`leave`](Self::leave) ends it
@@ -66,45 +90,6 @@ use crate::{ClusterConfig, ClusterError, PgJournal, PgSnapshotStore, lease, sche
 #[derive(Clone)]
 pub struct PgNode {
     pub(crate) connection: Arc<Connection>,
-}
-
-/// Records a claim attempt as abandoned unless its answer was read.
-struct Abandon<'a> {
-    connection: &'a Connection,
-    id: SessionId,
-    attempt: Uuid,
-    started: tokio::time::Instant,
-    answered: bool,
-}
-
-impl<'a> Abandon<'a> {
-    fn new(connection: &'a Connection, id: SessionId) -> Self {
-        Abandon {
-            connection,
-            id,
-            attempt: Uuid::new_v4(),
-            started: tokio::time::Instant::now(),
-            answered: false,
-        }
-    }
-
-    fn answered(mut self) {
-        self.answered = true;
-    }
-}
-
-impl Drop for Abandon<'_> {
-    fn drop(&mut self) {
-        if !self.answered {
-            self.connection.abandoned.lock().push(Abandoned {
-                id: self.id,
-                which: Which::Attempt(self.attempt),
-                // At once: the tombstone refuses the attempt should it run
-                // later still.
-                not_before: self.started,
-            });
-        }
-    }
 }
 
 impl std::fmt::Debug for PgNode {
@@ -143,6 +128,8 @@ impl PgNode {
             "-c statement_timeout={}",
             config.call_timeout.as_millis()
         ));
+        let mut listening = pg.clone();
+        listening.application_name("jido listener");
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -179,6 +166,15 @@ impl PgNode {
             })??;
         drop(client);
         let node = config.node.unwrap_or_else(NodeId::random);
+        let (admission, requests) = Admission::start();
+        let placements = Arc::new(Placements::default());
+        let (stop_listening, listen_until) = oneshot::channel();
+        let listener = Listener {
+            config: listening,
+            placements: Arc::clone(&placements),
+            call_timeout: config.call_timeout,
+            check_every: config.renew_every(),
+        };
         let connection = Arc::new(Connection {
             pool,
             config,
@@ -186,10 +182,15 @@ impl PgNode {
             lease: watch::Sender::new(Lease(0)),
             live: AtomicBool::new(false),
             claims: Mutex::new(HashMap::new()),
+            admission,
+            placements,
+            _stop_listening: stop_listening,
             left: AtomicBool::new(false),
             abandoned: Mutex::new(Vec::new()),
             sweeping: AtomicBool::new(false),
         });
+        tokio::spawn(admission::run(Arc::downgrade(&connection), requests));
+        tokio::spawn(listener.run(listen_until));
         let registered = tokio::time::Instant::now();
         let granted = lease::register(&connection).await?;
         connection.lease.send_replace(granted);
@@ -274,11 +275,84 @@ impl PgNode {
                     )
                     .await?;
                 client
-                    .execute("DELETE FROM jido_sessions WHERE node = $1", &[&node])
+                    .execute("SELECT jido_release_node($1)", &[&node])
                     .await
             })
             .await?;
         Ok(())
+    }
+
+    /// Waits until [`locate`](RegistryBackend::locate) on this node
+    /// reflects every claim and release committed anywhere in the cluster
+    /// before this call: a barrier for code that must read another node's
+    /// change at once (a test, or a resume right after a stop elsewhere).
+    /// Without it, a change made elsewhere shows here once its announcement
+    /// arrives (typically within a millisecond); this node's own changes
+    /// show at once.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError::Timeout`] when the copy does not catch up within the
+    /// call timeout (it then stops answering and `locate` asks the
+    /// database until it is loaded again); [`ClusterError::Database`] when
+    /// the database cannot be read.
+    ///
+    /// ```no_run
+    /// use jido_cluster::{ClusterConfig, PgNode};
+    /// use jido_registry::RegistryBackend;
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let id = jido_session::SessionId::new();
+    /// let node = PgNode::connect(ClusterConfig::new("host=db.internal user=jido dbname=jido")).await?;
+    /// node.sync_placements().await?;
+    /// let placement = node.locate(id).await?; // as of the call above, at least
+    /// # Ok(()) }
+    /// ```
+    pub async fn sync_placements(&self) -> Result<(), ClusterError> {
+        let row = self
+            .connection
+            .call("sync the placements", |client| async move {
+                client
+                    .query_one("SELECT version FROM jido_admission", &[])
+                    .await
+            })
+            .await?;
+        let version = from_i64(row.get(0));
+        let placements = &self.connection.placements;
+        let mut applied = placements.applied();
+        let after = self.connection.config.call_timeout;
+        let caught_up = tokio::time::timeout(after, async {
+            // Unloaded, the copy does not answer: `locate` asks the
+            // database, which is current.
+            while placements.is_ready() && *applied.borrow_and_update() < version {
+                if applied.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        match caught_up {
+            Ok(()) => Ok(()),
+            Err(_) => Err(ClusterError::Timeout {
+                operation: "sync the placements",
+                after,
+            }),
+        }
+    }
+
+    /// The placement of `id` as the database has it now (not this node's
+    /// copy).
+    async fn locate_in_database(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
+        let uuid = *id.as_uuid();
+        let row = self
+            .connection
+            .call("locate", move |client| async move {
+                let statement = client
+                    .prepare_cached(&format!("{LIVE_CLAIMS} WHERE s.id = $1"))
+                    .await?;
+                client.query_opt(&statement, &[&uuid]).await
+            })
+            .await?;
+        row.as_ref().map(placement).transpose()
     }
 }
 
@@ -315,103 +389,58 @@ impl RegistryBackend for PgNode {
         if !self.has_lease() {
             return Err(BackendError::LeaseLost);
         }
-        let lease = *self.connection.lease.borrow();
-        let id = *session.id().as_uuid();
-        let path = session.project_path().as_path();
-        let project = path.as_os_str().as_bytes().to_vec();
-        let text = path.to_string_lossy().into_owned();
-        let node = *self.connection.node.as_uuid();
-        let params = (to_i64(lease.0), to_i64(limit as u64));
-        // Until the answer is read, the outcome is unknown: if this future
-        // is dropped or the call fails, the attempt is given up later.
-        let attempt = Abandon::new(&self.connection, session.id());
-        let attempt_id = attempt.attempt;
-        let row = self
-            .connection
-            .call("claim", move |client| async move {
-                let statement = client
-                    .prepare_cached("SELECT * FROM jido_claim($1, $2, $3, $4, $5, $6, $7)")
-                    .await?;
-                client
-                    .query_one(
-                        &statement,
-                        &[
-                            &id,
-                            &project,
-                            &text,
-                            &node,
-                            &params.0,
-                            &params.1,
-                            &attempt_id,
-                        ],
-                    )
-                    .await
-            })
-            .await?;
-        attempt.answered();
-        let outcome: &str = row.get(0);
+        let (reply, answer) = oneshot::channel();
+        let queued = self.connection.admission.send(Request::Claim(ClaimRequest {
+            id: session.id(),
+            project: session.project_path().as_path().to_path_buf(),
+            limit,
+            reply,
+        }));
+        let gone = || BackendError::Unavailable {
+            message: "claim: the node is shutting down".into(),
+        };
+        if !queued {
+            return Err(gone());
+        }
+        let outcome = answer.await.map_err(|_| gone())??.take();
         let refused = |error| Err(BackendError::Refused(error));
         match outcome {
-            "claimed" => {
-                let fence = Fence(from_i64(row.get(1)));
-                self.connection.claims.lock().insert(session.id(), fence);
-                Ok(Claim { fence, lease })
-            }
-            "lease_lost" => {
-                // Only the lease this claim was made under (a newer one may
-                // have been granted meanwhile).
-                if *self.connection.lease.borrow() == lease {
-                    lease::lose(&self.connection, "the database says it expired");
-                }
-                Err(BackendError::LeaseLost)
-            }
-            "limit" => refused(RegistryError::LimitReached {
-                count: usize::try_from(row.get::<_, i64>(3)).unwrap_or(usize::MAX),
+            Outcome::Claimed { fence, lease } => Ok(Claim { fence, lease }),
+            Outcome::LeaseLost => Err(BackendError::LeaseLost),
+            Outcome::Limit { count } => refused(RegistryError::LimitReached {
+                count: usize::try_from(count).unwrap_or(usize::MAX),
                 limit,
             }),
-            "duplicate_id" => refused(RegistryError::DuplicateId { id: session.id() }),
-            "duplicate_project" => refused(RegistryError::DuplicateProject {
+            Outcome::DuplicateId => refused(RegistryError::DuplicateId { id: session.id() }),
+            Outcome::DuplicateProject { owner } => refused(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
-                owner: session_id(row.get(2))?,
+                owner: session_id(owner)?,
             }),
-            other => Err(BackendError::Unavailable {
-                message: format!("unexpected claim outcome {other:?}"),
-            }),
+            Outcome::Unexpected(message) => Err(BackendError::Unavailable { message }),
         }
     }
 
     async fn release(&self, id: SessionId, fence: Fence) -> Result<(), BackendError> {
-        let uuid = *id.as_uuid();
-        let token = to_i64(fence.0);
-        let node = *self.connection.node.as_uuid();
         // Only this node's own claim (another node's fence, read off
-        // `locate`, releases nothing).
-        let released = self
-            .connection
-            .call("release", move |client| async move {
-                let statement = client
-                    .prepare_cached(
-                        "DELETE FROM jido_sessions WHERE id = $1 AND fence = $2 AND node = $3",
-                    )
-                    .await?;
-                client.execute(&statement, &[&uuid, &token, &node]).await
-            })
-            .await;
-        if let Err(error) = released {
-            // Else the claim would hold the project as long as this node
-            // renews its lease: retried in the background.
-            self.connection.abandoned.lock().push(Abandoned {
-                id,
-                which: Which::Fence(fence),
-                not_before: tokio::time::Instant::now(),
-            });
-            return Err(error.into());
+        // `locate`, releases nothing). A release that fails is retried in
+        // the background: else the claim would hold the project as long as
+        // this node renews its lease.
+        let (reply, answer) = oneshot::channel();
+        let queued = self.connection.admission.send(Request::Release {
+            id,
+            fence,
+            reply: Some(reply),
+        });
+        let gone = || BackendError::Unavailable {
+            message: "release: the node is shutting down".into(),
+        };
+        if !queued {
+            return Err(gone());
         }
-        let mut claims = self.connection.claims.lock();
-        if claims.get(&id) == Some(&fence) {
-            claims.remove(&id);
-        }
-        Ok(())
+        answer
+            .await
+            .map_err(|_| gone())?
+            .map_err(BackendError::from)
     }
 
     async fn last_owner(&self, id: SessionId) -> Result<Option<NodeId>, BackendError> {
@@ -434,17 +463,24 @@ impl RegistryBackend for PgNode {
     }
 
     async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
-        let uuid = *id.as_uuid();
-        let row = self
-            .connection
-            .call("locate", move |client| async move {
-                let statement = client
-                    .prepare_cached(&format!("{LIVE_CLAIMS} WHERE s.id = $1"))
-                    .await?;
-                client.query_opt(&statement, &[&uuid]).await
-            })
-            .await?;
-        row.as_ref().map(placement).transpose()
+        // This node's own claims, from its own record: current at once.
+        if let Some(owned) = self.connection.claims.lock().get(&id) {
+            let live = self.has_lease() && *self.connection.lease.borrow() == owned.lease;
+            return Ok(live.then(|| Placement {
+                id,
+                project: owned.project.clone(),
+                node: self.connection.node,
+                fence: owned.fence,
+            }));
+        }
+        match self.connection.placements.answer(id, self.connection.node) {
+            Answer::Known(placement) => Ok(placement),
+            Answer::AskTheDatabase => self.locate_in_database(id).await,
+        }
+    }
+
+    async fn locate_fresh(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
+        self.locate_in_database(id).await
     }
 
     async fn list(&self) -> Result<Vec<Placement>, BackendError> {

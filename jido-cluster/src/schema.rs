@@ -132,7 +132,301 @@ CREATE TABLE jido_journal (
     PRIMARY KEY (id, last)
 );
 "#,
+    ADMISSION,
 ];
+
+/// Migration 3: admission without a global lock's full scans, and the
+/// changes of the claims announced to every node.
+///
+/// - One row, `jido_admission`, holds the number of claim rows and the
+///   number of the last change of them. Every writer of `jido_sessions`
+///   locks it first (`jido_admit`, `jido_give_up`, `jido_sweep`, a leave),
+///   so that claims are decided one transaction at a time without counting
+///   or sweeping the table: the limit is a comparison with a counter,
+///   unique id and project are index probes, and lapsed claims are swept
+///   only when they stand in the way (the limit is reached, or one holds
+///   the id or the project) or a lease after they lapsed (`jido_sweep`).
+/// - Statement triggers keep the counter and number each change (one
+///   more per row inserted or deleted), and `NOTIFY jido_sessions` with
+///   lines `<version> c <id> <node> <lease> <fence> <project as hex, or ->`
+///   and `<version> r <id> <fence>`, in commit order; a node's `jido_nodes`
+///   row notifies `n <node> <lease> <expires, µs since the epoch>`.
+/// - `jido_admit` decides a node's queued claims and releases in one call.
+const ADMISSION: &str = r#"
+CREATE TABLE jido_admission (
+    only_row  boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    claims    bigint NOT NULL,
+    version   bigint NOT NULL
+);
+INSERT INTO jido_admission (claims, version) SELECT count(*), 0 FROM jido_sessions;
+
+CREATE FUNCTION jido_sessions_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count bigint;
+    v_version bigint;
+    v_payload text := '';
+    v_line text;
+    r record;
+BEGIN
+    SELECT count(*) INTO v_count FROM inserted;
+    IF v_count = 0 THEN
+        RETURN NULL;
+    END IF;
+    UPDATE jido_admission SET claims = claims + v_count, version = version + v_count
+        RETURNING version - v_count INTO v_version;
+    FOR r IN SELECT * FROM inserted LOOP
+        v_version := v_version + 1;
+        v_line := v_version || ' c ' || r.id || ' ' || r.node || ' ' || r.lease || ' '
+                  || r.fence || ' '
+                  || CASE WHEN length(r.project) <= 3000 THEN encode(r.project, 'hex') ELSE '-' END;
+        IF length(v_payload) + length(v_line) > 7000 THEN
+            PERFORM pg_notify('jido_sessions', v_payload);
+            v_payload := '';
+        END IF;
+        v_payload := v_payload || v_line || E'\n';
+    END LOOP;
+    PERFORM pg_notify('jido_sessions', v_payload);
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION jido_sessions_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count bigint;
+    v_version bigint;
+    v_payload text := '';
+    v_line text;
+    r record;
+BEGIN
+    SELECT count(*) INTO v_count FROM deleted;
+    IF v_count = 0 THEN
+        RETURN NULL;
+    END IF;
+    UPDATE jido_admission SET claims = claims - v_count, version = version + v_count
+        RETURNING version - v_count INTO v_version;
+    FOR r IN SELECT * FROM deleted LOOP
+        v_version := v_version + 1;
+        v_line := v_version || ' r ' || r.id || ' ' || r.fence;
+        IF length(v_payload) + length(v_line) > 7000 THEN
+            PERFORM pg_notify('jido_sessions', v_payload);
+            v_payload := '';
+        END IF;
+        v_payload := v_payload || v_line || E'\n';
+    END LOOP;
+    PERFORM pg_notify('jido_sessions', v_payload);
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION jido_sessions_updated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'claims are inserted and deleted, never updated';
+END
+$$;
+
+CREATE TRIGGER jido_sessions_inserted AFTER INSERT ON jido_sessions
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_inserted();
+CREATE TRIGGER jido_sessions_deleted AFTER DELETE ON jido_sessions
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_deleted();
+CREATE TRIGGER jido_sessions_updated BEFORE UPDATE ON jido_sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_updated();
+
+CREATE FUNCTION jido_nodes_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('jido_sessions',
+        'n ' || NEW.node || ' ' || NEW.lease || ' '
+        || (extract(epoch FROM NEW.expires_at) * 1000000)::bigint);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER jido_nodes_changed AFTER INSERT OR UPDATE ON jido_nodes
+    FOR EACH ROW EXECUTE FUNCTION jido_nodes_changed();
+
+-- Whether claim `s` is live: its node's lease is the current one and has
+-- not expired.
+CREATE FUNCTION jido_is_live(p_node uuid, p_lease bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM jido_nodes n
+                    WHERE n.node = p_node AND n.lease = p_lease
+                      AND n.expires_at > clock_timestamp())
+$$;
+
+-- A node's queued releases, then its queued claims, in one transaction:
+-- the admission row locked first; for each claim in order, the lease, the
+-- attempt's tombstone, the limit (lapsed claims swept once when it is
+-- reached), the id, the project (a lapsed claim holding either deleted).
+-- One row per claim: its index (from 1), the outcome, the fence of a
+-- claim made, the owner of a project held, the count at a limit.
+CREATE FUNCTION jido_admit(
+    p_node uuid, p_lease bigint,
+    p_ids uuid[], p_projects bytea[], p_texts text[], p_attempts uuid[], p_limits bigint[],
+    p_release_ids uuid[], p_release_fences bigint[])
+RETURNS TABLE (r_index int, r_outcome text, r_fence bigint, r_owner uuid, r_count bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_claims bigint;
+    v_live boolean;
+    v_swept boolean := false;
+    v_id uuid;
+    v_node uuid;
+    v_lease bigint;
+    v_at int;
+    v_new_ids uuid[] := '{}';
+    v_new_projects bytea[] := '{}';
+    v_new_texts text[] := '{}';
+    v_new_attempts uuid[] := '{}';
+    v_new_index int[] := '{}';
+BEGIN
+    SELECT a.claims INTO v_claims FROM jido_admission a FOR UPDATE;
+    IF cardinality(p_release_ids) > 0 THEN
+        DELETE FROM jido_sessions s
+         USING unnest(p_release_ids, p_release_fences) AS r(id, fence)
+         WHERE s.id = r.id AND s.fence = r.fence AND s.node = p_node;
+        SELECT a.claims INTO v_claims FROM jido_admission a;
+    END IF;
+    IF cardinality(p_ids) = 0 THEN
+        RETURN;
+    END IF;
+    v_live := jido_is_live(p_node, p_lease);
+    FOR i IN 1 .. cardinality(p_ids) LOOP
+        r_index := i; r_fence := NULL; r_owner := NULL; r_count := NULL;
+        IF NOT v_live THEN
+            r_outcome := 'lease_lost'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF EXISTS (SELECT 1 FROM jido_abandoned_attempts a WHERE a.attempt = p_attempts[i]) THEN
+            r_outcome := 'abandoned'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF v_claims + cardinality(v_new_ids) >= p_limits[i] AND NOT v_swept THEN
+            DELETE FROM jido_sessions s WHERE NOT jido_is_live(s.node, s.lease);
+            SELECT a.claims INTO v_claims FROM jido_admission a;
+            v_swept := true;
+        END IF;
+        IF v_claims + cardinality(v_new_ids) >= p_limits[i] THEN
+            r_outcome := 'limit'; r_count := v_claims + cardinality(v_new_ids);
+            RETURN NEXT; CONTINUE;
+        END IF;
+        IF p_ids[i] = ANY (v_new_ids) THEN
+            r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE;
+        END IF;
+        SELECT s.node, s.lease INTO v_node, v_lease FROM jido_sessions s WHERE s.id = p_ids[i];
+        IF FOUND THEN
+            IF jido_is_live(v_node, v_lease) THEN
+                r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE;
+            END IF;
+            DELETE FROM jido_sessions s WHERE s.id = p_ids[i];
+            v_claims := v_claims - 1;
+        END IF;
+        v_at := array_position(v_new_projects, p_projects[i]);
+        IF v_at IS NOT NULL THEN
+            r_outcome := 'duplicate_project'; r_owner := v_new_ids[v_at];
+            RETURN NEXT; CONTINUE;
+        END IF;
+        SELECT s.id, s.node, s.lease INTO v_id, v_node, v_lease
+          FROM jido_sessions s WHERE s.project = p_projects[i];
+        IF FOUND THEN
+            IF jido_is_live(v_node, v_lease) THEN
+                r_outcome := 'duplicate_project'; r_owner := v_id;
+                RETURN NEXT; CONTINUE;
+            END IF;
+            DELETE FROM jido_sessions s WHERE s.id = v_id;
+            v_claims := v_claims - 1;
+        END IF;
+        v_new_ids := v_new_ids || p_ids[i];
+        v_new_projects := v_new_projects || p_projects[i];
+        v_new_texts := v_new_texts || p_texts[i];
+        v_new_attempts := v_new_attempts || p_attempts[i];
+        v_new_index := v_new_index || i;
+    END LOOP;
+    IF cardinality(v_new_ids) > 0 THEN
+        RETURN QUERY
+        WITH made AS (
+            INSERT INTO jido_sessions (id, project, project_text, node, lease, fence, attempt)
+            SELECT n.id, n.project, n.text, p_node, p_lease, nextval('jido_fence'), n.attempt
+              FROM unnest(v_new_ids, v_new_projects, v_new_texts, v_new_attempts)
+                   AS n(id, project, text, attempt)
+            RETURNING id, fence)
+        SELECT k.at, 'claimed'::text, made.fence, NULL::uuid, NULL::bigint
+          FROM made JOIN unnest(v_new_ids, v_new_index) AS k(id, at) ON k.id = made.id;
+    END IF;
+END
+$$;
+
+-- The claim function of migration 1, for nodes of the previous version
+-- still running during an upgrade: one claim through jido_admit.
+CREATE OR REPLACE FUNCTION jido_claim(
+    p_id uuid, p_project bytea, p_project_text text,
+    p_node uuid, p_lease bigint, p_limit bigint, p_attempt uuid)
+RETURNS TABLE (r_outcome text, r_fence bigint, r_owner uuid, r_count bigint)
+LANGUAGE sql AS $$
+    SELECT a.r_outcome, a.r_fence, a.r_owner, a.r_count
+      FROM jido_admit(p_node, p_lease, ARRAY[p_id], ARRAY[p_project], ARRAY[p_project_text],
+                      ARRAY[p_attempt], ARRAY[p_limit], '{}', '{}') a
+$$;
+
+-- Migration 1's give-up, under the admission row instead of the advisory
+-- lock: either the attempt already ran (its claim is deleted here) or it
+-- runs later and finds its tombstone.
+CREATE OR REPLACE FUNCTION jido_give_up(p_id uuid, p_attempt uuid)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    PERFORM 1 FROM jido_admission FOR UPDATE;
+    INSERT INTO jido_abandoned_attempts (attempt) VALUES (p_attempt)
+        ON CONFLICT DO NOTHING;
+    DELETE FROM jido_abandoned_attempts WHERE at < clock_timestamp() - interval '1 day';
+    DELETE FROM jido_sessions WHERE id = p_id AND attempt = p_attempt;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+-- Deletes a node's claims (when it leaves), under the admission row.
+CREATE FUNCTION jido_release_node(p_node uuid)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    PERFORM 1 FROM jido_admission FOR UPDATE;
+    DELETE FROM jido_sessions WHERE node = p_node;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+-- Sweeps the claims that lapsed more than `p_grace` ago (their node's
+-- lease expired then) or whose lease a newer one of their node replaced:
+-- until then `last_owner` can still name their node. Locks the admission
+-- row only when there is something to sweep.
+CREATE FUNCTION jido_sweep(p_grace interval)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_deleted bigint := 0;
+BEGIN
+    IF EXISTS (SELECT 1 FROM jido_sessions s
+                LEFT JOIN jido_nodes n ON n.node = s.node
+               WHERE n.node IS NULL OR n.lease <> s.lease
+                  OR n.expires_at < clock_timestamp() - p_grace) THEN
+        PERFORM 1 FROM jido_admission FOR UPDATE;
+        DELETE FROM jido_sessions s
+         WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
+                            WHERE n.node = s.node AND n.lease = s.lease
+                              AND n.expires_at >= clock_timestamp() - p_grace);
+        GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    END IF;
+    RETURN v_deleted;
+END
+$$;
+"#;
 
 /// Applies the migrations this database lacks.
 pub(crate) async fn migrate(client: &mut Client) -> Result<(), CallError> {

@@ -67,7 +67,8 @@ async fn claims_are_decided_by_the_database_as_the_registry_decides_them() {
         BackendError::Refused(RegistryError::LimitReached { count: 2, limit: 2 })
     );
 
-    // Which node runs what.
+    // Which node runs what (once b has heard of a's claim).
+    b.sync_placements().await.unwrap();
     let placement = b.locate(first.id()).await.unwrap().unwrap();
     assert_eq!(placement.node, a.node());
     assert_eq!(placement.fence, claim.fence);
@@ -119,6 +120,7 @@ async fn a_node_that_left_is_fenced_off_and_its_projects_are_free() {
         BackendError::LeaseLost
     );
     // Its claim is void: the session and its project can be claimed.
+    b.sync_placements().await.unwrap();
     assert_eq!(b.locate(id).await.unwrap(), None);
     b.claim(&session, 10).await.unwrap();
     store_b.put(id, b"from b".to_vec()).await.unwrap();
@@ -197,8 +199,17 @@ fn config_with_timeout(server: &TempPostgres, timeout: Duration) -> ClusterConfi
     config(server).call_timeout(timeout)
 }
 
-/// The key the claim function serializes claims under.
-const CLAIM_LOCK: i64 = 7_596_551_232_389_890_050;
+/// How many backends wait for a lock.
+async fn waiting_for_locks(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_dropped_while_the_database_runs_it_leaves_no_claim_behind() {
@@ -216,24 +227,17 @@ async fn a_claim_dropped_while_the_database_runs_it_leaves_no_claim_behind() {
     let dir = project();
     let session = Session::new(dir.path()).unwrap();
 
-    // Hold the claims' lock, so that a's claim waits inside the database.
+    // Hold the claims' lock (the admission row), so that a's claim waits
+    // inside the database.
     let (holder, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
     holder
-        .execute("SELECT pg_advisory_lock($1)", &[&CLAIM_LOCK])
+        .batch_execute("BEGIN; SELECT 1 FROM jido_admission FOR UPDATE")
         .await
         .unwrap();
-    let waiting = holder
-        .query_one(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get::<_, i64>(0);
-    assert_eq!(waiting, 0);
+    assert_eq!(waiting_for_locks(&holder).await, 0);
     {
         let claim = a.claim(&session, 10);
         tokio::pin!(claim);
@@ -243,24 +247,13 @@ async fn a_claim_dropped_while_the_database_runs_it_leaves_no_claim_behind() {
                 result = &mut claim => panic!("the claim finished while the lock was held: {result:?}"),
                 () = tokio::task::yield_now() => {}
             }
-            let waiting: i64 = holder
-                .query_one(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            if waiting == 1 {
+            if waiting_for_locks(&holder).await == 1 {
                 break;
             }
         }
     }
     // The dropped claim now goes through in the database.
-    holder
-        .execute("SELECT pg_advisory_unlock($1)", &[&CLAIM_LOCK])
-        .await
-        .unwrap();
+    holder.batch_execute("COMMIT").await.unwrap();
     // The node gives up what it claimed for nobody: the project is free
     // again within a few of its lease ticks.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -337,6 +330,7 @@ async fn a_node_that_left_and_rejoins_under_its_id_does_not_revive_its_claims() 
     drop(a);
     let again = PgNode::connect(config(&server).node(id)).await.unwrap();
     assert!(again.has_lease());
+    b.sync_placements().await.unwrap();
     assert_eq!(b.locate(session.id()).await.unwrap(), None);
 }
 
@@ -455,6 +449,7 @@ async fn only_the_node_that_made_a_claim_releases_it() {
     let dir = project();
     let session = Session::new(dir.path()).unwrap();
     let claim = a.claim(&session, 10).await.unwrap();
+    b.sync_placements().await.unwrap();
     let shown = b.locate(session.id()).await.unwrap().unwrap();
     assert_eq!(shown.fence, claim.fence);
     b.release(session.id(), shown.fence).await.unwrap();
@@ -469,6 +464,7 @@ async fn only_the_node_that_made_a_claim_releases_it() {
         ))
     ));
     a.release(session.id(), claim.fence).await.unwrap();
+    b.sync_placements().await.unwrap();
     assert_eq!(b.locate(session.id()).await.unwrap(), None);
 }
 

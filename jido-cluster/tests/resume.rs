@@ -24,8 +24,8 @@ async fn a_session_saved_on_one_node_resumes_on_another() {
     let Some(server) = TempPostgres::start_or_skip("a_session_saved_on_one_node_resumes") else {
         return;
     };
-    let (_, a) = node(&server).await;
-    let (_, b) = node(&server).await;
+    let (node_a, a) = node(&server).await;
+    let (node_b, b) = node(&server).await;
     let dir = tempfile::tempdir().unwrap();
 
     let id = a.create_session(dir.path()).await.unwrap().id();
@@ -35,11 +35,13 @@ async fn a_session_saved_on_one_node_resumes_on_another() {
         .await
         .unwrap();
     a.stop_session(id).await.unwrap();
+    node_b.sync_placements().await.unwrap();
     assert_eq!(b.locate(id).await.unwrap(), None);
 
     let listed = b.list_resumable().await.unwrap();
     assert_eq!(listed.len(), 1);
     b.resume(id).await.unwrap();
+    node_a.sync_placements().await.unwrap();
     assert_eq!(a.locate(id).await.unwrap().unwrap().node, b.node());
     let page = b.state(id).unwrap().messages(0, None).await.unwrap();
     assert_eq!(page.items.len(), 1);

@@ -21,7 +21,8 @@
 //! - `stop <id>` — `stopped` or `error <error>`;
 //! - `say <id> <n>` — appends n messages, each acknowledged — `said <n>`;
 //! - `count <id>` — `count <messages>` or `error <error>`;
-//! - `locate <id>` — `at <node>` or `nowhere`;
+//! - `locate <id>` — `at <node>` or `nowhere`, as of every change
+//!   committed anywhere before the command;
 //! - `quit`.
 //!
 //! Events: `event <id> <kind> <detail>`. At start: `ready <node id>`.
@@ -238,7 +239,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
                 None => "error no such session".to_string(),
             },
-            ["locate", id] => match supervisor.locate(id.parse()?).await {
+            // As of every change committed before the command.
+            ["locate", id] => match async {
+                let id: SessionId = id
+                    .parse()
+                    .map_err(|e: jido_session::SessionError| e.to_string())?;
+                node.sync_placements().await.map_err(|e| e.to_string())?;
+                supervisor.locate(id).await.map_err(|e| e.to_string())
+            }
+            .await
+            {
                 Ok(Some(placement)) => format!("at {}", placement.node),
                 Ok(None) => "nowhere".to_string(),
                 Err(error) => format!("error {error}"),

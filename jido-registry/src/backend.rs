@@ -187,8 +187,18 @@ pub trait RegistryBackend: Send + Sync + 'static {
         Ok(None)
     }
 
-    /// Which node runs session `id`, if any live claim has it.
+    /// Which node runs session `id`, if any live claim has it. A backend
+    /// may answer from a copy kept current in the background (the
+    /// PostgreSQL one does): a change made on another node then shows once
+    /// the copy has it; this node's own claims and releases show at once.
     async fn locate(&self, id: SessionId) -> Result<Option<Placement>, BackendError>;
+
+    /// As [`locate`](Self::locate), from the source of truth itself, never
+    /// a copy: for a decision that must see another node's change made just
+    /// before (a resume after a stop elsewhere). Default: `locate`.
+    async fn locate_fresh(&self, id: SessionId) -> Result<Option<Placement>, BackendError> {
+        self.locate(id).await
+    }
 
     /// Every live claim in the cluster, in no particular order.
     async fn list(&self) -> Result<Vec<Placement>, BackendError>;

@@ -215,9 +215,10 @@ impl SessionSupervisor {
         // Cluster-wide, before reading: a node that stops the session saves
         // it before it gives its claim up, so once no node holds it, the
         // snapshot read next is its last.
-        if self.core.cluster.is_some()
-            && self
-                .locate(id)
+        if let Some(cluster) = &self.core.cluster
+            && cluster
+                .backend()
+                .locate_fresh(id)
                 .await
                 .map_err(|error| ResumeError::Start(StartError::Backend(error)))?
                 .is_some()
