@@ -4,11 +4,11 @@
 //!
 //! - `cluster_start_stop/{memory,postgres}`: `start_session` + `stop_session`
 //!   of one session with the default tree, sequentially; with PostgreSQL
-//!   each start is a claim (one call of the claim function, one
-//!   transaction under an advisory lock) and each stop a release.
+//!   each start is a claim and each stop a release (one call of
+//!   `jido_admit` each, when nothing else queues).
 //! - `cluster_locate/{memory,postgres}`: "which node runs session X"
 //!   (`SessionSupervisor::locate`) with 64 sessions open: a registry read in
-//!   memory, one query with PostgreSQL.
+//!   memory, a read of the node's copy of the claims with PostgreSQL.
 //! - `cluster_local_lookup/postgres`: `registry().lookup(id)` on a node with
 //!   the PostgreSQL backend — local lookups never touch the database.
 //!

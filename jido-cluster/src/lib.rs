@@ -4,10 +4,12 @@
 //! - [`PgNode`]: one node of a cluster sharing a database. A
 //!   [`RegistryBackend`](jido_registry::RegistryBackend) for the session
 //!   supervisor: the limit, unique ids and unique canonical projects are
-//!   decided by the database (one transaction under an advisory lock), each
-//!   session belongs to a node and its lease (renewed in the background),
-//!   and every write carries a fencing token. "Which node runs session X"
-//!   is answered cluster-wide.
+//!   decided by the database (a node's queued claims and releases in one
+//!   call, decided under one counter row), each session belongs to a node
+//!   and its lease (renewed in the background), and every write carries a
+//!   fencing token. "Which node runs session X" is answered cluster-wide,
+//!   from each node's copy of the claims kept current by the database's
+//!   notifications.
 //! - [`PgSnapshotStore`]: saved sessions in the same database, so a
 //!   session saved on one node resumes on another; writes fenced.
 //! - [`PgJournal`]: every change a session acknowledged, appended before

@@ -292,10 +292,10 @@ impl PgNode {
     ///
     /// # Errors
     ///
-    /// [`ClusterError::Timeout`] when the copy does not catch up within the
-    /// call timeout (it then stops answering and `locate` asks the
-    /// database until it is loaded again); [`ClusterError::Database`] when
-    /// the database cannot be read.
+    /// [`ClusterError::Timeout`] when the copy is not loaded at that
+    /// version within the call timeout (the listening connection cannot be
+    /// made, say: `locate` then asks the database); [`ClusterError::Database`]
+    /// when the database cannot be read.
     ///
     /// ```no_run
     /// use jido_cluster::{ClusterConfig, PgNode};
@@ -321,9 +321,13 @@ impl PgNode {
         let mut applied = placements.applied();
         let after = self.connection.config.call_timeout;
         let caught_up = tokio::time::timeout(after, async {
-            // Unloaded, the copy does not answer: `locate` asks the
-            // database, which is current.
-            while placements.is_ready() && *applied.borrow_and_update() < version {
+            // Loaded and at the version at least: a copy being loaded
+            // (after a gap or a new connection) may come up from a read
+            // older than the version, so "not loaded" is no answer either.
+            loop {
+                if placements.is_ready() && *applied.borrow_and_update() >= version {
+                    break;
+                }
                 if applied.changed().await.is_err() {
                     break;
                 }

@@ -140,18 +140,22 @@ CREATE TABLE jido_journal (
 ///
 /// - One row, `jido_admission`, holds the number of claim rows and the
 ///   number of the last change of them. Every writer of `jido_sessions`
-///   locks it first (`jido_admit`, `jido_give_up`, `jido_sweep`, a leave),
+///   (the functions below: nothing else may write it) locks that row first,
 ///   so that claims are decided one transaction at a time without counting
-///   or sweeping the table: the limit is a comparison with a counter,
+///   or sweeping the table: the limit is a comparison with the counter, the
 ///   unique id and project are index probes, and lapsed claims are swept
 ///   only when they stand in the way (the limit is reached, or one holds
 ///   the id or the project) or a lease after they lapsed (`jido_sweep`).
-/// - Statement triggers keep the counter and number each change (one
-///   more per row inserted or deleted), and `NOTIFY jido_sessions` with
-///   lines `<version> c <id> <node> <lease> <fence> <project as hex, or ->`
-///   and `<version> r <id> <fence>`, in commit order; a node's `jido_nodes`
-///   row notifies `n <node> <lease> <expires, µs since the epoch>`.
+/// - Each writer numbers its changes (one more per row inserted or
+///   deleted) and announces them, `NOTIFY jido_sessions`, with lines
+///   `<version> c <id> <node> <lease> <fence> <project as hex, or ->` and
+///   `<version> r <id> <fence>`; the numbers follow commit order (taken
+///   under the row's lock). A node's `jido_nodes` row announces
+///   `n <node> <lease> <expires, µs since the epoch>` when it changes.
 /// - `jido_admit` decides a node's queued claims and releases in one call.
+///
+/// Nodes of a version before this migration write `jido_sessions` without
+/// the counter: stop them all before nodes of this version start.
 const ADMISSION: &str = r#"
 CREATE TABLE jido_admission (
     only_row  boolean PRIMARY KEY DEFAULT true CHECK (only_row),
@@ -160,79 +164,12 @@ CREATE TABLE jido_admission (
 );
 INSERT INTO jido_admission (claims, version) SELECT count(*), 0 FROM jido_sessions;
 
-CREATE FUNCTION jido_sessions_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_count bigint;
-    v_version bigint;
-    v_payload text := '';
-    v_line text;
-    r record;
-BEGIN
-    SELECT count(*) INTO v_count FROM inserted;
-    IF v_count = 0 THEN
-        RETURN NULL;
-    END IF;
-    UPDATE jido_admission SET claims = claims + v_count, version = version + v_count
-        RETURNING version - v_count INTO v_version;
-    FOR r IN SELECT * FROM inserted LOOP
-        v_version := v_version + 1;
-        v_line := v_version || ' c ' || r.id || ' ' || r.node || ' ' || r.lease || ' '
-                  || r.fence || ' '
-                  || CASE WHEN length(r.project) <= 3000 THEN encode(r.project, 'hex') ELSE '-' END;
-        IF length(v_payload) + length(v_line) > 7000 THEN
-            PERFORM pg_notify('jido_sessions', v_payload);
-            v_payload := '';
-        END IF;
-        v_payload := v_payload || v_line || E'\n';
-    END LOOP;
-    PERFORM pg_notify('jido_sessions', v_payload);
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION jido_sessions_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_count bigint;
-    v_version bigint;
-    v_payload text := '';
-    v_line text;
-    r record;
-BEGIN
-    SELECT count(*) INTO v_count FROM deleted;
-    IF v_count = 0 THEN
-        RETURN NULL;
-    END IF;
-    UPDATE jido_admission SET claims = claims - v_count, version = version + v_count
-        RETURNING version - v_count INTO v_version;
-    FOR r IN SELECT * FROM deleted LOOP
-        v_version := v_version + 1;
-        v_line := v_version || ' r ' || r.id || ' ' || r.fence;
-        IF length(v_payload) + length(v_line) > 7000 THEN
-            PERFORM pg_notify('jido_sessions', v_payload);
-            v_payload := '';
-        END IF;
-        v_payload := v_payload || v_line || E'\n';
-    END LOOP;
-    PERFORM pg_notify('jido_sessions', v_payload);
-    RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION jido_sessions_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'claims are inserted and deleted, never updated';
 END
 $$;
-
-CREATE TRIGGER jido_sessions_inserted AFTER INSERT ON jido_sessions
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_inserted();
-CREATE TRIGGER jido_sessions_deleted AFTER DELETE ON jido_sessions
-    REFERENCING OLD TABLE AS deleted
-    FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_deleted();
 CREATE TRIGGER jido_sessions_updated BEFORE UPDATE ON jido_sessions
     FOR EACH STATEMENT EXECUTE FUNCTION jido_sessions_updated();
 
@@ -248,21 +185,62 @@ $$;
 CREATE TRIGGER jido_nodes_changed AFTER INSERT OR UPDATE ON jido_nodes
     FOR EACH ROW EXECUTE FUNCTION jido_nodes_changed();
 
--- Whether claim `s` is live: its node's lease is the current one and has
--- not expired.
-CREATE FUNCTION jido_is_live(p_node uuid, p_lease bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM jido_nodes n
-                    WHERE n.node = p_node AND n.lease = p_lease
-                      AND n.expires_at > clock_timestamp())
+-- Announces `p_lines` (newline-terminated), in notifications of at most
+-- about 7,000 bytes, cut at line ends.
+CREATE FUNCTION jido_announce(p_lines text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_rest text := p_lines;
+    v_cut int;
+BEGIN
+    WHILE length(v_rest) > 7000 LOOP
+        v_cut := 7000 - position(E'\n' IN reverse(left(v_rest, 7000))) + 1;
+        PERFORM pg_notify('jido_sessions', left(v_rest, v_cut));
+        v_rest := substr(v_rest, v_cut + 1);
+    END LOOP;
+    IF length(v_rest) > 0 THEN
+        PERFORM pg_notify('jido_sessions', v_rest);
+    END IF;
+END
+$$;
+
+-- Deletes the claims `p_ids` (the admission row already locked by the
+-- caller), counts and announces them; returns how many went. (Each row
+-- by its own simple statement: PL/pgSQL runs those several times faster
+-- than one statement over `unnest` of the arrays.)
+CREATE FUNCTION jido_delete_claims(p_ids uuid[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_deleted bigint := 0;
+    v_version bigint;
+    v_fence bigint;
+    v_lines text := '';
+BEGIN
+    SELECT a.version INTO v_version FROM jido_admission a;
+    FOR k IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
+        DELETE FROM jido_sessions s WHERE s.id = p_ids[k] RETURNING s.fence INTO v_fence;
+        IF FOUND THEN
+            v_deleted := v_deleted + 1;
+            v_lines := v_lines || (v_version + v_deleted) || ' r ' || p_ids[k] || ' '
+                       || v_fence || E'\n';
+        END IF;
+    END LOOP;
+    IF v_deleted > 0 THEN
+        UPDATE jido_admission SET claims = claims - v_deleted, version = version + v_deleted;
+        PERFORM jido_announce(v_lines);
+    END IF;
+    RETURN v_deleted;
+END
 $$;
 
 -- A node's queued releases, then its queued claims, in one transaction:
 -- the admission row locked first; for each claim in order, the lease, the
 -- attempt's tombstone, the limit (lapsed claims swept once when it is
--- reached), the id, the project (a lapsed claim holding either deleted).
--- One row per claim: its index (from 1), the outcome, the fence of a
--- claim made, the owner of a project held, the count at a limit.
+-- reached, and the counter checked against the table), the id and the
+-- project (a lapsed claim holding either deleted; a claim made earlier in
+-- the same batch is live). One row per claim: its index (from 1), the
+-- outcome, the fence of a claim made, the owner of a project held, the
+-- count at a limit.
 CREATE FUNCTION jido_admit(
     p_node uuid, p_lease bigint,
     p_ids uuid[], p_projects bytea[], p_texts text[], p_attempts uuid[], p_limits bigint[],
@@ -271,94 +249,125 @@ RETURNS TABLE (r_index int, r_outcome text, r_fence bigint, r_owner uuid, r_coun
 LANGUAGE plpgsql AS $$
 DECLARE
     v_claims bigint;
+    v_version bigint;
+    v_lines text := '';
     v_live boolean;
     v_swept boolean := false;
     v_id uuid;
     v_node uuid;
     v_lease bigint;
-    v_at int;
-    v_new_ids uuid[] := '{}';
-    v_new_projects bytea[] := '{}';
-    v_new_texts text[] := '{}';
-    v_new_attempts uuid[] := '{}';
-    v_new_index int[] := '{}';
+    v_fence bigint;
 BEGIN
-    SELECT a.claims INTO v_claims FROM jido_admission a FOR UPDATE;
-    IF cardinality(p_release_ids) > 0 THEN
+    SELECT a.claims, a.version INTO v_claims, v_version FROM jido_admission a FOR UPDATE;
+    FOR k IN 1 .. coalesce(cardinality(p_release_ids), 0) LOOP
         DELETE FROM jido_sessions s
-         USING unnest(p_release_ids, p_release_fences) AS r(id, fence)
-         WHERE s.id = r.id AND s.fence = r.fence AND s.node = p_node;
-        SELECT a.claims INTO v_claims FROM jido_admission a;
+         WHERE s.id = p_release_ids[k] AND s.fence = p_release_fences[k] AND s.node = p_node;
+        IF FOUND THEN
+            v_claims := v_claims - 1;
+            v_version := v_version + 1;
+            v_lines := v_lines || v_version || ' r ' || p_release_ids[k] || ' '
+                       || p_release_fences[k] || E'\n';
+        END IF;
+    END LOOP;
+    IF coalesce(cardinality(p_ids), 0) > 0 THEN
+        v_live := EXISTS (SELECT 1 FROM jido_nodes n
+                           WHERE n.node = p_node AND n.lease = p_lease
+                             AND n.expires_at > clock_timestamp());
     END IF;
-    IF cardinality(p_ids) = 0 THEN
-        RETURN;
-    END IF;
-    v_live := jido_is_live(p_node, p_lease);
-    FOR i IN 1 .. cardinality(p_ids) LOOP
+    <<claims>>
+    FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
         r_index := i; r_fence := NULL; r_owner := NULL; r_count := NULL;
         IF NOT v_live THEN
             r_outcome := 'lease_lost'; RETURN NEXT; CONTINUE;
         END IF;
-        IF EXISTS (SELECT 1 FROM jido_abandoned_attempts a WHERE a.attempt = p_attempts[i]) THEN
-            r_outcome := 'abandoned'; RETURN NEXT; CONTINUE;
-        END IF;
-        IF v_claims + cardinality(v_new_ids) >= p_limits[i] AND NOT v_swept THEN
-            DELETE FROM jido_sessions s WHERE NOT jido_is_live(s.node, s.lease);
-            SELECT a.claims INTO v_claims FROM jido_admission a;
+        IF v_claims >= p_limits[i] AND NOT v_swept THEN
+            -- Lapsed claims go, and the counter is checked against the
+            -- table (a writer that bypassed it is healed here).
+            UPDATE jido_admission SET claims = v_claims, version = v_version;
+            PERFORM jido_announce(v_lines);
+            v_lines := '';
+            PERFORM jido_delete_claims(ARRAY(
+                SELECT s.id FROM jido_sessions s
+                 WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
+                                    WHERE n.node = s.node AND n.lease = s.lease
+                                      AND n.expires_at > clock_timestamp())));
+            SELECT count(*) INTO v_claims FROM jido_sessions;
+            SELECT a.version INTO v_version FROM jido_admission a;
+            UPDATE jido_admission SET claims = v_claims;
             v_swept := true;
         END IF;
-        IF v_claims + cardinality(v_new_ids) >= p_limits[i] THEN
-            r_outcome := 'limit'; r_count := v_claims + cardinality(v_new_ids);
-            RETURN NEXT; CONTINUE;
+        IF v_claims >= p_limits[i] THEN
+            r_outcome := 'limit'; r_count := v_claims; RETURN NEXT; CONTINUE;
         END IF;
-        IF p_ids[i] = ANY (v_new_ids) THEN
-            r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE;
-        END IF;
-        SELECT s.node, s.lease INTO v_node, v_lease FROM jido_sessions s WHERE s.id = p_ids[i];
-        IF FOUND THEN
-            IF jido_is_live(v_node, v_lease) THEN
-                r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE;
+        -- Made at once unless the attempt was given up, or the id or the
+        -- project is held: the common case is this one statement.
+        INSERT INTO jido_sessions (id, project, project_text, node, lease, fence, attempt)
+        SELECT p_ids[i], p_projects[i], p_texts[i], p_node, p_lease, nextval('jido_fence'),
+               p_attempts[i]
+         WHERE NOT EXISTS (SELECT 1 FROM jido_abandoned_attempts a
+                            WHERE a.attempt = p_attempts[i])
+        ON CONFLICT DO NOTHING
+        RETURNING fence INTO v_fence;
+        IF NOT FOUND THEN
+            IF EXISTS (SELECT 1 FROM jido_abandoned_attempts a
+                        WHERE a.attempt = p_attempts[i]) THEN
+                r_outcome := 'abandoned'; RETURN NEXT; CONTINUE;
             END IF;
-            DELETE FROM jido_sessions s WHERE s.id = p_ids[i];
-            v_claims := v_claims - 1;
-        END IF;
-        v_at := array_position(v_new_projects, p_projects[i]);
-        IF v_at IS NOT NULL THEN
-            r_outcome := 'duplicate_project'; r_owner := v_new_ids[v_at];
-            RETURN NEXT; CONTINUE;
-        END IF;
-        SELECT s.id, s.node, s.lease INTO v_id, v_node, v_lease
-          FROM jido_sessions s WHERE s.project = p_projects[i];
-        IF FOUND THEN
-            IF jido_is_live(v_node, v_lease) THEN
-                r_outcome := 'duplicate_project'; r_owner := v_id;
-                RETURN NEXT; CONTINUE;
+            -- The id: held live, or by a lapsed claim that goes.
+            SELECT s.node, s.lease INTO v_node, v_lease FROM jido_sessions s WHERE s.id = p_ids[i];
+            IF FOUND THEN
+                IF EXISTS (SELECT 1 FROM jido_nodes n
+                            WHERE n.node = v_node AND n.lease = v_lease
+                              AND n.expires_at > clock_timestamp()) THEN
+                    r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE claims;
+                END IF;
+                DELETE FROM jido_sessions s WHERE s.id = p_ids[i] RETURNING s.fence INTO v_fence;
+                v_claims := v_claims - 1;
+                v_version := v_version + 1;
+                v_lines := v_lines || v_version || ' r ' || p_ids[i] || ' ' || v_fence || E'\n';
             END IF;
-            DELETE FROM jido_sessions s WHERE s.id = v_id;
-            v_claims := v_claims - 1;
-        END IF;
-        v_new_ids := v_new_ids || p_ids[i];
-        v_new_projects := v_new_projects || p_projects[i];
-        v_new_texts := v_new_texts || p_texts[i];
-        v_new_attempts := v_new_attempts || p_attempts[i];
-        v_new_index := v_new_index || i;
-    END LOOP;
-    IF cardinality(v_new_ids) > 0 THEN
-        RETURN QUERY
-        WITH made AS (
+            -- The project, the same way.
+            SELECT s.id, s.node, s.lease INTO v_id, v_node, v_lease
+              FROM jido_sessions s WHERE s.project = p_projects[i];
+            IF FOUND THEN
+                IF EXISTS (SELECT 1 FROM jido_nodes n
+                            WHERE n.node = v_node AND n.lease = v_lease
+                              AND n.expires_at > clock_timestamp()) THEN
+                    r_outcome := 'duplicate_project'; r_owner := v_id; RETURN NEXT; CONTINUE claims;
+                END IF;
+                DELETE FROM jido_sessions s WHERE s.id = v_id RETURNING s.fence INTO v_fence;
+                v_claims := v_claims - 1;
+                v_version := v_version + 1;
+                v_lines := v_lines || v_version || ' r ' || v_id || ' ' || v_fence || E'\n';
+            END IF;
+            -- Only lapsed claims stood in the way, and they are gone (no
+            -- other writer runs meanwhile: the admission row is held).
             INSERT INTO jido_sessions (id, project, project_text, node, lease, fence, attempt)
-            SELECT n.id, n.project, n.text, p_node, p_lease, nextval('jido_fence'), n.attempt
-              FROM unnest(v_new_ids, v_new_projects, v_new_texts, v_new_attempts)
-                   AS n(id, project, text, attempt)
-            RETURNING id, fence)
-        SELECT k.at, 'claimed'::text, made.fence, NULL::uuid, NULL::bigint
-          FROM made JOIN unnest(v_new_ids, v_new_index) AS k(id, at) ON k.id = made.id;
+            VALUES (p_ids[i], p_projects[i], p_texts[i], p_node, p_lease, nextval('jido_fence'),
+                    p_attempts[i])
+            RETURNING fence INTO v_fence;
+        END IF;
+        v_claims := v_claims + 1;
+        v_version := v_version + 1;
+        v_lines := v_lines || v_version || ' c ' || p_ids[i] || ' ' || p_node || ' ' || p_lease
+                   || ' ' || v_fence || ' '
+                   || CASE WHEN length(p_projects[i]) <= 3000 THEN encode(p_projects[i], 'hex')
+                           ELSE '-' END
+                   || E'\n';
+        r_outcome := 'claimed'; r_fence := v_fence; RETURN NEXT;
+    END LOOP;
+    IF v_lines <> '' THEN
+        UPDATE jido_admission SET claims = v_claims, version = v_version;
+        IF length(v_lines) <= 7000 THEN
+            PERFORM pg_notify('jido_sessions', v_lines);
+        ELSE
+            PERFORM jido_announce(v_lines);
+        END IF;
     END IF;
 END
 $$;
 
--- The claim function of migration 1, for nodes of the previous version
--- still running during an upgrade: one claim through jido_admit.
+-- The claim function of migration 1, as one claim through jido_admit.
 CREATE OR REPLACE FUNCTION jido_claim(
     p_id uuid, p_project bytea, p_project_text text,
     p_node uuid, p_lease bigint, p_limit bigint, p_attempt uuid)
@@ -375,30 +384,23 @@ $$;
 CREATE OR REPLACE FUNCTION jido_give_up(p_id uuid, p_attempt uuid)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_deleted bigint;
 BEGIN
     PERFORM 1 FROM jido_admission FOR UPDATE;
     INSERT INTO jido_abandoned_attempts (attempt) VALUES (p_attempt)
         ON CONFLICT DO NOTHING;
     DELETE FROM jido_abandoned_attempts WHERE at < clock_timestamp() - interval '1 day';
-    DELETE FROM jido_sessions WHERE id = p_id AND attempt = p_attempt;
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_deleted;
+    RETURN jido_delete_claims(
+        ARRAY(SELECT s.id FROM jido_sessions s WHERE s.id = p_id AND s.attempt = p_attempt));
 END
 $$;
 
--- Deletes a node's claims (when it leaves), under the admission row.
+-- Deletes a node's claims (when it leaves).
 CREATE FUNCTION jido_release_node(p_node uuid)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_deleted bigint;
 BEGIN
     PERFORM 1 FROM jido_admission FOR UPDATE;
-    DELETE FROM jido_sessions WHERE node = p_node;
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_deleted;
+    RETURN jido_delete_claims(ARRAY(SELECT s.id FROM jido_sessions s WHERE s.node = p_node));
 END
 $$;
 
@@ -409,21 +411,19 @@ $$;
 CREATE FUNCTION jido_sweep(p_grace interval)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_deleted bigint := 0;
 BEGIN
-    IF EXISTS (SELECT 1 FROM jido_sessions s
-                LEFT JOIN jido_nodes n ON n.node = s.node
-               WHERE n.node IS NULL OR n.lease <> s.lease
-                  OR n.expires_at < clock_timestamp() - p_grace) THEN
-        PERFORM 1 FROM jido_admission FOR UPDATE;
-        DELETE FROM jido_sessions s
+    IF NOT EXISTS (SELECT 1 FROM jido_sessions s
+                     LEFT JOIN jido_nodes n ON n.node = s.node
+                    WHERE n.node IS NULL OR n.lease <> s.lease
+                       OR n.expires_at < clock_timestamp() - p_grace) THEN
+        RETURN 0;
+    END IF;
+    PERFORM 1 FROM jido_admission FOR UPDATE;
+    RETURN jido_delete_claims(ARRAY(
+        SELECT s.id FROM jido_sessions s
          WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
                             WHERE n.node = s.node AND n.lease = s.lease
-                              AND n.expires_at >= clock_timestamp() - p_grace);
-        GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    END IF;
-    RETURN v_deleted;
+                              AND n.expires_at >= clock_timestamp() - p_grace)));
 END
 $$;
 "#;

@@ -500,3 +500,88 @@ async fn the_last_owner_of_a_lapsed_claim_is_remembered() {
         .unwrap();
     assert_eq!(b.last_owner(session.id()).await.unwrap(), Some(a.node()));
 }
+
+/// Issue 22, item 3: lapsed claims no longer go at every claim; they go
+/// when they stand in the way — holding the id, holding the project, or at
+/// the limit — and the counter stays the table's count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lapsed_claims_give_way_to_the_id_the_project_and_the_limit() {
+    let Some(server) = TempPostgres::start_or_skip("lapsed_claims_give_way") else {
+        return;
+    };
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let expire = |node: jido_registry::NodeId| {
+        let client = &client;
+        async move {
+            client
+                .execute(
+                    "UPDATE jido_nodes SET expires_at = clock_timestamp() - interval '1 second'
+                      WHERE node = $1",
+                    &[node.as_uuid()],
+                )
+                .await
+                .unwrap();
+        }
+    };
+    let consistent = || async {
+        let row = client
+            .query_one(
+                "SELECT (SELECT claims FROM jido_admission), (SELECT count(*) FROM jido_sessions)",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            "the counter drifted"
+        );
+    };
+    let dirs: Vec<_> = (0..5).map(|_| project()).collect();
+    let a = PgNode::connect(config(&server)).await.unwrap();
+    let b = PgNode::connect(config(&server)).await.unwrap();
+    let held_id = Session::new(dirs[0].path()).unwrap();
+    let held_project = Session::new(dirs[1].path()).unwrap();
+    a.claim(&held_id, 10).await.unwrap();
+    a.claim(&held_project, 10).await.unwrap();
+    expire(a.node()).await;
+
+    // The id of a lapsed claim, on another project.
+    let same_id = Session::builder(dirs[2].path())
+        .id(held_id.id())
+        .build()
+        .unwrap();
+    let claim = b.claim(&same_id, 10).await.unwrap();
+    // The project of a lapsed claim, under another id.
+    b.claim(&Session::new(dirs[1].path()).unwrap(), 10)
+        .await
+        .unwrap();
+    consistent().await;
+    b.sync_placements().await.unwrap();
+    assert_eq!(
+        b.locate(held_id.id()).await.unwrap().unwrap().fence,
+        claim.fence
+    );
+    assert_eq!(b.locate(held_project.id()).await.unwrap(), None);
+
+    // At the limit, lapsed claims are swept before a refusal.
+    let c = PgNode::connect(config(&server)).await.unwrap();
+    c.claim(&Session::new(dirs[3].path()).unwrap(), 10)
+        .await
+        .unwrap();
+    expire(c.node()).await;
+    // Three rows, two live (b's): a limit of 3 admits one more.
+    b.claim(&Session::new(dirs[4].path()).unwrap(), 3)
+        .await
+        .unwrap();
+    consistent().await;
+    assert_eq!(
+        b.claim(&Session::new(project().path()).unwrap(), 3)
+            .await
+            .unwrap_err(),
+        BackendError::Refused(RegistryError::LimitReached { count: 3, limit: 3 })
+    );
+}
