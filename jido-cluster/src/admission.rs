@@ -242,6 +242,9 @@ async fn decide(connection: &Arc<Connection>, batch: Vec<Request>) {
                     });
                 }
                 for (id, fence, _) in &releases {
+                    // Given up either way: no longer this node's to answer
+                    // for (`locate`) or to write under.
+                    connection.forget_claim(*id, *fence);
                     abandoned.push(Abandoned {
                         id: *id,
                         which: Which::Fence(*fence),

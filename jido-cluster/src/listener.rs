@@ -20,6 +20,10 @@ use crate::bigint::from_i64;
 use crate::error::CallError;
 use crate::placements::{Cached, NodeLease, Placements, Table, local_micros};
 
+/// The first pause before listening again, doubled after each attempt
+/// that did not load the copy, back to this once one did.
+const FIRST_PAUSE: Duration = Duration::from_millis(10);
+
 /// The longest pause between attempts to listen again.
 const MAX_PAUSE: Duration = Duration::from_secs(1);
 
@@ -44,11 +48,11 @@ impl Listener {
     /// Listens until `stop` fires (or its sender is dropped: the node is
     /// gone).
     pub(crate) async fn run(self, mut stop: oneshot::Receiver<()>) {
-        let mut pause = Duration::from_millis(10);
+        let mut pause = FIRST_PAUSE;
         loop {
             tokio::select! {
                 _ = &mut stop => break,
-                ended = self.listen() => {
+                ended = self.listen(&mut pause) => {
                     tracing::debug!(?ended, "the placements' listener stopped; listening again");
                 }
             }
@@ -64,7 +68,7 @@ impl Listener {
 
     /// One connection's life: connect, listen, load, apply; returns why it
     /// ended.
-    async fn listen(&self) -> CallError {
+    async fn listen(&self, pause: &mut Duration) -> CallError {
         let after = self.call_timeout;
         let connected = tokio::time::timeout(after, self.config.connect(NoTls)).await;
         let (mut client, mut connection) = match connected {
@@ -105,7 +109,9 @@ impl Listener {
             Ok(Err(error)) => return db(error),
             Err(_) => return timed("load the placements"),
         }
-        let mut check = tokio::time::interval(self.check_every);
+        *pause = FIRST_PAUSE;
+        // `interval` refuses a zero period.
+        let mut check = tokio::time::interval(self.check_every.max(Duration::from_millis(1)));
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         check.tick().await;
         loop {
@@ -149,13 +155,23 @@ impl Listener {
             after,
         };
         let deadline = tokio::time::Instant::now() + after;
+        let asked = local_micros();
         let version = match tokio::time::timeout_at(
             deadline,
-            client.query_one("SELECT version FROM jido_admission", &[]),
+            client.query_one(
+                "SELECT version, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                   FROM jido_admission",
+                &[],
+            ),
         )
         .await
         {
-            Ok(Ok(row)) => from_i64(row.get(0)),
+            Ok(Ok(row)) => {
+                let answered = local_micros();
+                self.placements
+                    .set_clock_offset(clock_offset(row.get(1), asked, answered));
+                from_i64(row.get(0))
+            }
             Ok(Err(error)) => return Err(CallError::db("check the placements", &error)),
             Err(_) => return Err(timed),
         };
@@ -184,6 +200,7 @@ async fn load(client: &mut Client) -> Result<Table, tokio_postgres::Error> {
         .read_only(true)
         .start()
         .await?;
+    let asked = local_micros();
     let head = tx
         .query_one(
             "SELECT version, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
@@ -191,7 +208,7 @@ async fn load(client: &mut Client) -> Result<Table, tokio_postgres::Error> {
             &[],
         )
         .await?;
-    let sent = local_micros();
+    let answered = local_micros();
     let sessions = tx
         .query(
             "SELECT id, project, node, lease, fence FROM jido_sessions",
@@ -208,7 +225,7 @@ async fn load(client: &mut Client) -> Result<Table, tokio_postgres::Error> {
     tx.commit().await?;
     let mut table = Table {
         version: from_i64(head.get(0)),
-        clock_offset: head.get::<_, i64>(1).saturating_sub(sent),
+        clock_offset: clock_offset(head.get(1), asked, answered),
         ..Table::default()
     };
     for row in &sessions {
@@ -237,4 +254,12 @@ async fn load(client: &mut Client) -> Result<Table, tokio_postgres::Error> {
         );
     }
     Ok(table)
+}
+
+/// The database's clock minus this node's, in microseconds: the database's
+/// reading `database` against the midpoint of the round trip that brought
+/// it (asked and answered by this node's clock).
+fn clock_offset(database: i64, asked: i64, answered: i64) -> i64 {
+    let midpoint = asked.saturating_add(answered.saturating_sub(asked) / 2);
+    database.saturating_sub(midpoint)
 }

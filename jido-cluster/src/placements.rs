@@ -144,6 +144,12 @@ impl Placements {
         self.applied.subscribe()
     }
 
+    /// Sets the database's clock minus this node's (measured again at each
+    /// check, so that a drifting clock is followed).
+    pub(crate) fn set_clock_offset(&self, offset: i64) {
+        self.table.write().clock_offset = offset;
+    }
+
     /// Whether the copy answers.
     pub(crate) fn is_ready(&self) -> bool {
         self.table.read().ready

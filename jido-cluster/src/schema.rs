@@ -257,8 +257,12 @@ DECLARE
     v_node uuid;
     v_lease bigint;
     v_fence bigint;
+    -- One instant for every test of a lease in the batch: a claim made
+    -- early in it is live for the rest of it.
+    v_now timestamptz;
 BEGIN
     SELECT a.claims, a.version INTO v_claims, v_version FROM jido_admission a FOR UPDATE;
+    v_now := clock_timestamp();
     FOR k IN 1 .. coalesce(cardinality(p_release_ids), 0) LOOP
         DELETE FROM jido_sessions s
          WHERE s.id = p_release_ids[k] AND s.fence = p_release_fences[k] AND s.node = p_node;
@@ -272,7 +276,7 @@ BEGIN
     IF coalesce(cardinality(p_ids), 0) > 0 THEN
         v_live := EXISTS (SELECT 1 FROM jido_nodes n
                            WHERE n.node = p_node AND n.lease = p_lease
-                             AND n.expires_at > clock_timestamp());
+                             AND n.expires_at > v_now);
     END IF;
     <<claims>>
     FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
@@ -290,7 +294,7 @@ BEGIN
                 SELECT s.id FROM jido_sessions s
                  WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
                                     WHERE n.node = s.node AND n.lease = s.lease
-                                      AND n.expires_at > clock_timestamp())));
+                                      AND n.expires_at > v_now)));
             SELECT count(*) INTO v_claims FROM jido_sessions;
             SELECT a.version INTO v_version FROM jido_admission a;
             UPDATE jido_admission SET claims = v_claims;
@@ -318,7 +322,7 @@ BEGIN
             IF FOUND THEN
                 IF EXISTS (SELECT 1 FROM jido_nodes n
                             WHERE n.node = v_node AND n.lease = v_lease
-                              AND n.expires_at > clock_timestamp()) THEN
+                              AND n.expires_at > v_now) THEN
                     r_outcome := 'duplicate_id'; RETURN NEXT; CONTINUE claims;
                 END IF;
                 DELETE FROM jido_sessions s WHERE s.id = p_ids[i] RETURNING s.fence INTO v_fence;
@@ -332,7 +336,7 @@ BEGIN
             IF FOUND THEN
                 IF EXISTS (SELECT 1 FROM jido_nodes n
                             WHERE n.node = v_node AND n.lease = v_lease
-                              AND n.expires_at > clock_timestamp()) THEN
+                              AND n.expires_at > v_now) THEN
                     r_outcome := 'duplicate_project'; r_owner := v_id; RETURN NEXT; CONTINUE claims;
                 END IF;
                 DELETE FROM jido_sessions s WHERE s.id = v_id RETURNING s.fence INTO v_fence;

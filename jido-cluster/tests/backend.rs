@@ -310,6 +310,10 @@ async fn a_release_that_failed_is_retried_once_the_database_is_back() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(a.has_lease(), "the node kept its lease meanwhile");
+    // Found by review: the node itself went on answering from its own
+    // record that it ran the session.
+    a.sync_placements().await.unwrap();
+    assert_eq!(a.locate(session.id()).await.unwrap(), None);
 }
 
 /// Found by review: `leave` deleted the node's row, so the node rejoining
