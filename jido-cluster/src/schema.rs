@@ -410,24 +410,30 @@ $$;
 
 -- Sweeps the claims that lapsed more than `p_grace` ago (their node's
 -- lease expired then) or whose lease a newer one of their node replaced:
--- until then `last_owner` can still name their node. Locks the admission
--- row only when there is something to sweep.
+-- until then `last_owner` can still name their node. Driven from the
+-- nodes (a few rows) through the claims' (node, lease) index, so that a
+-- tick with nothing to sweep reads no claim of a live node; locks the
+-- admission row only when there is something to sweep. (Node rows are
+-- never deleted, so every claim has one.)
 CREATE FUNCTION jido_sweep(p_grace interval)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM jido_sessions s
-                     LEFT JOIN jido_nodes n ON n.node = s.node
-                    WHERE n.node IS NULL OR n.lease <> s.lease
-                       OR n.expires_at < clock_timestamp() - p_grace) THEN
+    IF NOT EXISTS (
+        SELECT 1 FROM jido_nodes n
+          JOIN jido_sessions s ON s.node = n.node
+         WHERE (n.expires_at < clock_timestamp() - p_grace AND s.lease <= n.lease)
+            OR s.lease < n.lease) THEN
         RETURN 0;
     END IF;
+    -- Listed again under the lock: a claim listed before it could have
+    -- given way to a new one of the same id meanwhile.
     PERFORM 1 FROM jido_admission FOR UPDATE;
     RETURN jido_delete_claims(ARRAY(
-        SELECT s.id FROM jido_sessions s
-         WHERE NOT EXISTS (SELECT 1 FROM jido_nodes n
-                            WHERE n.node = s.node AND n.lease = s.lease
-                              AND n.expires_at >= clock_timestamp() - p_grace)));
+        SELECT s.id FROM jido_nodes n
+          JOIN jido_sessions s ON s.node = n.node
+         WHERE (n.expires_at < clock_timestamp() - p_grace AND s.lease <= n.lease)
+            OR s.lease < n.lease));
 END
 $$;
 "#;

@@ -589,3 +589,71 @@ async fn lapsed_claims_give_way_to_the_id_the_project_and_the_limit() {
         BackendError::Refused(RegistryError::LimitReached { count: 3, limit: 3 })
     );
 }
+
+/// Issue 22, item 3: the renewal tick's sweep deletes claims that lapsed a
+/// lease ago or whose lease was replaced, and leaves live ones and recently
+/// lapsed ones (whose last owner can still be asked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_takes_claims_lapsed_a_lease_ago_and_replaced_leases_only() {
+    let Some(server) = TempPostgres::start_or_skip("the_sweep") else {
+        return;
+    };
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let nodes = [
+        PgNode::connect(config(&server)).await.unwrap(),
+        PgNode::connect(config(&server)).await.unwrap(),
+        PgNode::connect(config(&server)).await.unwrap(),
+        PgNode::connect(config(&server)).await.unwrap(),
+    ];
+    let dirs: Vec<_> = (0..4).map(|_| project()).collect();
+    let mut ids = Vec::new();
+    for (node, dir) in nodes.iter().zip(&dirs) {
+        let session = Session::new(dir.path()).unwrap();
+        node.claim(&session, 10).await.unwrap();
+        ids.push(session.id());
+    }
+    // 0: live. 1: lapsed a second ago. 2: lapsed a minute ago (the lease
+    // is 30 s). 3: its node's lease replaced by a newer one.
+    let set = |sql: &'static str, node: usize| {
+        let client = &client;
+        let node = *nodes[node].node().as_uuid();
+        async move { client.execute(sql, &[&node]).await.unwrap() }
+    };
+    set(
+        "UPDATE jido_nodes SET expires_at = clock_timestamp() - interval '1 second' WHERE node = $1",
+        1,
+    )
+    .await;
+    set(
+        "UPDATE jido_nodes SET expires_at = clock_timestamp() - interval '1 minute' WHERE node = $1",
+        2,
+    )
+    .await;
+    set("UPDATE jido_nodes SET lease = lease + 1 WHERE node = $1", 3).await;
+    let swept: i64 = client
+        .query_one("SELECT jido_sweep(interval '30 seconds')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // (A node's own tick may have swept some first.)
+    assert!(swept <= 2, "{swept}");
+    let left: Vec<uuid::Uuid> = client
+        .query("SELECT id FROM jido_sessions ORDER BY claimed_at", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(left, vec![*ids[0].as_uuid(), *ids[1].as_uuid()]);
+    let row = client
+        .query_one(
+            "SELECT (SELECT claims FROM jido_admission), (SELECT count(*) FROM jido_sessions)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), row.get::<_, i64>(1));
+}
