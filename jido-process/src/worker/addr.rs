@@ -1,6 +1,7 @@
 //! [`Addr`]: how to reach a running [`Worker`].
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -82,16 +83,24 @@ impl<W: Worker> Addr<W> {
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<W::Reply, CallError> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, mut answer) = oneshot::channel();
         if self.mailbox.send(Envelope::Call(request, reply)).is_err() {
             return Err(self.exited());
         }
-        let answer = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, answer).await {
+        // Most calls are answered as soon as the worker has run once: look
+        // again after letting it run (one yield) before arming a timer,
+        // which would cost more than the whole call.
+        let early = match deadline {
+            Some(_) => answered_after_a_yield(&mut answer).await,
+            None => None,
+        };
+        let answer = match (early, deadline) {
+            (Some(answer), _) => answer,
+            (None, Some(deadline)) => match tokio::time::timeout_at(deadline, answer).await {
                 Ok(answer) => answer,
                 Err(_) => return Err(CallError::Timeout { after: timeout }),
             },
-            None => answer.await,
+            (None, None) => answer.await,
         };
         match answer {
             Ok(reply) => Ok(reply),
@@ -114,6 +123,25 @@ impl<W: Worker> Addr<W> {
             reason: self.pid.exit_reason(),
         }
     }
+}
+
+/// The answer if it is there at once or after one yield (the worker just
+/// woken runs first on this thread, from tokio's LIFO slot, or meanwhile
+/// on another); `None` if it is still to come.
+async fn answered_after_a_yield<T>(
+    answer: &mut oneshot::Receiver<T>,
+) -> Option<Result<T, oneshot::error::RecvError>> {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| match std::pin::Pin::new(&mut *answer).poll(cx) {
+        std::task::Poll::Ready(answer) => std::task::Poll::Ready(Some(answer)),
+        std::task::Poll::Pending if !yielded => {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 impl<W: Worker> Clone for Addr<W> {
