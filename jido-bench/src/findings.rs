@@ -185,3 +185,10 @@
 //!   `ChildRef::call` 1.66× (was 2.98×; the name's lookup in the directory
 //!   is the difference), ractor 1.85×, kameo 2.08×, the State's
 //!   `append_message` 6.2× (it stores the message and caps the history).
+//! - **Changed**: `ChildRef::call` finds a running child without
+//!   registering a waiter for the directory's changes (only a child being
+//!   restarted needs one), and calls through the directory's entry instead
+//!   of a clone of the address (which took the mailbox's lock twice). In
+//!   the next run: `Addr::call` 1.41× (850 vs 567 ns), `ChildRef::call`
+//!   1.56× (906 ns), with no deadline 1.09×, ractor 1.91×, kameo 2.14×,
+//!   `append_message` 5.5×. What is left of the timed call is the yield.

@@ -173,7 +173,10 @@ impl<W: Worker> ChildRef<W> {
     /// [`CallError::SupervisorDown`].
     pub async fn call(&self, request: W::Request) -> Result<W::Reply, CallError> {
         let deadline = Instant::now().checked_add(self.timeout);
-        let addr = self.running(deadline).await?;
+        let found = self.running(deadline).await?;
+        // Borrowed from the directory's entry: cloning the address would
+        // take its mailbox's lock twice (a sender counted, then not).
+        let addr = self.downcast_ref(&found)?;
         addr.call_until(request, deadline, self.timeout).await
     }
 
@@ -189,13 +192,22 @@ impl<W: Worker> ChildRef<W> {
 
     /// The running incarnation's address, waiting through a restart until
     /// `deadline`.
-    async fn running(&self, deadline: Option<Instant>) -> Result<Addr<W>, CallError> {
+    async fn running(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Arc<dyn Any + Send + Sync>>, CallError> {
+        // Running, the common case: found without a waiter registered.
+        let directory = self.directory()?;
+        if let Found::Running(_, addr) = directory.0.find(&self.name) {
+            return Ok(addr);
+        }
+        drop(directory);
         loop {
             let directory = self.directory()?;
             let mut changed = pin!(directory.0.changed().notified());
             changed.as_mut().enable();
             match directory.0.find(&self.name) {
-                Found::Running(_, addr) => return self.downcast(addr),
+                Found::Running(_, addr) => return Ok(addr),
                 Found::Pending => {}
                 Found::Stopped => return Err(self.not_running()),
                 Found::NoSuchChild => {
@@ -220,6 +232,18 @@ impl<W: Worker> ChildRef<W> {
 
     fn directory(&self) -> Result<Directory, CallError> {
         self.locate.locate().ok_or_else(|| self.supervisor_down())
+    }
+
+    fn downcast_ref<'a>(
+        &self,
+        addr: &'a Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Result<&'a Addr<W>, CallError> {
+        addr.as_ref()
+            .and_then(|addr| addr.downcast_ref::<Addr<W>>())
+            .ok_or_else(|| CallError::WrongType {
+                name: self.name.clone(),
+                expected: std::any::type_name::<W>(),
+            })
     }
 
     fn downcast(&self, addr: Option<Arc<dyn Any + Send + Sync>>) -> Result<Addr<W>, CallError> {
