@@ -48,3 +48,37 @@ async fn a_call_that_is_never_answered_times_out() {
         }
     );
 }
+
+/// Answers on the channel its request carries, or drops it for 0.
+struct Replier;
+
+impl Worker for Replier {
+    type Request = (u32, tokio::sync::oneshot::Sender<u32>);
+    type Reply = ();
+
+    async fn handle(&mut self, (n, reply): Self::Request, _ctx: &mut Context) {
+        if n > 0 {
+            let _ = reply.send(n + 1);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_with_answers_on_the_requests_channel_and_an_unanswered_one_is_exited() {
+    use jido_process::{ChildSpec, SupervisorSpec};
+    let supervisor = SupervisorSpec::new()
+        .child(ChildSpec::worker("replier", |_: &()| Replier))
+        .start(())
+        .await
+        .unwrap();
+    let replier = supervisor.child_ref::<Replier>("replier");
+    assert_eq!(replier.call_with(|reply| (41, reply)).await.unwrap(), 42);
+    // Dropped unanswered: said at once, not after the 5 s timeout.
+    assert!(matches!(
+        replier.call_with(|reply| (0, reply)).await,
+        Err(CallError::Exited { .. })
+    ));
+    // Through a restart, as `call`.
+    replier.pid().unwrap().kill();
+    assert_eq!(replier.call_with(|reply| (1, reply)).await.unwrap(), 2);
+}

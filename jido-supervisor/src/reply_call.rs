@@ -11,7 +11,5 @@ pub(crate) async fn call_for_reply<W: Worker, T>(
     child: &ChildRef<W>,
     make: impl FnOnce(oneshot::Sender<T>) -> W::Request,
 ) -> Result<T, CallError> {
-    let (reply, answer) = oneshot::channel();
-    child.call(make(reply)).await?;
-    answer.await.map_err(|_| CallError::Exited { reason: None })
+    child.call_with(make).await
 }

@@ -180,6 +180,58 @@ impl<W: Worker> ChildRef<W> {
         addr.call_until(request, deadline, self.timeout).await
     }
 
+    /// A call whose answer comes back on a channel the request carries:
+    /// `make` builds the request around the reply's sender, the request
+    /// goes to the incarnation running now (waiting through a restart, as
+    /// [`call`](ChildRef::call) does), and the reply is what the worker
+    /// sends on that channel, from its handler or later — OTP's
+    /// `gen_server:call` to a server that answers with `gen_server:reply`.
+    /// What the handler itself returns is dropped. One message, one reply:
+    /// no acknowledgement of the request in between. The whole call waits
+    /// at most the reference's timeout.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    /// use tokio::sync::oneshot;
+    ///
+    /// /// Answers on the channel each request brings.
+    /// struct Doubler;
+    ///
+    /// impl Worker for Doubler {
+    ///     type Request = (u64, oneshot::Sender<u64>);
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, (n, reply): Self::Request, _ctx: &mut Context) {
+    ///         let _ = reply.send(2 * n);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker("doubler", |_: &()| Doubler))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// let doubler = supervisor.child_ref::<Doubler>("doubler");
+    /// assert_eq!(doubler.call_with(|reply| (21, reply)).await.unwrap(), 42);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](ChildRef::call); [`CallError::Exited`] also when the
+    /// worker dropped the reply's sender without answering.
+    pub async fn call_with<T>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> W::Request,
+    ) -> Result<T, CallError> {
+        let deadline = Instant::now().checked_add(self.timeout);
+        let found = self.running(deadline).await?;
+        let addr = self.downcast_ref(&found)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        addr.cast_and_answer(make(reply), answer, deadline, self.timeout)
+            .await
+    }
+
     /// Sends `request` to the incarnation running now, without waiting for
     /// a reply (or for a restart).
     ///

@@ -83,30 +83,16 @@ impl<W: Worker> Addr<W> {
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<W::Reply, CallError> {
-        let (reply, mut answer) = oneshot::channel();
+        let (reply, answer) = oneshot::channel();
         if self.mailbox.send(Envelope::Call(request, reply)).is_err() {
             return Err(self.exited());
         }
-        // Most calls are answered as soon as the worker has run once: look
-        // again after letting it run (one yield) before arming a timer,
-        // which would cost more than the whole call.
-        let early = match deadline {
-            Some(_) => answered_after_a_yield(&mut answer).await,
-            None => None,
-        };
-        let answer = match (early, deadline) {
-            (Some(answer), _) => answer,
-            (None, Some(deadline)) => match tokio::time::timeout_at(deadline, answer).await {
-                Ok(answer) => answer,
-                Err(_) => return Err(CallError::Timeout { after: timeout }),
-            },
-            (None, None) => answer.await,
-        };
-        match answer {
+        match self.answer_until(answer, deadline, timeout).await {
             Ok(reply) => Ok(reply),
+            Err(AnswerError::TimedOut(after)) => Err(CallError::Timeout { after }),
             // The worker dropped the request: it is ending. Say why, if it
             // finishes ending before the deadline.
-            Err(_) => {
+            Err(AnswerError::Unanswered) => {
                 let reason = match deadline {
                     Some(deadline) => tokio::time::timeout_at(deadline, self.pid.wait())
                         .await
@@ -118,11 +104,63 @@ impl<W: Worker> Addr<W> {
         }
     }
 
+    /// Sends `request` as a cast and waits until `deadline` for the answer
+    /// on `answer`, which the request carries (its worker answers there,
+    /// now or later). A reply sender dropped unanswered is
+    /// [`CallError::Exited`] with the worker's exit reason if it has one.
+    pub(crate) async fn cast_and_answer<T>(
+        &self,
+        request: W::Request,
+        answer: oneshot::Receiver<T>,
+        deadline: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<T, CallError> {
+        self.cast(request)?;
+        match self.answer_until(answer, deadline, timeout).await {
+            Ok(reply) => Ok(reply),
+            Err(AnswerError::TimedOut(after)) => Err(CallError::Timeout { after }),
+            Err(AnswerError::Unanswered) => Err(self.exited()),
+        }
+    }
+
+    /// Waits for `answer` until `deadline`.
+    async fn answer_until<T>(
+        &self,
+        mut answer: oneshot::Receiver<T>,
+        deadline: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<T, AnswerError> {
+        // Most calls are answered as soon as the worker has run once: look
+        // again after letting it run (one yield) before arming a timer,
+        // which would cost more than the whole call.
+        let early = match deadline {
+            Some(_) => answered_after_a_yield(&mut answer).await,
+            None => None,
+        };
+        let answer = match (early, deadline) {
+            (Some(answer), _) => answer,
+            (None, Some(deadline)) => match tokio::time::timeout_at(deadline, answer).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(AnswerError::TimedOut(timeout)),
+            },
+            (None, None) => answer.await,
+        };
+        answer.map_err(|_| AnswerError::Unanswered)
+    }
+
     fn exited(&self) -> CallError {
         CallError::Exited {
             reason: self.pid.exit_reason(),
         }
     }
+}
+
+/// Why no answer came.
+enum AnswerError {
+    /// The deadline passed (the timeout it reports).
+    TimedOut(Duration),
+    /// The answer's sender was dropped.
+    Unanswered,
 }
 
 /// The answer if it is there at once or after one yield (the worker just
