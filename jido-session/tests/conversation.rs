@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use jido_session::{
-    Conversation, ConversationError, ConversationLimits, FileOperation, Message, ReasoningStep,
-    Role, Todo, TodoStatus, ToolCall, ToolStatus,
+    Change, Conversation, ConversationError, ConversationLimits, FileOperation, Message,
+    ReasoningStep, Role, Todo, TodoStatus, ToolCall, ToolStatus,
 };
 use serde_json::json;
 
@@ -140,6 +140,7 @@ fn todos_keep_their_ids_and_order() {
             id: "custom".into(),
             content: "ship".into(),
             status: TodoStatus::InProgress,
+            active_form: Some("Shipping".into()),
         },
     ];
     conversation.set_todos(todos.clone());
@@ -185,4 +186,55 @@ fn a_null_tool_result_reads_back_as_null_not_as_no_result() {
         serde_json::from_str::<jido_session::ToolCall>(&json).unwrap(),
         call
     );
+}
+
+#[test]
+fn a_todo_keeps_its_active_form_through_serde_and_reads_without_one() {
+    let todo = Todo::new("Run the tests").with_active_form("Running the tests");
+    let json = serde_json::to_value(&todo).unwrap();
+    assert_eq!(json["active_form"], "Running the tests");
+    assert_eq!(serde_json::from_value::<Todo>(json).unwrap(), todo);
+    // An older snapshot's todo, without the field.
+    let old: Todo =
+        serde_json::from_str(r#"{"id":"t1","content":"x","status":"pending"}"#).unwrap();
+    assert_eq!(old.active_form, None);
+    assert!(
+        serde_json::to_value(&old)
+            .unwrap()
+            .get("active_form")
+            .is_none()
+    );
+}
+
+#[test]
+fn clearing_messages_or_reasoning_keeps_the_other_histories() {
+    let mut conversation = Conversation::default();
+    conversation.push_message(Message::new(Role::User, "hello"));
+    conversation.push_reasoning_step(ReasoningStep::new("thinking"));
+    conversation.record_prompt("hello");
+    conversation.clear_messages();
+    assert_eq!(conversation.message_count(), 0);
+    assert_eq!(conversation.reasoning_steps().count(), 1);
+    conversation.clear_reasoning_steps();
+    assert_eq!(conversation.reasoning_steps().count(), 0);
+    assert_eq!(conversation.prompt_history().count(), 1);
+    // Through `apply`, as a journal replays them.
+    conversation.push_message(Message::new(Role::User, "again"));
+    assert_eq!(conversation.apply(Change::ClearMessages), Ok(true));
+    assert_eq!(conversation.message_count(), 0);
+}
+
+#[test]
+fn set_prompt_history_replaces_leaves_out_blanks_and_keeps_the_newest() {
+    let mut conversation = Conversation::new(ConversationLimits {
+        prompt_history: 3,
+        ..ConversationLimits::default()
+    });
+    conversation.record_prompt("old");
+    let prompts = ["a", "", "b", "  ", "c", "d"].map(String::from).to_vec();
+    assert_eq!(conversation.apply(Change::PromptHistory(prompts)), Ok(true));
+    let kept: Vec<&String> = conversation.prompt_history().collect();
+    assert_eq!(kept, ["b", "c", "d"]);
+    conversation.set_prompt_history(Vec::new());
+    assert_eq!(conversation.prompt_history().count(), 0);
 }

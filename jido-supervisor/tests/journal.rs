@@ -507,6 +507,10 @@ mod crash_at_any_point {
         Finish(usize),
         Todos(u8),
         Prompt(String),
+        Prompts(Vec<String>),
+        ClearMessages,
+        ClearReasoning,
+        Reason(String),
         Rename(String),
         Save,
     }
@@ -518,6 +522,10 @@ mod crash_at_any_point {
             1 => (0_usize..4).prop_map(Op::Finish),
             1 => (0_u8..3).prop_map(Op::Todos),
             1 => "[a-z ]{0,5}".prop_map(Op::Prompt),
+            1 => prop::collection::vec("[a-z ]{0,3}", 0..4).prop_map(Op::Prompts),
+            1 => Just(Op::ClearMessages),
+            1 => Just(Op::ClearReasoning),
+            1 => "[a-z]{0,5}".prop_map(Op::Reason),
             1 => "[a-z]{1,8}".prop_map(Op::Rename),
             1 => Just(Op::Save),
         ]
@@ -541,6 +549,12 @@ mod crash_at_any_point {
             },
             Op::Todos(n) => Change::Todos((0..*n).map(|i| Todo::new(format!("t{i}"))).collect()),
             Op::Prompt(text) => Change::Prompt(text.clone()),
+            Op::Prompts(prompts) => Change::PromptHistory(prompts.clone()),
+            Op::ClearMessages => Change::ClearMessages,
+            Op::ClearReasoning => Change::ClearReasoningSteps,
+            Op::Reason(text) => {
+                Change::ReasoningStep(jido_supervisor::session::ReasoningStep::new(text.clone()))
+            }
             Op::Rename(_) | Op::Save => return None,
         })
     }
@@ -570,6 +584,16 @@ mod crash_at_any_point {
             (_, Some(Change::Todos(todos))) => state.set_todos(todos).await.unwrap(),
             (_, Some(Change::Prompt(prompt))) => {
                 state.record_prompt(prompt).await.unwrap();
+            }
+            (_, Some(Change::PromptHistory(prompts))) => {
+                state.set_prompt_history(prompts).await.unwrap();
+            }
+            (_, Some(Change::ClearMessages)) => state.clear_messages().await.unwrap(),
+            (_, Some(Change::ClearReasoningSteps)) => {
+                state.clear_reasoning_steps().await.unwrap();
+            }
+            (_, Some(Change::ReasoningStep(step))) => {
+                state.push_reasoning_step(step).await.unwrap();
             }
             (op, change) => unreachable!("{op:?} {change:?}"),
         }

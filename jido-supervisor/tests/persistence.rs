@@ -555,3 +555,35 @@ async fn a_state_ref_taken_before_a_resume_streams_into_the_resumed_session() {
     old_ref.append_chunk("still here").unwrap();
     assert_eq!(old_ref.end_streaming().await.unwrap().content, "still here");
 }
+
+/// Issue 24: a todo's `active_form` is kept on save → resume, as are the
+/// histories cleared and the prompt history replaced.
+#[tokio::test]
+async fn a_todo_s_active_form_and_the_replaced_histories_survive_save_and_resume() {
+    let f = fixture(true);
+    let id = f.open("forms").await;
+    let state = f.supervisor.state(id).unwrap();
+    let todo = Todo::new("Run the tests").with_active_form("Running the tests");
+    state.set_todos(vec![todo.clone()]).await.unwrap();
+    say(&f.supervisor, id, "to be cleared").await;
+    state.clear_messages().await.unwrap();
+    state
+        .push_reasoning_step(ReasoningStep::new("to be cleared"))
+        .await
+        .unwrap();
+    state.clear_reasoning_steps().await.unwrap();
+    state
+        .set_prompt_history(vec!["one".into(), "two".into()])
+        .await
+        .unwrap();
+    f.supervisor.stop_session(id).await.unwrap();
+
+    f.supervisor.resume(id).await.unwrap();
+    let state = f.supervisor.state(id).unwrap();
+    let todos = state.todos().await.unwrap();
+    assert_eq!(todos, [todo]);
+    assert_eq!(todos[0].active_form.as_deref(), Some("Running the tests"));
+    assert_eq!(state.message_count().await.unwrap(), 0);
+    assert!(state.reasoning_steps().await.unwrap().is_empty());
+    assert_eq!(state.prompt_history().await.unwrap(), ["one", "two"]);
+}

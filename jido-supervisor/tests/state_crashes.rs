@@ -43,6 +43,10 @@ enum Op {
     Prompt(&'static str),
     FileRead(u8),
     FileWrite(u8),
+    /// Replaces the prompt history with `n` prompts (some blank).
+    SetPrompts(u8),
+    ClearMessages,
+    ClearReasoning,
     StartStream(u8),
     Chunk(u8),
     EndStream,
@@ -60,6 +64,9 @@ fn op(streaming: bool) -> impl Strategy<Value = Op> {
         2 => prop::sample::select(vec!["fix it", "", "  ", "run the tests"]).prop_map(Op::Prompt),
         2 => (0_u8..6).prop_map(Op::FileRead),
         1 => (0_u8..6).prop_map(Op::FileWrite),
+        1 => (0_u8..7).prop_map(Op::SetPrompts),
+        1 => Just(Op::ClearMessages),
+        1 => Just(Op::ClearReasoning),
     ];
     if streaming {
         prop_oneof![
@@ -97,6 +104,9 @@ enum Call {
     Prompt(&'static str),
     FileRead(FileOperation),
     FileWrite(FileOperation),
+    SetPrompts(Vec<String>),
+    ClearMessages,
+    ClearReasoning,
     StartStream(String),
     Chunk(String),
     EndStream,
@@ -133,6 +143,19 @@ impl Model {
             Op::Prompt(text) => Call::Prompt(text),
             Op::FileRead(n) => Call::FileRead(FileOperation::new(path(n))),
             Op::FileWrite(n) => Call::FileWrite(FileOperation::new(path(n))),
+            Op::SetPrompts(n) => Call::SetPrompts(
+                (0..n)
+                    .map(|i| {
+                        if i % 3 == 1 {
+                            " ".into()
+                        } else {
+                            format!("p{i}")
+                        }
+                    })
+                    .collect(),
+            ),
+            Op::ClearMessages => Call::ClearMessages,
+            Op::ClearReasoning => Call::ClearReasoning,
             Op::StartStream(n) => Call::StartStream(format!("s{n}")),
             Op::Chunk(n) => Call::Chunk(format!("c{n} ")),
             Op::EndStream => Call::EndStream,
@@ -203,6 +226,21 @@ async fn on_state(state: &StateRef, call: &Call) -> Result<Outcome, CallError> {
             .await
             .map(|()| Outcome::Done)
             .map_err(call_error)?,
+        Call::SetPrompts(prompts) => state
+            .set_prompt_history(prompts.clone())
+            .await
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
+        Call::ClearMessages => state
+            .clear_messages()
+            .await
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
+        Call::ClearReasoning => state
+            .clear_reasoning_steps()
+            .await
+            .map(|()| Outcome::Done)
+            .map_err(call_error)?,
         Call::StartStream(id) => match state.start_streaming(id).await {
             Ok(()) => Outcome::Done,
             Err(error) => return refused(error),
@@ -241,6 +279,9 @@ impl Model {
             Call::Prompt(text) => return Outcome::Kept(c.record_prompt(*text)),
             Call::FileRead(op) => c.record_file_read(op.clone()),
             Call::FileWrite(op) => c.record_file_write(op.clone()),
+            Call::SetPrompts(prompts) => c.set_prompt_history(prompts.clone()),
+            Call::ClearMessages => c.clear_messages(),
+            Call::ClearReasoning => c.clear_reasoning_steps(),
             Call::StartStream(id) => {
                 if let Some(open) = &self.streaming {
                     return Outcome::Refused(StateError::AlreadyStreaming {

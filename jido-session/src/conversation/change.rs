@@ -47,6 +47,13 @@ pub enum Change {
     Todos(Vec<Todo>),
     /// A prompt the person typed.
     Prompt(String),
+    /// The prompt history replaced (blank prompts left out, the newest
+    /// kept within the limit).
+    PromptHistory(Vec<String>),
+    /// Every message removed.
+    ClearMessages,
+    /// Every reasoning step removed.
+    ClearReasoningSteps,
     /// A file read.
     FileRead(FileOperation),
     /// A file written.
@@ -91,6 +98,9 @@ impl Conversation {
             }
             Change::Todos(todos) => self.set_todos(todos),
             Change::Prompt(prompt) => return Ok(self.record_prompt(prompt)),
+            Change::PromptHistory(prompts) => self.set_prompt_history(prompts),
+            Change::ClearMessages => self.clear_messages(),
+            Change::ClearReasoningSteps => self.clear_reasoning_steps(),
             Change::FileRead(operation) => self.record_file_read(operation),
             Change::FileWrite(operation) => self.record_file_write(operation),
             Change::Limits(limits) => {

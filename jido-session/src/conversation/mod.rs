@@ -115,6 +115,12 @@ impl Conversation {
         push_capped(&mut self.messages, message, self.limits.messages);
     }
 
+    /// Removes every message (jido_code's `clear_messages`); the other
+    /// histories are kept.
+    pub fn clear_messages(&mut self) {
+        self.messages = VecDeque::new();
+    }
+
     /// How many messages are kept.
     pub fn message_count(&self) -> usize {
         self.messages.len()
@@ -150,6 +156,11 @@ impl Conversation {
     /// Appends a reasoning step.
     pub fn push_reasoning_step(&mut self, step: ReasoningStep) {
         push_capped(&mut self.reasoning_steps, step, self.limits.reasoning_steps);
+    }
+
+    /// Removes every reasoning step (jido_code's `clear_reasoning_steps`).
+    pub fn clear_reasoning_steps(&mut self) {
+        self.reasoning_steps = VecDeque::new();
     }
 
     /// The kept reasoning steps, oldest first.
@@ -209,6 +220,27 @@ impl Conversation {
         }
         push_capped(&mut self.prompt_history, prompt, self.limits.prompt_history);
         true
+    }
+
+    /// Replaces the prompt history with `prompts`, oldest first (jido_code's
+    /// `set_prompt_history`, which takes them newest first): blank prompts
+    /// are left out, as [`record_prompt`](Self::record_prompt) ignores
+    /// them, and past the limit only the newest are kept.
+    ///
+    /// ```
+    /// use jido_session::{Conversation, ConversationLimits};
+    ///
+    /// let mut conversation = Conversation::new(ConversationLimits { prompt_history: 2, ..Default::default() });
+    /// conversation.set_prompt_history(vec!["one".into(), " ".into(), "two".into(), "three".into()]);
+    /// assert_eq!(conversation.prompt_history().collect::<Vec<_>>(), ["two", "three"]);
+    /// ```
+    pub fn set_prompt_history(&mut self, prompts: Vec<String>) {
+        let mut history: VecDeque<String> = prompts
+            .into_iter()
+            .filter(|prompt| !is_blank(prompt))
+            .collect();
+        trim(&mut history, self.limits.prompt_history);
+        self.prompt_history = history;
     }
 
     /// The kept prompts, oldest first.

@@ -115,6 +115,31 @@ impl StateRef {
         self.commit(Change::Message(message)).await.map(drop)
     }
 
+    /// Removes every message of the conversation (jido_code's
+    /// `clear_messages`), journaled like any change: a crash of the State,
+    /// or of the program, keeps it cleared.
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(dir.path()).await.unwrap().id();
+    /// let state = supervisor.state(id).unwrap();
+    /// state.append_message(Message::new(Role::User, "hello")).await.unwrap();
+    /// state.clear_messages().await.unwrap();
+    /// assert_eq!(state.message_count().await.unwrap(), 0);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`append_message`](Self::append_message).
+    pub async fn clear_messages(&self) -> Result<(), StateError> {
+        self.commit(Change::ClearMessages).await.map(drop)
+    }
+
     /// A page of the conversation: the messages from index `offset` (0 is
     /// the oldest kept), at most `limit` of them (`None`: all the rest),
     /// with the page's [`PageMeta`](crate::session::PageMeta). Only the page is
@@ -152,6 +177,16 @@ impl StateRef {
     /// As [`ChildRef::call`].
     pub async fn push_reasoning_step(&self, step: ReasoningStep) -> Result<(), StateError> {
         self.commit(Change::ReasoningStep(step)).await.map(drop)
+    }
+
+    /// Removes every reasoning step (jido_code's `clear_reasoning_steps`),
+    /// journaled like any change.
+    ///
+    /// # Errors
+    ///
+    /// As [`append_message`](Self::append_message).
+    pub async fn clear_reasoning_steps(&self) -> Result<(), StateError> {
+        self.commit(Change::ClearReasoningSteps).await.map(drop)
     }
 
     /// The kept reasoning steps, oldest first.
@@ -230,6 +265,31 @@ impl StateRef {
     /// As [`ChildRef::call`].
     pub async fn record_prompt(&self, prompt: impl Into<String>) -> Result<bool, StateError> {
         self.commit(Change::Prompt(prompt.into())).await
+    }
+
+    /// Replaces the prompt history with `prompts`, oldest first (jido_code's
+    /// `set_prompt_history`): blank prompts are left out, and past the limit
+    /// (100 by default) only the newest are kept. Journaled like any change.
+    ///
+    /// ```
+    /// use jido_supervisor::SessionSupervisor;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(dir.path()).await.unwrap().id();
+    /// let state = supervisor.state(id).unwrap();
+    /// state.record_prompt("old").await.unwrap();
+    /// state.set_prompt_history(vec!["fix it".into(), "".into(), "test it".into()]).await.unwrap();
+    /// assert_eq!(state.prompt_history().await.unwrap(), ["fix it", "test it"]);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`append_message`](Self::append_message).
+    pub async fn set_prompt_history(&self, prompts: Vec<String>) -> Result<(), StateError> {
+        self.commit(Change::PromptHistory(prompts)).await.map(drop)
     }
 
     /// The recorded prompts, oldest first.
