@@ -134,13 +134,23 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of `text`, lower-case hex digits only: the one spelling
+/// [`hex`] writes (as upstream's case-sensitive comparison accepts one).
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    fn digit(byte: u8) -> Option<u8> {
+        match byte {
+            b'0'..=b'9' => Some(byte - b'0'),
+            b'a'..=b'f' => Some(byte - b'a' + 10),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+    bytes
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect()
 }
 
@@ -156,5 +166,10 @@ mod tests {
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("zz"), None);
         assert_eq!(unhex("é1"), None);
+        // One spelling only: upper case, signs and spaces are refused.
+        assert_eq!(unhex("AB"), None);
+        assert_eq!(unhex("aB"), None);
+        assert_eq!(unhex("+1"), None);
+        assert_eq!(unhex(" 1"), None);
     }
 }

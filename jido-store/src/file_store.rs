@@ -170,7 +170,14 @@ impl FileStore {
         let path = self.path_of(id);
         let file = match open_regular(&path, OpenOptions::new().read(true)) {
             Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return match fs::symlink_metadata(&self.dir) {
+                    Err(gone) if gone.kind() == io::ErrorKind::NotFound => {
+                        Err(directory_gone(&self.dir))
+                    }
+                    _ => Ok(None),
+                };
+            }
             Err(error) => return Err(StoreError::io("open the snapshot", &error)),
         };
         let too_large = |size| StoreError::TooLarge {
@@ -206,14 +213,36 @@ impl FileStore {
     }
 }
 
+/// [`StoreError::DirectoryGone`] for `dir`.
+pub(crate) fn directory_gone(dir: &Path) -> StoreError {
+    StoreError::DirectoryGone {
+        path: dir.to_path_buf(),
+    }
+}
+
+/// `error`, met doing `operation` on a file in `dir`: a missing `dir` is
+/// [`StoreError::DirectoryGone`].
+pub(crate) fn in_dir_error(dir: &Path, operation: &'static str, error: &io::Error) -> StoreError {
+    if error.kind() == io::ErrorKind::NotFound
+        && fs::symlink_metadata(dir).is_err_and(|gone| gone.kind() == io::ErrorKind::NotFound)
+    {
+        return directory_gone(dir);
+    }
+    StoreError::io(operation, error)
+}
+
 /// The sessions with a file `<uuid>.<extension>` in `dir` (exactly so named:
 /// no stranger, no temporary file).
+///
+/// # Errors
+///
+/// [`StoreError::DirectoryGone`] if `dir` is missing; the file system's.
 pub(crate) fn ids_named(
     dir: &Path,
     extension: &str,
     operation: &'static str,
 ) -> Result<Vec<SessionId>, StoreError> {
-    let entries = fs::read_dir(dir).map_err(|error| StoreError::io(operation, &error))?;
+    let entries = fs::read_dir(dir).map_err(|error| in_dir_error(dir, operation, &error))?;
     let suffix = format!(".{extension}");
     let mut ids = Vec::new();
     for entry in entries {
@@ -290,7 +319,7 @@ impl SnapshotStore for FileStore {
         blocking("save the snapshot", move || {
             store
                 .put_blocking(id, &bytes)
-                .map_err(|error| StoreError::io("save the snapshot", &error))
+                .map_err(|error| in_dir_error(&store.dir, "save the snapshot", &error))
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! implements — and [`StoreError`].
 
 use std::io;
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use jido_session::SessionId;
@@ -102,6 +103,15 @@ pub enum StoreError {
         operation: &'static str,
         /// The session.
         id: SessionId,
+    },
+    /// The store's directory is gone — removed or renamed while the store
+    /// was in use — so nothing can be listed, read or written there. An
+    /// error, not an empty listing: a store that vanished is not a store
+    /// without sessions (upstream lists nothing; we say so instead).
+    #[error("the store's directory {} is gone", path.display())]
+    DirectoryGone {
+        /// The directory.
+        path: PathBuf,
     },
     /// The storage could not be reached in time.
     #[error("{operation} timed out")]

@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use jido_session::{Conversation, Message, Role, Session, SessionId};
 use jido_store::{
     DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, FileStore, LoadError, Persistence, SaveError,
-    Skipped, Snapshot,
+    Skipped, Snapshot, StoreError,
 };
 use tempfile::TempDir;
 
@@ -157,6 +157,18 @@ async fn a_tampered_signed_snapshot_is_refused_and_unsigned_ones_only_if_allowed
     let garbled = original.replacen("\"signature\":\"", "\"signature\":\"zz", 1);
     fs::write(&path, garbled).unwrap();
     assert_eq!(signed.load(id).await, Err(LoadError::BadSignature { id }));
+    // The right signature in upper case: one spelling only, as upstream.
+    let start = original.find("\"signature\":\"").unwrap() + "\"signature\":\"".len();
+    let end = start + original[start..].find('"').unwrap();
+    let shouted = format!(
+        "{}{}{}",
+        &original[..start],
+        original[start..end].to_uppercase(),
+        &original[end..]
+    );
+    assert_ne!(shouted, original);
+    fs::write(&path, shouted).unwrap();
+    assert_eq!(signed.load(id).await, Err(LoadError::BadSignature { id }));
 
     // Unsigned: refused with a key, unless allowed.
     f.persistence().save(&snapshot).await.unwrap();
@@ -257,4 +269,33 @@ async fn cleanup_deletes_what_is_older_than_the_max_age_and_says_what_it_kept() 
         Err(LoadError::NotFound { id: ids[0] })
     );
     assert!(persistence.load(ids[1]).await.is_ok());
+}
+
+/// Issue 24: a store whose directory was removed says so — listing,
+/// loading and saving — rather than listing nothing or failing with a bare
+/// I/O error.
+#[tokio::test]
+async fn a_store_whose_directory_is_gone_says_so() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sessions");
+    let persistence = Persistence::in_dir(&dir).unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let snapshot = Snapshot::of(
+        &jido_session::Session::new(project.path()).unwrap(),
+        jido_session::Conversation::default(),
+    );
+    persistence.save(&snapshot).await.unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+
+    let gone = StoreError::DirectoryGone { path: dir.clone() };
+    assert_eq!(persistence.list().await, Err(gone.clone()));
+    assert_eq!(
+        persistence.load(snapshot.id()).await,
+        Err(LoadError::Store(gone.clone()))
+    );
+    assert!(matches!(
+        persistence.save(&snapshot).await,
+        Err(SaveError::Store(error)) if error == gone
+    ));
+    assert!(gone.to_string().contains("is gone"));
 }

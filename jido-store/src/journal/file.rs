@@ -307,8 +307,10 @@ pub(crate) fn open_recovered(path: &Path, create: bool) -> Result<(File, Read), 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = crate::file_store::open_regular(path, &mut options)
-        .map_err(|error| StoreError::io("open the journal", &error))?;
+    let mut file = crate::file_store::open_regular(path, &mut options).map_err(|error| {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        crate::file_store::in_dir_error(dir, "open the journal", &error)
+    })?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(|error| StoreError::io("read the journal", &error))?;
