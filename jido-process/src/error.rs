@@ -54,6 +54,24 @@ pub enum CallError {
         /// The child's name.
         name: ChildName,
     },
+    /// The child is being restarted: it ended and its supervisor has not
+    /// started the next incarnation yet. What a cast (or
+    /// [`ChildRef::addr`](crate::ChildRef::addr)) says, which does not wait;
+    /// a call waits for the restart instead.
+    #[error("child {name} is being restarted")]
+    Restarting {
+        /// The child's name.
+        name: ChildName,
+    },
+    /// The child's supervisor gave up restarting it — it reached its
+    /// maximum restart intensity — and shut down (OTP's `shutdown` with
+    /// `reached_max_restart_intensity`). A call waiting through the
+    /// restarts ends with this, as does every call after.
+    #[error("the supervisor of child {name} gave up restarting it and shut down")]
+    GaveUp {
+        /// The child's name.
+        name: ChildName,
+    },
     /// The child is not a worker of the type the reference expects (a task,
     /// a supervisor, or another worker type).
     #[error("child {name} is not a {expected} worker")]

@@ -169,3 +169,58 @@ async fn a_cast_reaches_the_running_incarnation() {
         .unwrap();
     assert_eq!(pid.wait().await, ExitReason::Normal);
 }
+
+/// Issue 24: a cast while the child is being restarted says so — not
+/// `NotRunning`, which is for a child that will not run again unless asked.
+#[tokio::test]
+async fn a_cast_during_a_restart_says_the_child_is_restarting() {
+    let children = ScriptedChildren::new();
+    let supervisor = SupervisorSpec::new()
+        .child(children.spec("w"))
+        .start(())
+        .await
+        .unwrap();
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
+    children.plan("w", [WorkerStart::Fail(Term::msg("not yet"))]);
+    // Dead, its restart not yet made (and its first one fails).
+    worker.pid().unwrap().kill();
+    assert_eq!(
+        worker.cast(WorkerCommand::Ping),
+        Err(CallError::Restarting { name: "w".into() })
+    );
+    assert!(matches!(
+        worker.addr(),
+        Err(CallError::Restarting { .. }) | Ok(_)
+    ));
+    // The call waits the restarts out.
+    assert_eq!(worker.call(WorkerCommand::Ping).await, Ok(2));
+}
+
+/// Issue 24: a call waiting through restarts that the supervisor then gives
+/// up on (its restart intensity reached) says so.
+#[tokio::test]
+async fn a_call_waiting_through_restarts_the_supervisor_gives_up_on_says_so() {
+    let children = ScriptedChildren::new();
+    let supervisor = SupervisorSpec::new()
+        .intensity(RestartIntensity::new(2, Duration::from_secs(60)).unwrap())
+        .child(children.spec("w"))
+        .start(())
+        .await
+        .unwrap();
+    let worker = supervisor.child_ref::<ScriptedWorker>("w");
+    children.plan(
+        "w",
+        (0..8).map(|_| WorkerStart::Fail(Term::msg("never again"))),
+    );
+    worker.pid().unwrap().kill();
+    assert_eq!(
+        worker.call(WorkerCommand::Ping).await,
+        Err(CallError::GaveUp { name: "w".into() })
+    );
+    // And so does every call after, once the supervisor has ended.
+    supervisor.pid().wait().await;
+    assert_eq!(
+        worker.cast(WorkerCommand::Ping),
+        Err(CallError::GaveUp { name: "w".into() })
+    );
+}

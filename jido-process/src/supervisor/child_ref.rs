@@ -25,6 +25,9 @@ pub(crate) enum Found {
     NoSuchChild,
     /// The supervisor does not run.
     Down,
+    /// The supervisor gave up restarting its children (its restart
+    /// intensity was reached) and is shutting down, or has.
+    GaveUp,
 }
 
 /// A supervisor's children, as lookups see them.
@@ -146,18 +149,23 @@ impl<W: Worker> ChildRef<W> {
     ///
     /// # Errors
     ///
-    /// [`CallError::NotRunning`] while it does not run (a restart in
-    /// progress included), [`CallError::NoSuchChild`],
-    /// [`CallError::WrongType`], [`CallError::SupervisorDown`].
+    /// [`CallError::Restarting`] while a restart is under way,
+    /// [`CallError::NotRunning`] when it does not run and will not be
+    /// restarted, [`CallError::NoSuchChild`], [`CallError::WrongType`],
+    /// [`CallError::SupervisorDown`], [`CallError::GaveUp`].
     pub fn addr(&self) -> Result<Addr<W>, CallError> {
         let directory = self.directory()?;
         match directory.0.find(&self.name) {
             Found::Running(_, addr) => self.downcast(addr),
-            Found::Pending | Found::Stopped => Err(self.not_running()),
+            Found::Pending => Err(CallError::Restarting {
+                name: self.name.clone(),
+            }),
+            Found::Stopped => Err(self.not_running()),
             Found::NoSuchChild => Err(CallError::NoSuchChild {
                 name: self.name.clone(),
             }),
             Found::Down => Err(self.supervisor_down()),
+            Found::GaveUp => Err(self.gave_up()),
         }
     }
 
@@ -169,8 +177,9 @@ impl<W: Worker> ChildRef<W> {
     ///
     /// [`CallError::Timeout`], [`CallError::Exited`] (the worker ended while
     /// handling it), [`CallError::NotRunning`] (stopped, not restarting),
-    /// [`CallError::NoSuchChild`], [`CallError::WrongType`],
-    /// [`CallError::SupervisorDown`].
+    /// [`CallError::GaveUp`] (its supervisor gave up restarting it, before
+    /// or while the call waited), [`CallError::NoSuchChild`],
+    /// [`CallError::WrongType`], [`CallError::SupervisorDown`].
     pub async fn call(&self, request: W::Request) -> Result<W::Reply, CallError> {
         let deadline = Instant::now().checked_add(self.timeout);
         let found = self.running(deadline).await?;
@@ -233,7 +242,7 @@ impl<W: Worker> ChildRef<W> {
     }
 
     /// Sends `request` to the incarnation running now, without waiting for
-    /// a reply (or for a restart).
+    /// a reply (or for a restart: during one, [`CallError::Restarting`]).
     ///
     /// # Errors
     ///
@@ -268,6 +277,7 @@ impl<W: Worker> ChildRef<W> {
                     });
                 }
                 Found::Down => return Err(self.supervisor_down()),
+                Found::GaveUp => return Err(self.gave_up()),
             }
             match deadline {
                 Some(deadline) => {
@@ -308,6 +318,12 @@ impl<W: Worker> ChildRef<W> {
 
     fn not_running(&self) -> CallError {
         CallError::NotRunning {
+            name: self.name.clone(),
+        }
+    }
+
+    fn gave_up(&self) -> CallError {
+        CallError::GaveUp {
             name: self.name.clone(),
         }
     }

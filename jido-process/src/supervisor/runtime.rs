@@ -38,6 +38,9 @@
 //! 7. Once `down` is set the task has ended and no child is reachable
 //!    (lookups check `down` first): its children were terminated, or are
 //!    being killed as it is dropped (they are linked to it).
+//! 8. Once `gave_up` is set — as the supervisor reaches its restart
+//!    intensity, before its children are terminated — it stays set, and
+//!    every lookup answers [`Found::GaveUp`].
 //!
 //! # Deadlock safety
 //!
@@ -183,6 +186,10 @@ pub(crate) struct SupervisorInner<C> {
     changed: Notify,
     /// Set when the supervisor's task has ended (its children are dead).
     down: AtomicBool,
+    /// Set (and `changed` notified) as the supervisor gives up — its
+    /// restart intensity reached — before it terminates its children:
+    /// lookups say so from then on (invariant 8).
+    gave_up: AtomicBool,
 }
 
 /// Starts a supervisor (see [`SupervisorSpec::start`]). Boxed: a
@@ -250,6 +257,7 @@ where
         slots: Mutex::new(slots),
         changed: Notify::new(),
         down: AtomicBool::new(false),
+        gave_up: AtomicBool::new(false),
     });
     let mut runner = Runner {
         shared: Arc::clone(&shared),
@@ -486,6 +494,10 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
         let shared = Arc::clone(&self.shared);
         if !self.window.allow(Instant::now()) {
             tracing::error!(child = %shared.report.name(&name), %reason, "reached max restart intensity; shutting down");
+            // Before the children go: a call waiting through the restarts
+            // wakes to this, not to a child terminated.
+            shared.gave_up.store(true, Ordering::Release);
+            shared.changed.notify_waiters();
             shared.terminate_all().await;
             return Err(ExitReason::ShutdownWith(Term::new(
                 SupervisorExit::ReachedMaxRestartIntensity {
@@ -791,6 +803,9 @@ impl<C: Clone + Send + Sync + 'static> SupervisorInner<C> {
 
 impl<C: Send + Sync + 'static> Lookup for SupervisorInner<C> {
     fn find(&self, name: &str) -> Found {
+        if self.gave_up.load(Ordering::Acquire) {
+            return Found::GaveUp;
+        }
         if self.down.load(Ordering::Acquire) || !self.pid.is_alive() {
             return Found::Down;
         }
