@@ -14,9 +14,14 @@
 //!
 //! 1. At most `limit` sessions: `register` checks the count before it
 //!    inserts, and nothing else inserts.
-//! 2. `by_path` has one entry per session of `by_id`, keyed by its project,
-//!    holding the very `Arc` of its entry; so no two sessions share a
-//!    project.
+//! 2. A project is its directory: `by_directory` has one entry per session
+//!    of `by_id` whose project carries a [`DirectoryId`] (every one on
+//!    Unix), keyed by it and holding the very `Arc` of its entry; so no two
+//!    sessions share a project directory, however it is reached or
+//!    renamed. `by_path` holds, per project path, the session registered
+//!    last under it (a directory renamed away and another one made at its
+//!    old path: the later session shadows the earlier), and every session
+//!    without a `DirectoryId` unshadowed — so those never share a path.
 //! 3. `by_name` holds every session of `by_id` exactly once, in the bucket of
 //!    its name; no bucket is empty, and each is sorted oldest first.
 //! 4. Every entry's `seq` is below `next_seq`, which only grows: a ticket is
@@ -31,7 +36,7 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
-use jido_session::{ProjectPath, Session, SessionId};
+use jido_session::{DirectoryId, ProjectPath, Session, SessionId};
 use smallvec::SmallVec;
 
 use crate::{Registration, RegistryError, Ticket};
@@ -40,6 +45,8 @@ pub(crate) struct Index<S> {
     pub(crate) limit: usize,
     by_id: HashMap<SessionId, Entry<S>, RandomState>,
     by_path: HashMap<ProjectPath, Arc<Session>, RandomState>,
+    /// The same sessions by the identity of their project directory.
+    by_directory: HashMap<DirectoryId, Arc<Session>, RandomState>,
     /// Per name, the sessions that bear it, oldest first (sorted by
     /// [`age_key`], so that insertion and removal are binary searches),
     /// hashed by the name.
@@ -90,6 +97,7 @@ impl<S> Index<S> {
             limit,
             by_id: HashMap::default(),
             by_path: HashMap::default(),
+            by_directory: HashMap::default(),
             by_name: HashTable::new(),
             hasher: RandomState::default(),
             next_seq: 0,
@@ -117,7 +125,7 @@ impl<S> Index<S> {
         if self.by_id.contains_key(&id) {
             return Err(RegistryError::DuplicateId { id });
         }
-        if let Some(owner) = self.by_path.get(session.project_path()) {
+        if let Some(owner) = self.project_owner(session.project_path()) {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
                 owner: owner.id(),
@@ -126,8 +134,7 @@ impl<S> Index<S> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let session = Arc::new(session);
-        self.by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.insert_project(&session);
         self.add_name(&session);
         self.by_id.insert(
             id,
@@ -175,7 +182,7 @@ impl<S> Index<S> {
 
     pub(crate) fn remove(&mut self, id: SessionId) -> Option<Entry<S>> {
         let entry = self.by_id.remove(&id)?;
-        self.by_path.remove(entry.session.project_path());
+        self.remove_project(&entry.session);
         self.remove_name(&entry.session);
         self.check(&entry.session);
         Some(entry)
@@ -189,19 +196,18 @@ impl<S> Index<S> {
             Some(entry) => Arc::clone(&entry.session),
             None => return Err(RegistryError::NotFound { id }),
         };
-        if old.project_path() != session.project_path()
-            && let Some(owner) = self.by_path.get(session.project_path())
+        if let Some(owner) = self.project_owner(session.project_path())
+            && owner.id() != id
         {
             return Err(RegistryError::DuplicateProject {
                 path: session.project_path().clone(),
                 owner: owner.id(),
             });
         }
-        self.by_path.remove(old.project_path());
+        self.remove_project(&old);
         self.remove_name(&old);
         let session = Arc::new(session);
-        self.by_path
-            .insert(session.project_path().clone(), Arc::clone(&session));
+        self.insert_project(&session);
         self.add_name(&session);
         if let Some(entry) = self.by_id.get_mut(&id) {
             entry.session = Arc::clone(&session);
@@ -225,6 +231,7 @@ impl<S> Index<S> {
     /// Removes every entry; returns them. Stays open or closed as it was.
     pub(crate) fn drain(&mut self) -> Vec<Entry<S>> {
         self.by_path.clear();
+        self.by_directory.clear();
         self.by_name.clear();
         self.by_id.drain().map(|(_, entry)| entry).collect()
     }
@@ -239,8 +246,54 @@ impl<S> Index<S> {
             .map(Arc::clone)
     }
 
+    /// The session of `project`: by its path, else — a directory renamed,
+    /// or reached by another path — by the directory's identity.
     pub(crate) fn lookup_by_project(&self, project: &ProjectPath) -> Option<Arc<Session>> {
-        self.by_path.get(project).map(Arc::clone)
+        self.project_owner(project).map(Arc::clone)
+    }
+
+    /// The session whose project is `project`'s: its directory's, or —
+    /// without a directory identity — its path's.
+    fn project_owner(&self, project: &ProjectPath) -> Option<&Arc<Session>> {
+        match project.directory() {
+            Some(directory) => {
+                // The path first (the common case, one probe), if it is
+                // still the same directory.
+                // The key is a copy of the owner's project, identity
+                // included: compared without a visit to the session.
+                let by_path = self
+                    .by_path
+                    .get_key_value(project)
+                    .filter(|(key, _)| key.directory() == Some(directory))
+                    .map(|(_, owner)| owner);
+                by_path.or_else(|| self.by_directory.get(&directory))
+            }
+            None => self.by_path.get(project),
+        }
+    }
+
+    fn insert_project(&mut self, session: &Arc<Session>) {
+        let project = session.project_path();
+        // Shadows an earlier session at this path, whose directory has
+        // since moved (else `register` refused).
+        self.by_path.insert(project.clone(), Arc::clone(session));
+        if let Some(directory) = project.directory() {
+            self.by_directory.insert(directory, Arc::clone(session));
+        }
+    }
+
+    fn remove_project(&mut self, session: &Arc<Session>) {
+        let project = session.project_path();
+        if self
+            .by_path
+            .get(project)
+            .is_some_and(|owner| Arc::ptr_eq(owner, session))
+        {
+            self.by_path.remove(project);
+        }
+        if let Some(directory) = project.directory() {
+            self.by_directory.remove(&directory);
+        }
     }
 
     pub(crate) fn lookup_by_name(&self, name: &str) -> Option<Arc<Session>> {
@@ -270,7 +323,10 @@ impl<S> Index<S> {
             self.by_id.len() <= self.limit,
             "invariant 1: over the limit"
         );
-        debug_assert_eq!(self.by_path.len(), self.by_id.len(), "invariant 2");
+        debug_assert!(
+            self.by_path.len() <= self.by_id.len() && self.by_directory.len() <= self.by_id.len(),
+            "invariant 2: more projects than sessions"
+        );
         match self.by_id.get(&touched.id()) {
             Some(entry) => self.check_entry(entry),
             None => {
@@ -307,11 +363,25 @@ impl<S> Index<S> {
             entry.seq < self.next_seq,
             "invariant 4: a ticket not issued"
         );
+        let project = entry.session.project_path();
         debug_assert!(
-            self.by_path
-                .get(entry.session.project_path())
-                .is_some_and(|owner| Arc::ptr_eq(owner, &entry.session)),
-            "invariant 2: session {id} not under its project"
+            self.by_path.get(project).is_some_and(|owner| {
+                Arc::ptr_eq(owner, &entry.session)
+                    || (project.directory().is_some()
+                        && owner.project_path().directory() != project.directory())
+            }),
+            "invariant 2: session {id} neither under its path nor shadowed there"
+        );
+        debug_assert!(
+            entry
+                .session
+                .project_path()
+                .directory()
+                .is_none_or(|directory| self
+                    .by_directory
+                    .get(&directory)
+                    .is_some_and(|owner| Arc::ptr_eq(owner, &entry.session))),
+            "invariant 2: session {id} not under its project directory"
         );
         debug_assert!(
             self.names(entry.session.name()).is_some_and(|bucket| bucket

@@ -212,8 +212,13 @@ impl<S> SessionRegistry<S> {
     /// is spelled. `None` when no session has it, or the path does not
     /// resolve.
     ///
+    /// A project is its directory: after a project directory is renamed,
+    /// its session is found under the new path too (by the directory's
+    /// identity, device and inode).
+    ///
     /// A path spelled exactly as a registered project (absolute and
-    /// canonical) is found by a hash lookup alone; any other spelling is
+    /// canonical) is found by a hash lookup alone — the session registered
+    /// there, even if its directory has since moved; any other spelling is
     /// canonicalized first, which touches the file system
     /// ([`lookup_by_project`](Self::lookup_by_project) never does).
     pub fn lookup_by_path(&self, path: impl AsRef<Path>) -> Option<Arc<Session>> {

@@ -85,6 +85,36 @@ fn a_symlink_to_an_open_project_is_the_same_project() {
     );
 }
 
+/// Issue 24: one directory is one project, whatever its path: after the
+/// directory of an open project is renamed, a session on its new path is
+/// refused, and a lookup by the new path finds the open one.
+#[cfg(unix)]
+#[test]
+fn a_renamed_project_directory_is_still_the_open_project() {
+    let projects = Projects::new();
+    let before = projects.dir("before");
+    let registry = SessionRegistry::new();
+    let owner = registry.register(session(&before)).unwrap().id();
+    let after = projects.root().join("after");
+    std::fs::rename(&before, &after).unwrap();
+
+    let error = registry.register(session(&after)).unwrap_err();
+    assert_eq!(
+        error,
+        RegistryError::DuplicateProject {
+            path: ProjectPath::new(&after).unwrap(),
+            owner,
+        }
+    );
+    assert_eq!(registry.lookup_by_path(&after).map(|s| s.id()), Some(owner));
+    // Another directory at the old path is another project.
+    std::fs::create_dir(&before).unwrap();
+    assert!(registry.register(session(&before)).is_ok());
+    // Once the session is gone, the directory is free under any path.
+    registry.unregister(owner).unwrap();
+    assert!(registry.register(session(&after)).is_ok());
+}
+
 #[test]
 fn lookup_by_path_is_none_for_a_missing_or_unregistered_path() {
     let projects = Projects::new();

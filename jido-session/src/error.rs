@@ -72,6 +72,14 @@ pub enum SessionError {
         path: PathBuf,
     },
 
+    /// The project directory cannot be searched (no `x` permission): its
+    /// files could be neither opened nor listed beneath it.
+    #[error("project path {} is not searchable (no execute permission)", path.display())]
+    PathNotSearchable {
+        /// The path as given.
+        path: PathBuf,
+    },
+
     /// The project directory is not writable.
     #[error("project path {} is not writable", path.display())]
     PathUnwritable {

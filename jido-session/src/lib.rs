@@ -64,6 +64,6 @@ pub use conversation::{
 };
 pub use error::{MAX_ECHO_CHARS, SessionError, ValidationErrors};
 pub use id::SessionId;
-pub use path::{MAX_PATH_BYTES, ProjectPath};
+pub use path::{DirectoryId, MAX_PATH_BYTES, ProjectPath};
 pub use record::SessionRecord;
 pub use session::{MAX_NAME_CHARS, Session, SessionBuilder};

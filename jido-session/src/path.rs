@@ -48,8 +48,44 @@ pub const MAX_PATH_BYTES: usize = 4096;
 /// assert!(direct.is_absolute());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// It also carries the identity of the directory it named when it was made
+/// ([`directory`](Self::directory): device and inode), so that one directory
+/// is one project whatever its path: a directory renamed under a running
+/// session is still that session's project.
 #[derive(Clone)]
-pub struct ProjectPath(PathBuf);
+pub struct ProjectPath(PathBuf, Option<DirectoryId>);
+
+/// Which directory a [`ProjectPath`] named when it was made: its device
+/// and inode numbers. Two paths with one `DirectoryId` name one directory
+/// (a rename, a bind mount, a hard-linked... path), whatever their spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DirectoryId {
+    /// The device holding the directory.
+    pub device: u64,
+    /// Its inode on that device.
+    pub inode: u64,
+}
+
+impl DirectoryId {
+    /// The identity in `metadata`; `None` on a platform without device and
+    /// inode numbers.
+    pub fn of(metadata: &std::fs::Metadata) -> Option<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(DirectoryId {
+                device: metadata.dev(),
+                inode: metadata.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            None
+        }
+    }
+}
 
 impl ProjectPath {
     /// Canonicalizes `path` and checks that it is a readable and writable
@@ -70,14 +106,15 @@ impl ProjectPath {
     ///    or [`SessionError::PathNotUtf8`] if its canonical path is not
     ///    valid UTF-8 (a session's record holds it as text);
     /// 4. [`SessionError::PathNotADirectory`];
-    /// 5. [`SessionError::PathUnreadable`] then
+    /// 5. [`SessionError::PathUnreadable`], then
+    ///    [`SessionError::PathNotSearchable`], then
     ///    [`SessionError::PathUnwritable`], as decided by `access(2)` (which
     ///    uses the real user and group ids).
     pub fn new(path: impl AsRef<Path>) -> Result<Self, SessionError> {
         let given = path.as_ref();
         let canonical = canonicalize(given)?;
-        check_directory(&canonical, given)?;
-        Ok(Self(canonical))
+        let directory = check_directory(&canonical, given)?;
+        Ok(Self(canonical, directory))
     }
 
     /// Canonicalizes `path` without the directory and permission checks of
@@ -87,7 +124,19 @@ impl ProjectPath {
     ///
     /// Steps 1 to 3 of [`new`](Self::new).
     pub fn resolve(path: impl AsRef<Path>) -> Result<Self, SessionError> {
-        canonicalize(path.as_ref()).map(Self)
+        let canonical = canonicalize(path.as_ref())?;
+        let directory = std::fs::metadata(&canonical)
+            .ok()
+            .and_then(|metadata| DirectoryId::of(&metadata));
+        Ok(Self(canonical, directory))
+    }
+
+    /// Which directory the path named when this value was made (device and
+    /// inode); `None` where the platform cannot say, or — for
+    /// [`resolve`](Self::resolve) — nothing could be read there.
+    #[must_use]
+    pub fn directory(&self) -> Option<DirectoryId> {
+        self.1
     }
 
     /// Checks again that the directory exists, is a directory, and is
@@ -98,7 +147,7 @@ impl ProjectPath {
     /// Steps 3 to 5 of [`new`](Self::new), with this canonical path in the
     /// errors.
     pub fn check(&self) -> Result<(), SessionError> {
-        check_directory(&self.0, &self.0)
+        check_directory(&self.0, &self.0).map(drop)
     }
 
     /// The canonical path.
@@ -125,7 +174,7 @@ impl ProjectPath {
     /// tests only.
     #[cfg(test)]
     pub(crate) fn unchecked(path: impl Into<PathBuf>) -> Self {
-        Self(path.into())
+        Self(path.into(), None)
     }
 }
 
@@ -150,8 +199,9 @@ fn canonicalize(given: &Path) -> Result<PathBuf, SessionError> {
     Ok(canonical)
 }
 
-/// Steps 3 to 5 of [`ProjectPath::new`] on an already canonical path.
-fn check_directory(canonical: &Path, reported: &Path) -> Result<(), SessionError> {
+/// Steps 3 to 5 of [`ProjectPath::new`] on an already canonical path; the
+/// directory's identity.
+fn check_directory(canonical: &Path, reported: &Path) -> Result<Option<DirectoryId>, SessionError> {
     let metadata = std::fs::metadata(canonical).map_err(|error| io_error(reported, &error))?;
     if !metadata.is_dir() {
         return Err(SessionError::PathNotADirectory {
@@ -164,12 +214,19 @@ fn check_directory(canonical: &Path, reported: &Path) -> Result<(), SessionError
         },
         other => io_error(reported, &io::Error::from(other)),
     })?;
+    rustix::fs::access(canonical, Access::EXEC_OK).map_err(|errno| match errno {
+        Errno::ACCESS | Errno::PERM => SessionError::PathNotSearchable {
+            path: reported.to_path_buf(),
+        },
+        other => io_error(reported, &io::Error::from(other)),
+    })?;
     rustix::fs::access(canonical, Access::WRITE_OK).map_err(|errno| match errno {
         Errno::ACCESS | Errno::PERM | Errno::ROFS => SessionError::PathUnwritable {
             path: reported.to_path_buf(),
         },
         other => io_error(reported, &io::Error::from(other)),
-    })
+    })?;
+    Ok(DirectoryId::of(&metadata))
 }
 
 fn io_error(path: &Path, error: &io::Error) -> SessionError {
@@ -269,14 +326,14 @@ mod tests {
 
     #[test]
     fn root_folder_name_is_slash() {
-        assert_eq!(ProjectPath(PathBuf::from("/")).folder_name(), "/");
-        assert_eq!(ProjectPath(PathBuf::from("/a/b")).folder_name(), "b");
+        assert_eq!(ProjectPath::unchecked("/").folder_name(), "/");
+        assert_eq!(ProjectPath::unchecked("/a/b").folder_name(), "b");
     }
 
     #[test]
     fn ordering_is_by_bytes() {
-        let a = ProjectPath(PathBuf::from("/a/b"));
-        let b = ProjectPath(PathBuf::from("/a-b"));
+        let a = ProjectPath::unchecked("/a/b");
+        let b = ProjectPath::unchecked("/a-b");
         // Byte order: '-' (0x2d) < '/' (0x2f), unlike component order.
         assert!(b < a);
         assert!(Path::new("/a/b") < Path::new("/a-b"));

@@ -213,6 +213,20 @@ fn unwritable_directory_is_rejected() {
     assert_eq!(result, Err(SessionError::PathUnwritable { path: dir }));
 }
 
+/// Issue 24: a directory that can be read and written but not searched
+/// (no `x`) is refused: nothing beneath it could be opened.
+#[test]
+fn unsearchable_directory_is_rejected() {
+    let parent = world_traversable_tempdir();
+    let root = running_as_root(&parent);
+    let dir = dir_with_mode(&parent, "unsearchable", 0o600);
+    let result = unprivileged(root, {
+        let dir = dir.clone();
+        move || ProjectPath::new(dir)
+    });
+    assert_eq!(result, Err(SessionError::PathNotSearchable { path: dir }));
+}
+
 #[test]
 fn unprivileged_owner_with_full_access_is_accepted() {
     // Control for the two tests above: the same setup with mode 0700 passes,
