@@ -118,6 +118,42 @@ impl Persistence {
         Ok(persistence)
     }
 
+    /// The per-user directory sessions are kept in by default — the
+    /// platform's data directory for the application `jido`, `sessions`
+    /// beneath it (upstream keeps them under `~/.jido_code/sessions`):
+    ///
+    /// | platform | directory |
+    /// |---|---|
+    /// | Linux | `$XDG_DATA_HOME/jido/sessions`, else `~/.local/share/jido/sessions` |
+    /// | macOS | `~/Library/Application Support/jido/sessions` |
+    /// | Windows | `{FOLDERID_RoamingAppData}\jido\data\sessions` |
+    ///
+    /// Created if missing, readable by its owner only (mode 0700 on Unix).
+    /// Open it with [`in_dir`](Self::in_dir):
+    ///
+    /// ```no_run
+    /// use jido_store::Persistence;
+    ///
+    /// let persistence = Persistence::in_dir(Persistence::default_dir()?)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when the platform names no home directory for the user;
+    /// the file system's, if the directory cannot be created.
+    pub fn default_dir() -> io::Result<PathBuf> {
+        let dirs = directories::ProjectDirs::from("", "", "jido").ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "no home directory for the current user: choose a store directory",
+            )
+        })?;
+        let dir = dirs.data_dir().join("sessions");
+        crate::file_store::create_private_dir(&dir)?;
+        Ok(dir)
+    }
+
     /// Journals every session's changes in `journal` (see
     /// [`journal`](crate::journal)), so that a program that dies loses
     /// nothing it acknowledged.
