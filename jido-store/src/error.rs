@@ -94,3 +94,16 @@ pub enum SaveError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Why a cleanup did not run. Nothing was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CleanupError {
+    /// A maximum age of zero would delete every closed session: refused,
+    /// as upstream refuses a maximum age that is not positive.
+    #[error("a cleanup's maximum age must be positive")]
+    ZeroMaxAge,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -211,6 +211,63 @@ impl FileStore {
     fn delete_blocking(&self, id: SessionId) -> Result<(), StoreError> {
         remove_durably(&self.path_of(id), &self.dir, "delete the snapshot")
     }
+
+    /// Removes every snapshot of `ids`, then flushes the directory once.
+    fn delete_many_blocking(&self, ids: &[SessionId]) -> Vec<(SessionId, StoreError)> {
+        let mut failed = Vec::new();
+        let mut removed = Vec::new();
+        for &id in ids {
+            match fs::remove_file(self.path_of(id)) {
+                Ok(()) => removed.push(id),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => failed.push((id, StoreError::io("delete the snapshot", &error))),
+            }
+        }
+        if !removed.is_empty()
+            && let Err(error) = File::open(&self.dir).and_then(|dir| dir.sync_all())
+        {
+            // Removed, but perhaps not for good: each is reported.
+            let error = StoreError::io("flush the directory", &error);
+            failed.extend(removed.into_iter().map(|id| (id, error.clone())));
+        }
+        failed
+    }
+
+    fn list_stamped_blocking(&self) -> Result<Vec<(SessionId, Option<u64>)>, StoreError> {
+        let operation = "list snapshots";
+        let entries =
+            fs::read_dir(&self.dir).map_err(|error| in_dir_error(&self.dir, operation, &error))?;
+        let mut listed = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|error| StoreError::io(operation, &error))?;
+            if let Some(id) = id_named(&entry.file_name(), ".json") {
+                listed.push((id, inode_of(&entry)));
+            }
+        }
+        Ok(listed)
+    }
+}
+
+/// The inode number of a directory entry, read with the directory.
+#[cfg(unix)]
+fn inode_of(entry: &fs::DirEntry) -> Option<u64> {
+    use std::os::unix::fs::DirEntryExt;
+    Some(entry.ino())
+}
+
+#[cfg(not(unix))]
+fn inode_of(_entry: &fs::DirEntry) -> Option<u64> {
+    None
+}
+
+/// The session a file named exactly `<uuid><suffix>` is of.
+fn id_named(name: &std::ffi::OsStr, suffix: &str) -> Option<SessionId> {
+    let stem = name.to_str()?.strip_suffix(suffix)?;
+    // The canonical spelling only: hyphenated (36 bytes), lower case.
+    if stem.len() != 36 || stem.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        return None;
+    }
+    stem.parse::<SessionId>().ok()
 }
 
 /// [`StoreError::DirectoryGone`] for `dir`.
@@ -247,13 +304,7 @@ pub(crate) fn ids_named(
     let mut ids = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|error| StoreError::io(operation, &error))?;
-        let name = entry.file_name();
-        let id = name
-            .to_str()
-            .and_then(|name| name.strip_suffix(suffix.as_str()))
-            .and_then(|stem| stem.parse::<SessionId>().ok())
-            .filter(|id| name.to_str() == Some(&format!("{id}{suffix}")));
-        ids.extend(id);
+        ids.extend(id_named(&entry.file_name(), &suffix));
     }
     Ok(ids)
 }
@@ -340,6 +391,21 @@ impl SnapshotStore for FileStore {
     async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
         let store = self.clone();
         blocking("delete the snapshot", move || store.delete_blocking(id)).await
+    }
+
+    async fn list_stamped(&self) -> Result<Vec<(SessionId, Option<u64>)>, StoreError> {
+        let store = self.clone();
+        blocking("list snapshots", move || store.list_stamped_blocking()).await
+    }
+
+    async fn delete_many(&self, ids: &[SessionId]) -> Vec<(SessionId, StoreError)> {
+        let store = self.clone();
+        let owned = ids.to_vec();
+        let deleted = blocking("delete snapshots", move || {
+            Ok(store.delete_many_blocking(&owned))
+        })
+        .await;
+        deleted.unwrap_or_else(|error| ids.iter().map(|&id| (id, error.clone())).collect())
     }
 }
 

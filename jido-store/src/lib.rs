@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod catalog;
 mod codec;
 mod error;
 mod file_store;
@@ -39,15 +40,17 @@ mod identity;
 pub mod journal;
 mod listing;
 mod persistence;
+mod pins;
 mod snapshot;
 mod store;
 mod store_lock;
 
-pub use error::{LoadError, SaveError};
+pub use error::{CleanupError, LoadError, SaveError};
 pub use file_store::FileStore;
 pub use identity::ProjectIdentity;
 pub use listing::{CleanupReport, Listing, Skipped, SnapshotInfo};
-pub use persistence::{DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, Persistence};
+pub use persistence::{DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, IsOpen, Persistence};
+pub use pins::Pinned;
 pub use snapshot::{SCHEMA_VERSION, Snapshot};
 pub use store::{SnapshotStore, StoreError};
 pub use store_lock::StoreLocked;

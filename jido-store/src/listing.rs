@@ -42,39 +42,51 @@ impl From<&Snapshot> for SnapshotInfo {
     }
 }
 
-/// The stored snapshots: the readable ones, newest closed first, and those
-/// that could not be read, with why.
+/// The stored snapshots: the readable ones, newest closed first (all of
+/// them, or a page), and those that could not be read, with why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Listing {
-    /// Readable snapshots, newest closed first.
+    /// Readable snapshots, newest closed first: every one, or the page
+    /// asked for.
     pub snapshots: Vec<SnapshotInfo>,
+    /// How many readable snapshots there are in all (a page holds at most
+    /// its limit of them).
+    pub total: usize,
     /// Snapshots skipped because they could not be read (corrupt, tampered,
-    /// too large, ...).
+    /// too large, ...), by id.
     pub unreadable: Vec<(SessionId, LoadError)>,
 }
 
-/// What [`Persistence::cleanup`](crate::Persistence::cleanup) did.
+/// What [`Persistence::cleanup`](crate::Persistence::cleanup) (and the cap,
+/// [`Persistence::enforce_cap`](crate::Persistence::enforce_cap)) did. Only
+/// what it deleted, skipped or failed to delete is listed: the sessions it
+/// kept because they are recent are counted, so that a cleanup costs what
+/// it deletes, not what it keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CleanupReport {
-    /// Snapshots closed longer ago than the maximum age, deleted.
+    /// Sessions deleted (snapshot and journal): closed longer ago than the
+    /// maximum age, or the oldest closed past the cap, oldest first.
     pub deleted: Vec<SessionId>,
-    /// Snapshots kept: too recent, or unreadable (their age is unknown).
+    /// How many readable sessions are kept.
+    pub kept: usize,
+    /// Sessions old enough (or over the cap) that were kept, with why; and
+    /// those that could not be read (their age is unknown).
     pub skipped: Vec<(SessionId, Skipped)>,
-    /// Snapshots old enough whose deletion failed.
+    /// Sessions whose deletion failed.
     pub failed: Vec<(SessionId, StoreError)>,
 }
 
-/// Why [`Persistence::cleanup`](crate::Persistence::cleanup) kept a snapshot.
+/// Why a cleanup kept a session it could otherwise have deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Skipped {
-    /// Closed within the maximum age.
-    Recent {
-        /// When it was closed.
-        closed_at: DateTime<Utc>,
-    },
+    /// It is open (the caller said so, or it is
+    /// [pinned](crate::Persistence::pin)), or — for the cap — it has a
+    /// journal: interrupted sessions and journaled open ones are never
+    /// evicted.
+    Open,
     /// It could not be read, so its age is unknown.
     Unreadable(LoadError),
 }

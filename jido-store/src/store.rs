@@ -65,6 +65,38 @@ pub trait SnapshotStore: Send + Sync + 'static {
 
     /// Deletes the snapshot of session `id`; succeeds if there is none.
     async fn delete(&self, id: SessionId) -> Result<(), StoreError>;
+
+    /// The ids of every stored snapshot, each with a *stamp* that changes
+    /// whenever its snapshot is replaced (`None`: this store has none).
+    /// Listing reads again only the snapshots whose stamp changed since it
+    /// last read them, so a listing of many snapshots costs one listing of
+    /// the store and the reads of what changed. The default: [`list`](Self::list),
+    /// without stamps (every listing reads every snapshot).
+    ///
+    /// [`FileStore`](crate::FileStore)'s stamp is the file's inode number,
+    /// read with the directory (no `stat`): every put is a new file renamed
+    /// over the old one.
+    async fn list_stamped(&self) -> Result<Vec<(SessionId, Option<u64>)>, StoreError> {
+        Ok(self
+            .list()
+            .await?
+            .into_iter()
+            .map(|id| (id, None))
+            .collect())
+    }
+
+    /// Deletes the snapshots of `ids`; returns those whose deletion failed,
+    /// with why. The default deletes them one by one;
+    /// [`FileStore`](crate::FileStore) flushes its directory once for all.
+    async fn delete_many(&self, ids: &[SessionId]) -> Vec<(SessionId, StoreError)> {
+        let mut failed = Vec::new();
+        for &id in ids {
+            if let Err(error) = self.delete(id).await {
+                failed.push((id, error));
+            }
+        }
+        failed
+    }
 }
 
 /// Why a [`SnapshotStore`] operation failed.

@@ -383,7 +383,13 @@ async fn snapshots_are_deleted_and_cleaned_up_through_the_supervisor() {
 
     f.supervisor.delete_persisted(a).await.unwrap();
     f.supervisor.delete_persisted(a).await.unwrap();
-    let report = f.supervisor.cleanup(Duration::ZERO).await.unwrap();
+    // Issue 24: a maximum age of zero is refused, and deletes nothing.
+    assert_eq!(
+        f.supervisor.cleanup(Duration::ZERO).await,
+        Err(PersistError::ZeroMaxAge)
+    );
+    assert_eq!(f.supervisor.list_persisted().await.unwrap().total, 1);
+    let report = f.supervisor.cleanup(Duration::from_nanos(1)).await.unwrap();
     assert_eq!(report.deleted, [b]);
     assert!(
         f.supervisor
@@ -586,4 +592,61 @@ async fn a_todo_s_active_form_and_the_replaced_histories_survive_save_and_resume
     assert_eq!(state.message_count().await.unwrap(), 0);
     assert!(state.reasoning_steps().await.unwrap().is_empty());
     assert_eq!(state.prompt_history().await.unwrap(), ["one", "two"]);
+}
+
+/// Issue 24: past the store's cap, each save on stop deletes the sessions
+/// closed longest ago — never one that runs (here, a resumed one whose
+/// snapshot is the oldest).
+#[tokio::test]
+async fn past_the_cap_a_save_on_stop_deletes_the_oldest_closed_never_a_running_one() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let supervisor = SessionSupervisor::builder()
+        .persistence(
+            Persistence::in_dir(snapshots.path())
+                .unwrap()
+                .keep_at_most(std::num::NonZeroUsize::new(2).unwrap()),
+        )
+        .save_on_stop(true)
+        .build();
+    let f = Fixture {
+        supervisor,
+        snapshots,
+        root: tempfile::tempdir().unwrap(),
+    };
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        let id = f.open(name).await;
+        f.supervisor.stop_session(id).await.unwrap();
+        ids.push(id);
+    }
+    let saved: Vec<SessionId> = f
+        .supervisor
+        .list_persisted()
+        .await
+        .unwrap()
+        .snapshots
+        .iter()
+        .map(|info| info.id)
+        .collect();
+    assert_eq!(saved, [ids[2], ids[1]], "a, the oldest, went");
+
+    // b runs again: its snapshot, now the oldest, is spared.
+    f.supervisor.resume(ids[1]).await.unwrap();
+    let d = f.open("d").await;
+    f.supervisor.stop_session(d).await.unwrap();
+    let saved: Vec<SessionId> = f
+        .supervisor
+        .list_persisted()
+        .await
+        .unwrap()
+        .snapshots
+        .iter()
+        .map(|info| info.id)
+        .collect();
+    assert!(saved.contains(&ids[1]), "the running b kept: {saved:?}");
+    assert!(saved.contains(&d));
+    assert!(!saved.contains(&ids[2]), "c, the oldest closed, went");
+    let page = f.supervisor.list_resumable_page(0, 10).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.snapshots[0].id, d);
 }

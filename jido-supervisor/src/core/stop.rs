@@ -159,6 +159,7 @@ impl Core {
                     tracing::warn!(%id, %error, "could not delete the saved session's journal");
                 }
                 self.emit(ticket, EventKind::Saved);
+                self.enforce_cap(&config.persistence).await;
             }
             Err(error) => {
                 tracing::warn!(%id, %error, "saving the session on stop failed");
@@ -169,6 +170,27 @@ impl Core {
                     },
                 );
             }
+        }
+    }
+
+    /// Past the store's cap on saved sessions, deletes the oldest closed
+    /// ones — never one registered here (open or stopping), one with a
+    /// journal, or one being resumed (pinned). A failure is logged: the
+    /// save it follows succeeded.
+    pub(crate) async fn enforce_cap(&self, persistence: &jido_store::Persistence) {
+        if persistence.cap().is_none() {
+            return;
+        }
+        let registry = self.registry();
+        match persistence.enforce_cap(&|id| registry.contains(id)).await {
+            Ok(report) if !report.deleted.is_empty() => {
+                tracing::info!(
+                    deleted = report.deleted.len(),
+                    "saved sessions over the cap deleted"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not apply the cap on saved sessions"),
         }
     }
 

@@ -17,6 +17,10 @@ pub enum PersistError {
     /// [`persistence`](crate::SessionSupervisorBuilder::persistence).
     #[error("no persistence is configured")]
     NotConfigured,
+    /// A cleanup's maximum age was zero (it would delete every closed
+    /// session): refused, as upstream refuses one that is not positive.
+    #[error("a cleanup's maximum age must be positive")]
+    ZeroMaxAge,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

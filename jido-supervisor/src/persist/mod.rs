@@ -13,8 +13,8 @@ use std::time::Duration;
 use jido_session::{Session, SessionId};
 use jido_store::journal::{self, Read};
 use jido_store::{
-    CleanupReport, Listing, LoadError, Persistence, ProjectIdentity, Snapshot, SnapshotInfo,
-    StoreError,
+    CleanupError, CleanupReport, Listing, LoadError, Persistence, ProjectIdentity, Snapshot,
+    SnapshotInfo, StoreError,
 };
 
 use crate::core::Restored;
@@ -76,13 +76,17 @@ impl SessionSupervisor {
             let (conversation, seq) = handle.tree().checkpoint();
             let snapshot = Snapshot::of(handle.session(), conversation).covering(seq);
             persistence.save(&snapshot).await?;
+            self.core.enforce_cap(persistence).await;
             return Ok(SnapshotInfo::from(&snapshot));
         };
         // A checkpoint: the journal held (no change nor rename meanwhile),
         // the session saved covering it, the journal cut.
-        let mut appender = journal.appender().await;
-        let (conversation, _) = handle.tree().checkpoint();
-        let snapshot = appender.checkpoint(conversation).await?;
+        let snapshot = {
+            let mut appender = journal.appender().await;
+            let (conversation, _) = handle.tree().checkpoint();
+            appender.checkpoint(conversation).await?
+        };
+        self.core.enforce_cap(persistence).await;
         Ok(SnapshotInfo::from(&snapshot))
     }
 
@@ -104,15 +108,51 @@ impl SessionSupervisor {
     ///
     /// As [`list_persisted`](Self::list_persisted).
     pub async fn list_resumable(&self) -> Result<Vec<SnapshotInfo>, PersistError> {
-        let listing = self.list_persisted().await?;
+        Ok(self.list_resumable_page(0, usize::MAX).await?.snapshots)
+    }
+
+    /// At most `limit` of the sessions [`list_resumable`](Self::list_resumable)
+    /// lists, from the `offset`-th (0 is the newest), with how many there
+    /// are in all ([`Listing::total`]) and the unreadable ones. At 100,000
+    /// saved sessions a page costs one read of the store's directory and
+    /// of the snapshots saved since the last listing (see
+    /// [`Persistence::list_page`]).
+    ///
+    /// ```
+    /// use jido_supervisor::{Persistence, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (projects, store) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(Persistence::in_dir(store.path())?)
+    ///     .save_on_stop(true)
+    ///     .build();
+    /// for name in ["a", "b", "c"] {
+    ///     let project = projects.path().join(name);
+    ///     std::fs::create_dir(&project)?;
+    ///     let id = supervisor.create_session(&project).await?.id();
+    ///     supervisor.stop_session(id).await?;
+    /// }
+    /// let page = supervisor.list_resumable_page(0, 2).await?;
+    /// assert_eq!((page.snapshots.len(), page.total), (2, 3));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`list_persisted`](Self::list_persisted).
+    pub async fn list_resumable_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Listing, PersistError> {
+        let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
         let registry = self.registry();
-        Ok(listing
-            .snapshots
-            .into_iter()
-            .filter(|info| {
+        Ok(persistence
+            .list_where(offset, limit, |info| {
                 !registry.contains(info.id) && registry.lookup_by_path(&info.project_path).is_none()
             })
-            .collect())
+            .await?)
     }
 
     /// Resumes every interrupted session — one whose program died with
@@ -212,6 +252,9 @@ impl SessionSupervisor {
         if self.registry().contains(id) {
             return Err(ResumeError::AlreadyOpen { id });
         }
+        // Kept from cleanup and the cap until it runs (then it is
+        // registered, which spares it).
+        let _pinned = persistence.pin(id).await;
         // Cluster-wide, before reading: a node that stops the session saves
         // it before it gives its claim up, so once no node holds it, the
         // snapshot read next is its last.
@@ -276,16 +319,32 @@ impl SessionSupervisor {
         Ok(persistence.delete(id).await?)
     }
 
-    /// Deletes the snapshots closed more than `max_age` ago
-    /// ([`DEFAULT_MAX_AGE`](crate::store::DEFAULT_MAX_AGE), 30 days, upstream) and
-    /// reports what it deleted, skipped and failed to delete.
+    /// Deletes the sessions closed more than `max_age` ago
+    /// ([`DEFAULT_MAX_AGE`](crate::store::DEFAULT_MAX_AGE), 30 days, upstream)
+    /// and, past the store's cap
+    /// ([`Persistence::keep_at_most`]), the oldest closed ones; never a
+    /// session open here. Reports what it deleted, skipped and failed to
+    /// delete, and counts what it kept.
     ///
     /// # Errors
     ///
-    /// [`PersistError::NotConfigured`], [`PersistError::Store`].
+    /// [`PersistError::NotConfigured`], [`PersistError::ZeroMaxAge`] (nothing
+    /// is deleted), [`PersistError::Store`].
     pub async fn cleanup(&self, max_age: Duration) -> Result<CleanupReport, PersistError> {
         let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
-        Ok(persistence.cleanup(max_age).await?)
+        let registry = self.registry();
+        persistence
+            .cleanup_sparing(max_age, &|id| registry.contains(id))
+            .await
+            .map_err(|error| match error {
+                CleanupError::ZeroMaxAge => PersistError::ZeroMaxAge,
+                CleanupError::Store(error) => PersistError::Store(error),
+                other => PersistError::Store(StoreError::Io {
+                    operation: "clean up",
+                    kind: None,
+                    message: other.to_string(),
+                }),
+            })
     }
 }
 

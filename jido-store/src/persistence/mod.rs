@@ -1,23 +1,27 @@
 //! [`Persistence`]: saving, loading, listing and cleaning up snapshots in a
-//! [`SnapshotStore`].
+//! [`SnapshotStore`]; listing ([`list`]) and cleaning up ([`cleanup`]) go
+//! through the store's [`Catalog`].
 
-use std::collections::HashMap;
+mod cleanup;
+mod list;
+
+pub use cleanup::IsOpen;
+
 use std::fmt;
 use std::io;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use jido_session::SessionId;
 
+use crate::catalog::{CACHE_FILE, Catalog};
 use crate::codec::Codec;
 use crate::journal::{FileJournal, JournalStore};
+use crate::pins::{Pinned, Pins};
 use crate::store_lock::StoreLock;
-use crate::{
-    CleanupReport, FileStore, Listing, LoadError, SaveError, Skipped, Snapshot, SnapshotInfo,
-    SnapshotStore, StoreError,
-};
+use crate::{FileStore, LoadError, SaveError, Snapshot, SnapshotInfo, SnapshotStore, StoreError};
 
 /// The largest snapshot loaded by default (10 MiB, as upstream).
 pub const DEFAULT_MAX_SNAPSHOT_BYTES: u64 = 10 * 1024 * 1024;
@@ -68,6 +72,12 @@ pub struct Persistence {
     _lock: Option<Arc<StoreLock>>,
     codec: Codec,
     max_bytes: u64,
+    /// What listing knows of every stored snapshot (shared by clones).
+    catalog: Arc<Catalog>,
+    /// Sessions kept from cleanup while they are resumed.
+    pins: Arc<Pins>,
+    /// At most this many saved sessions, if set.
+    keep_at_most: Option<NonZeroUsize>,
 }
 
 impl fmt::Debug for Persistence {
@@ -95,6 +105,9 @@ impl Persistence {
             _lock: None,
             codec: Codec::default(),
             max_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
+            catalog: Arc::new(Catalog::new(None)),
+            pins: Arc::new(Pins::default()),
+            keep_at_most: None,
         }
     }
 
@@ -113,8 +126,10 @@ impl Persistence {
         let lock = StoreLock::acquire(store.dir())?;
         store.sweep_temporary()?;
         let journal = FileJournal::new(store.dir())?;
+        let cache = store.dir().join(CACHE_FILE);
         let mut persistence = Persistence::new(store).with_journal(journal);
         persistence._lock = Some(lock);
+        persistence.catalog = Arc::new(Catalog::new(Some(cache)));
         Ok(persistence)
     }
 
@@ -194,6 +209,48 @@ impl Persistence {
         self
     }
 
+    /// Keeps at most `limit` saved sessions: past it,
+    /// [`cleanup`](Self::cleanup) — and the session supervisor, after every
+    /// save — deletes the sessions closed longest ago. Never one that is
+    /// open or interrupted (it has a journal, or the caller says it is open,
+    /// or it is [pinned](Self::pin)): those count, but stay. Upstream bounds
+    /// its saved sessions too. Default: no cap.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use jido_session::{Conversation, Session};
+    /// use jido_store::{Persistence, Snapshot};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let persistence = Persistence::in_dir(dir.path())?.keep_at_most(NonZeroUsize::new(2).unwrap());
+    /// let projects: Vec<_> = (0..3).map(|_| tempfile::tempdir()).collect::<Result<_, _>>()?;
+    /// for project in &projects {
+    ///     persistence.save(&Snapshot::of(&Session::new(project.path())?, Conversation::default())).await?;
+    /// }
+    /// let report = persistence.enforce_cap(&|_| false).await?;
+    /// assert_eq!(report.deleted.len(), 1); // the oldest
+    /// assert_eq!(persistence.list().await?.total, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn keep_at_most(mut self, limit: NonZeroUsize) -> Self {
+        self.keep_at_most = Some(limit);
+        self
+    }
+
+    /// The cap on saved sessions, if any ([`keep_at_most`](Self::keep_at_most)).
+    pub fn cap(&self) -> Option<NonZeroUsize> {
+        self.keep_at_most
+    }
+
+    /// Pins session `id`: while the returned guard lives, neither
+    /// [`cleanup`](Self::cleanup) nor the cap deletes its snapshot or
+    /// journal. Waits for a deletion of them under way to end. The session
+    /// supervisor pins a session while it resumes it.
+    pub async fn pin(&self, id: SessionId) -> Pinned {
+        self.pins.pin(id).await
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn SnapshotStore> {
         &self.store
@@ -216,6 +273,7 @@ impl Persistence {
             });
         }
         self.store.put(snapshot.id(), bytes).await?;
+        self.catalog.saved(SnapshotInfo::from(snapshot));
         Ok(())
     }
 
@@ -238,50 +296,6 @@ impl Persistence {
         self.codec.decode(id, &bytes)
     }
 
-    /// Every stored session, newest closed first: its snapshot, or — for a
-    /// session interrupted by its program's death, whose journal goes on past
-    /// its snapshot — what its journal holds ([`SnapshotInfo::interrupted`]).
-    /// Those that cannot be read are listed apart with why (and logged).
-    ///
-    /// # Errors
-    ///
-    /// The store's, if it cannot list.
-    pub async fn list(&self) -> Result<Listing, StoreError> {
-        let mut listing = Listing::default();
-        let mut saved = HashMap::new();
-        for (id, loaded) in self.load_all().await? {
-            match loaded {
-                Ok(snapshot) => {
-                    saved.insert(id, snapshot);
-                }
-                Err(error) => listing.unreadable.push((id, error)),
-            }
-        }
-        if let Some(journal) = &self.journal {
-            for id in journal.list().await? {
-                match interrupted(&**journal, id, saved.get(&id)).await {
-                    Ok(Some(info)) => {
-                        saved.remove(&id);
-                        listing.snapshots.push(info);
-                    }
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(%id, %error, "skipping an unreadable journal");
-                        saved.remove(&id);
-                        listing.unreadable.push((id, LoadError::Store(error)));
-                    }
-                }
-            }
-        }
-        listing
-            .snapshots
-            .extend(saved.values().map(SnapshotInfo::from));
-        listing
-            .snapshots
-            .sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(a.id.cmp(&b.id)));
-        Ok(listing)
-    }
-
     /// Deletes the snapshot of session `id`, and its journal; succeeds if
     /// there is none.
     ///
@@ -290,108 +304,10 @@ impl Persistence {
     /// The store's.
     pub async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
         self.store.delete(id).await?;
+        self.catalog.deleted(id);
         if let Some(journal) = &self.journal {
             journal.delete(id).await?;
         }
         Ok(())
     }
-
-    /// Deletes every session (snapshot and journal) closed — or, if
-    /// interrupted, last written — more than `max_age` ago
-    /// ([`DEFAULT_MAX_AGE`] upstream), and reports what it deleted, skipped
-    /// (too recent, or unreadable: their age is unknown) and failed to
-    /// delete.
-    ///
-    /// # Errors
-    ///
-    /// The store's, if it cannot list.
-    pub async fn cleanup(&self, max_age: Duration) -> Result<CleanupReport, StoreError> {
-        self.cleanup_at(max_age, Utc::now()).await
-    }
-
-    /// [`cleanup`](Self::cleanup) as if it were `now`.
-    ///
-    /// # Errors
-    ///
-    /// The store's, if it cannot list.
-    pub async fn cleanup_at(
-        &self,
-        max_age: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<CleanupReport, StoreError> {
-        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
-        let cutoff = now
-            .checked_sub_signed(max_age)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let mut report = CleanupReport::default();
-        let listing = self.list().await?;
-        for info in listing.snapshots {
-            let id = info.id;
-            if info.closed_at >= cutoff {
-                report.skipped.push((
-                    id,
-                    Skipped::Recent {
-                        closed_at: info.closed_at,
-                    },
-                ));
-                continue;
-            }
-            match self.delete(id).await {
-                Ok(()) => report.deleted.push(id),
-                Err(error) => {
-                    tracing::warn!(%id, %error, "could not delete an old snapshot");
-                    report.failed.push((id, error));
-                }
-            }
-        }
-        for (id, error) in listing.unreadable {
-            report.skipped.push((id, Skipped::Unreadable(error)));
-        }
-        Ok(report)
-    }
-
-    async fn load_all(&self) -> Result<Vec<(SessionId, Result<Snapshot, LoadError>)>, StoreError> {
-        let mut loaded = Vec::new();
-        for id in self.store.list().await? {
-            let snapshot = self.load(id).await;
-            if let Err(error) = &snapshot {
-                // A snapshot deleted since the listing is simply gone.
-                if matches!(error, LoadError::NotFound { .. }) {
-                    continue;
-                }
-                tracing::warn!(%id, %error, "skipping an unreadable snapshot");
-            }
-            loaded.push((id, snapshot));
-        }
-        Ok(loaded)
-    }
-}
-
-/// The listing of session `id` if its journal goes on past its snapshot
-/// `saved` (or it has only a journal): an interrupted session.
-async fn interrupted(
-    journal: &dyn JournalStore,
-    id: SessionId,
-    saved: Option<&Snapshot>,
-) -> Result<Option<SnapshotInfo>, StoreError> {
-    let read = journal.read(id).await?;
-    let Some(replayed) = crate::journal::replay(saved, &read).map_err(StoreError::Journal)? else {
-        return Ok(None);
-    };
-    if replayed.replayed == 0 {
-        return Ok(None);
-    }
-    let closed_at = journal
-        .last_written(id)
-        .await?
-        .or(saved.map(|snapshot| snapshot.closed_at))
-        .unwrap_or_else(Utc::now);
-    Ok(Some(SnapshotInfo {
-        id,
-        name: replayed.session.name,
-        project_path: replayed.session.project_path,
-        closed_at,
-        messages: replayed.conversation.message_count(),
-        interrupted: true,
-    }))
 }

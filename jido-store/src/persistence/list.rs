@@ -1,0 +1,332 @@
+//! Listing stored sessions: the catalog brought up to date, then read in
+//! order — a page of it, or all.
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+use std::iter::Peekable;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use jido_session::SessionId;
+
+use super::Persistence;
+use crate::catalog::{Entry, Index, OrderKey};
+use crate::journal::JournalStore;
+use crate::{Listing, LoadError, Snapshot, SnapshotInfo, StoreError};
+
+/// How many snapshots a refresh reads at once.
+const READS_AT_ONCE: usize = 16;
+
+/// What a refresh found beyond the catalog: the interrupted sessions (their
+/// journals go on past their snapshots), which replace their snapshots'
+/// entries in a listing.
+#[derive(Debug, Default)]
+pub(super) struct Refreshed {
+    /// Interrupted sessions, in listing order.
+    pub(super) interrupted: Vec<SnapshotInfo>,
+    /// The sessions whose catalog entry a listing does not show: the
+    /// interrupted, and those whose journal cannot be read.
+    pub(super) hidden: HashSet<SessionId>,
+    /// Sessions whose journal cannot be read.
+    pub(super) unreadable: Vec<(SessionId, LoadError)>,
+}
+
+fn key(info: &SnapshotInfo) -> OrderKey {
+    (Reverse(info.closed_at), info.id)
+}
+
+impl Persistence {
+    /// Every stored session, newest closed first: its snapshot, or — for a
+    /// session interrupted by its program's death, whose journal goes on past
+    /// its snapshot — what its journal holds ([`SnapshotInfo::interrupted`]).
+    /// Those that cannot be read are listed apart with why (and logged).
+    ///
+    /// A listing reads only what changed since the last one (with the file
+    /// store: one read of the directory, and the snapshots saved since):
+    /// see [`list_page`](Self::list_page) for a page of many.
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn list(&self) -> Result<Listing, StoreError> {
+        self.list_where(0, usize::MAX, |_| true).await
+    }
+
+    /// At most `limit` stored sessions, from the `offset`-th (0 is the
+    /// newest), in [`list`](Self::list)'s order; [`Listing::total`] says how
+    /// many there are in all. Only the page is copied: at 100,000 snapshots
+    /// a page costs one read of the directory and the snapshots saved since
+    /// the last listing.
+    ///
+    /// ```
+    /// use jido_session::{Conversation, Session};
+    /// use jido_store::{Persistence, Snapshot};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let persistence = Persistence::in_dir(dir.path())?;
+    /// let projects: Vec<_> = (0..3).map(|_| tempfile::tempdir()).collect::<Result<_, _>>()?;
+    /// for project in &projects {
+    ///     persistence.save(&Snapshot::of(&Session::new(project.path())?, Conversation::default())).await?;
+    /// }
+    /// let page = persistence.list_page(1, 10).await?;
+    /// assert_eq!((page.total, page.snapshots.len()), (3, 2));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn list_page(&self, offset: usize, limit: usize) -> Result<Listing, StoreError> {
+        self.list_where(offset, limit, |_| true).await
+    }
+
+    /// [`list_page`](Self::list_page) of the sessions `keep` keeps: the
+    /// page, and the total, count only those.
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it cannot list.
+    pub async fn list_where(
+        &self,
+        offset: usize,
+        limit: usize,
+        keep: impl Fn(&SnapshotInfo) -> bool,
+    ) -> Result<Listing, StoreError> {
+        let mut index = self.catalog.lock().await;
+        let refreshed = self.refresh(&mut index).await?;
+        Ok(page(&index, &refreshed, offset, limit, keep))
+    }
+
+    /// Brings the catalog up to date with the store (see
+    /// [`Catalog`](crate::catalog::Catalog)) and reads the journals.
+    pub(super) async fn refresh(&self, index: &mut Index) -> Result<Refreshed, StoreError> {
+        self.catalog.read_cache(index).await;
+        let listed = self.store.list_stamped().await?;
+        let mut present = HashSet::with_capacity(listed.len());
+        let mut to_read = Vec::new();
+        for (id, stamp) in listed {
+            present.insert(id);
+            if !index.is_current(id, stamp) {
+                to_read.push((id, stamp));
+            }
+        }
+        let gone: Vec<SessionId> = index
+            .entries
+            .keys()
+            .filter(|id| !present.contains(id))
+            .copied()
+            .collect();
+        for id in gone {
+            index.remove(id);
+        }
+        let reads = to_read.len();
+        let read_at = std::time::SystemTime::now();
+        let mut loads = futures_util::stream::iter(to_read)
+            .map(|(id, stamp)| async move { (id, stamp, self.load(id).await) })
+            .buffer_unordered(READS_AT_ONCE);
+        while let Some((id, stamp, loaded)) = loads.next().await {
+            match loaded {
+                Ok(snapshot) => index.insert(
+                    id,
+                    Entry::Readable {
+                        info: SnapshotInfo::from(&snapshot),
+                        stamp,
+                        read_at,
+                    },
+                ),
+                // Deleted since the store listed it: simply gone.
+                Err(LoadError::NotFound { .. }) => index.remove(id),
+                Err(error) => {
+                    tracing::warn!(%id, %error, "skipping an unreadable snapshot");
+                    index.insert(id, Entry::Unreadable { error, stamp });
+                }
+            }
+        }
+        drop(loads);
+        index.count_reads(reads);
+        let refreshed = match &self.journal {
+            Some(journal) => self.read_journals(&**journal, index).await?,
+            None => {
+                index.journals.clear();
+                Refreshed::default()
+            }
+        };
+        self.catalog.drain(index);
+        index.check();
+        self.catalog.write_cache_if_due(index).await;
+        Ok(refreshed)
+    }
+
+    /// The sessions with a journal, and which of them are interrupted.
+    async fn read_journals(
+        &self,
+        journal: &dyn JournalStore,
+        index: &mut Index,
+    ) -> Result<Refreshed, StoreError> {
+        let mut refreshed = Refreshed::default();
+        index.journals = journal.list().await?.into_iter().collect();
+        for &id in &index.journals {
+            let saved = match index.entries.get(&id) {
+                Some(Entry::Readable { .. }) => self.load(id).await.ok(),
+                _ => None,
+            };
+            match interrupted(journal, id, saved.as_ref()).await {
+                Ok(Some(info)) => {
+                    refreshed.hidden.insert(id);
+                    refreshed.interrupted.push(info);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%id, %error, "skipping an unreadable journal");
+                    refreshed.hidden.insert(id);
+                    refreshed.unreadable.push((id, LoadError::Store(error)));
+                }
+            }
+        }
+        refreshed.interrupted.sort_by_key(key);
+        Ok(refreshed)
+    }
+}
+
+/// The listing's sessions, in order: the catalog's readable entries but the
+/// hidden ones, merged with the interrupted sessions.
+pub(super) fn in_order<'a>(
+    index: &'a Index,
+    refreshed: &'a Refreshed,
+) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
+    let saved = index
+        .order
+        .iter()
+        .filter(|(_, id)| !refreshed.hidden.contains(id))
+        .filter_map(|(_, id)| match index.entries.get(id) {
+            Some(Entry::Readable { info, .. }) => Some(info),
+            _ => None,
+        });
+    Merge {
+        a: saved.peekable(),
+        b: refreshed.interrupted.iter().peekable(),
+        oldest_first: false,
+    }
+}
+
+/// [`in_order`], reversed: the oldest first, for a cleanup that stops at
+/// its cutoff.
+pub(super) fn oldest_first<'a>(
+    index: &'a Index,
+    refreshed: &'a Refreshed,
+) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
+    let saved = index
+        .order
+        .iter()
+        .rev()
+        .filter(|(_, id)| !refreshed.hidden.contains(id))
+        .filter_map(|(_, id)| match index.entries.get(id) {
+            Some(Entry::Readable { info, .. }) => Some(info),
+            _ => None,
+        });
+    Merge {
+        a: saved.peekable(),
+        b: refreshed.interrupted.iter().rev().peekable(),
+        oldest_first: true,
+    }
+}
+
+/// How many sessions a listing shows: the catalog's readable entries but
+/// the hidden ones, and the interrupted (without walking them).
+pub(super) fn listed_count(index: &Index, refreshed: &Refreshed) -> usize {
+    let hidden_saved = refreshed
+        .hidden
+        .iter()
+        .filter(|id| matches!(index.entries.get(id), Some(Entry::Readable { .. })))
+        .count();
+    index.order.len() - hidden_saved + refreshed.interrupted.len()
+}
+
+/// Two iterators in the same order, merged.
+struct Merge<'a, A: Iterator<Item = &'a SnapshotInfo>, B: Iterator<Item = &'a SnapshotInfo>> {
+    a: Peekable<A>,
+    b: Peekable<B>,
+    /// Both run oldest first (else newest first).
+    oldest_first: bool,
+}
+
+impl<'a, A, B> Iterator for Merge<'a, A, B>
+where
+    A: Iterator<Item = &'a SnapshotInfo>,
+    B: Iterator<Item = &'a SnapshotInfo>,
+{
+    type Item = &'a SnapshotInfo;
+
+    fn next(&mut self) -> Option<&'a SnapshotInfo> {
+        match (self.a.peek(), self.b.peek()) {
+            (Some(a), Some(b)) if (key(b) < key(a)) != self.oldest_first => self.b.next(),
+            (Some(_), _) => self.a.next(),
+            (None, _) => self.b.next(),
+        }
+    }
+}
+
+/// The unreadable sessions, by id: snapshots that cannot be read, and
+/// journals.
+pub(super) fn unreadable(index: &Index, refreshed: &Refreshed) -> Vec<(SessionId, LoadError)> {
+    let mut unreadable: Vec<_> = index
+        .entries
+        .iter()
+        .filter(|(id, _)| !refreshed.hidden.contains(id))
+        .filter_map(|(id, entry)| match entry {
+            Entry::Unreadable { error, .. } => Some((*id, error.clone())),
+            Entry::Readable { .. } => None,
+        })
+        .chain(refreshed.unreadable.iter().cloned())
+        .collect();
+    unreadable.sort_by_key(|(id, _)| *id);
+    unreadable
+}
+
+fn page(
+    index: &Index,
+    refreshed: &Refreshed,
+    offset: usize,
+    limit: usize,
+    keep: impl Fn(&SnapshotInfo) -> bool,
+) -> Listing {
+    let mut listing = Listing::default();
+    for info in in_order(index, refreshed).filter(|info| keep(info)) {
+        if listing.total >= offset && listing.snapshots.len() < limit {
+            listing.snapshots.push(info.clone());
+        }
+        listing.total += 1;
+    }
+    listing.unreadable = unreadable(index, refreshed);
+    listing
+}
+
+/// The listing of session `id` if its journal goes on past its snapshot
+/// `saved` (or it has only a journal): an interrupted session.
+async fn interrupted(
+    journal: &dyn JournalStore,
+    id: SessionId,
+    saved: Option<&Snapshot>,
+) -> Result<Option<SnapshotInfo>, StoreError> {
+    let read = journal.read(id).await?;
+    let Some(replayed) = crate::journal::replay(saved, &read).map_err(StoreError::Journal)? else {
+        return Ok(None);
+    };
+    if replayed.replayed == 0 {
+        return Ok(None);
+    }
+    let closed_at = journal
+        .last_written(id)
+        .await?
+        .or(saved.map(|snapshot| snapshot.closed_at))
+        .unwrap_or_else(Utc::now);
+    Ok(Some(SnapshotInfo {
+        id,
+        name: replayed.session.name,
+        project_path: replayed.session.project_path,
+        closed_at,
+        messages: replayed.conversation.message_count(),
+        interrupted: true,
+    }))
+}
