@@ -20,8 +20,9 @@
 //!
 //! Of [`Index`], whenever its lock is free:
 //!
-//! 1. `order` holds `(newest first key, id)` for exactly the readable
-//!    entries of `entries`, with the entry's `closed_at`.
+//! 1. Every entry of `entries` is either readable — its listing in
+//!    `order`, under its `(newest first, id)` key — or not, its error in
+//!    `unreadable`; nothing is in `order` or `unreadable` without its entry.
 //! 2. `pending` is drained into `entries` at the end of every refresh,
 //!    under the lock, after the refresh's own loads: a save or a delete
 //!    made during a refresh wins over what the refresh read.
@@ -34,11 +35,12 @@
 //! ([`Index::check`]).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
+use foldhash::fast::RandomState;
 use jido_session::SessionId;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -49,29 +51,18 @@ use crate::{LoadError, SnapshotInfo};
 /// The sort key of a listing: newest closed first, then by id.
 pub(crate) type OrderKey = (Reverse<DateTime<Utc>>, SessionId);
 
-/// What the catalog knows of one stored snapshot.
-#[derive(Debug, Clone)]
-pub(crate) enum Entry {
-    /// Readable: what a listing shows of it.
-    Readable {
-        info: SnapshotInfo,
-        stamp: Option<u64>,
-        /// When its read began (for the cache's check at the next start).
-        read_at: SystemTime,
-    },
-    /// Could not be read, with why.
-    Unreadable {
-        error: LoadError,
-        stamp: Option<u64>,
-    },
-}
-
-impl Entry {
-    fn stamp(&self) -> Option<u64> {
-        match self {
-            Entry::Readable { stamp, .. } | Entry::Unreadable { stamp, .. } => *stamp,
-        }
-    }
+/// What the catalog knows of one stored snapshot, beside its listing (in
+/// `order`) or its error (in `unreadable`).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The store's stamp of the bytes it was read from (`None`: unknown).
+    stamp: Option<u64>,
+    /// When its read began (for the cache's check at the next start).
+    read_at: SystemTime,
+    /// The refresh that last saw it listed.
+    seen: u64,
+    /// Its order key's time, if readable.
+    closed_at: Option<DateTime<Utc>>,
 }
 
 /// A change made by a save or a delete, waiting for a refresh to finish
@@ -81,11 +72,15 @@ type Pending = (SessionId, Option<SnapshotInfo>);
 /// The catalog's state, behind [`Catalog`]'s lock.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    pub(crate) entries: HashMap<SessionId, Entry>,
-    /// The readable entries, in listing order (invariant 1).
-    pub(crate) order: BTreeSet<OrderKey>,
+    entries: HashMap<SessionId, Entry, RandomState>,
+    /// The readable entries' listings, in listing order (invariant 1).
+    order: BTreeMap<OrderKey, SnapshotInfo>,
+    /// The unreadable entries' errors.
+    unreadable: BTreeMap<SessionId, LoadError>,
     /// The sessions with a journal, as of the last refresh.
     pub(crate) journals: HashSet<SessionId>,
+    /// The current refresh (entries it did not see listed are dropped).
+    generation: u64,
     /// Whether the cache file was read (or there is none).
     cache_read: bool,
     /// Snapshots read since the cache file was last written.
@@ -179,14 +174,8 @@ impl Catalog {
                     messages: entry.messages,
                     interrupted: false,
                 };
-                index.insert(
-                    entry.id,
-                    Entry::Readable {
-                        info,
-                        stamp: Some(entry.stamp),
-                        read_at: SystemTime::UNIX_EPOCH + Duration::from_nanos(entry.read_at),
-                    },
-                );
+                let read_at = SystemTime::UNIX_EPOCH + Duration::from_nanos(entry.read_at);
+                index.insert(entry.id, Some(entry.stamp), read_at, Ok(info));
             }
         }
     }
@@ -203,23 +192,19 @@ impl Catalog {
         }
         index.reads_since_cache = 0;
         let entries: Vec<CachedEntry> = index
-            .entries
+            .order
             .values()
-            .filter_map(|entry| match entry {
-                Entry::Readable {
-                    info,
-                    stamp: Some(stamp),
-                    read_at,
-                } => Some(CachedEntry {
+            .filter_map(|info| {
+                let entry = index.entries.get(&info.id)?;
+                Some(CachedEntry {
                     id: info.id,
-                    stamp: *stamp,
-                    read_at: nanos_since_epoch(*read_at),
+                    stamp: entry.stamp?,
+                    read_at: nanos_since_epoch(entry.read_at),
                     name: info.name.clone(),
                     project_path: info.project_path.clone(),
                     closed_at: info.closed_at,
                     messages: info.messages,
-                }),
-                _ => None,
+                })
             })
             .collect();
         let written = tokio::task::spawn_blocking(move || write_cache(&path, &entries)).await;
@@ -230,44 +215,117 @@ impl Catalog {
 }
 
 impl Index {
-    /// Inserts or replaces the entry of `id`, keeping `order` (invariant 1).
-    pub(crate) fn insert(&mut self, id: SessionId, entry: Entry) {
+    /// Inserts or replaces the entry of `id`: its listing, or why it cannot
+    /// be read; `stamp` and `read_at` as [`Entry`] says. Seen by the
+    /// current refresh.
+    pub(crate) fn insert(
+        &mut self,
+        id: SessionId,
+        stamp: Option<u64>,
+        read_at: SystemTime,
+        read: Result<SnapshotInfo, LoadError>,
+    ) {
         self.remove(id);
-        if let Entry::Readable { info, .. } = &entry {
-            self.order.insert((Reverse(info.closed_at), id));
-        }
+        let closed_at = match read {
+            Ok(info) => {
+                let closed_at = info.closed_at;
+                self.order.insert((Reverse(closed_at), id), info);
+                Some(closed_at)
+            }
+            Err(error) => {
+                self.unreadable.insert(id, error);
+                None
+            }
+        };
+        let entry = Entry {
+            stamp,
+            read_at,
+            seen: self.generation,
+            closed_at,
+        };
         self.entries.insert(id, entry);
     }
 
     /// Removes the entry of `id`, if any.
     pub(crate) fn remove(&mut self, id: SessionId) {
-        if let Some(Entry::Readable { info, .. }) = self.entries.remove(&id) {
-            self.order.remove(&(Reverse(info.closed_at), id));
+        if let Some(entry) = self.entries.remove(&id) {
+            self.forget(id, entry);
+        }
+    }
+
+    fn forget(&mut self, id: SessionId, entry: Entry) {
+        match entry.closed_at {
+            Some(closed_at) => {
+                self.order.remove(&(Reverse(closed_at), id));
+            }
+            None => {
+                self.unreadable.remove(&id);
+            }
         }
     }
 
     fn apply(&mut self, id: SessionId, info: Option<SnapshotInfo>) {
         match info {
-            Some(info) => self.insert(
-                id,
-                Entry::Readable {
-                    info,
-                    stamp: None,
-                    read_at: SystemTime::UNIX_EPOCH,
-                },
-            ),
+            Some(info) => self.insert(id, None, SystemTime::UNIX_EPOCH, Ok(info)),
             None => self.remove(id),
         }
     }
 
-    /// Whether the entry of `id` was read from the snapshot the store now
-    /// lists with `stamp`.
-    pub(crate) fn is_current(&self, id: SessionId, stamp: Option<u64>) -> bool {
-        stamp.is_some()
-            && self
-                .entries
-                .get(&id)
-                .is_some_and(|entry| entry.stamp() == stamp)
+    /// Starts a refresh: entries not [`see`](Self::see)n by its end are
+    /// dropped by [`drop_unseen`](Self::drop_unseen).
+    pub(crate) fn begin_refresh(&mut self) {
+        self.generation += 1;
+    }
+
+    /// The store lists `id` with `stamp`: whether its entry was read from
+    /// those bytes (else it is to be read again).
+    pub(crate) fn see(&mut self, id: SessionId, stamp: Option<u64>) -> bool {
+        match self.entries.get_mut(&id) {
+            Some(entry) => {
+                entry.seen = self.generation;
+                stamp.is_some() && entry.stamp == stamp
+            }
+            None => false,
+        }
+    }
+
+    /// Drops the entries the store no longer lists.
+    pub(crate) fn drop_unseen(&mut self) {
+        let generation = self.generation;
+        let mut gone = Vec::new();
+        self.entries.retain(|id, entry| {
+            let keep = entry.seen == generation;
+            if !keep {
+                gone.push((*id, *entry));
+            }
+            keep
+        });
+        for (id, entry) in gone {
+            self.forget(id, entry);
+        }
+    }
+
+    /// Whether `id` has a readable snapshot.
+    pub(crate) fn is_readable(&self, id: SessionId) -> bool {
+        self.entries
+            .get(&id)
+            .is_some_and(|entry| entry.closed_at.is_some())
+    }
+
+    /// The readable snapshots' listings, newest first (reversed: oldest
+    /// first).
+    pub(crate) fn listings(&self) -> impl DoubleEndedIterator<Item = &SnapshotInfo> {
+        self.order.values()
+    }
+
+    /// How many snapshots are readable.
+    pub(crate) fn readable(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The unreadable snapshots, by id.
+    pub(crate) fn unreadable(&self) -> impl Iterator<Item = (SessionId, &LoadError)> {
+        self.unreadable.iter().map(|(id, error)| (*id, error))
     }
 
     /// Counts `reads` snapshot reads towards the next cache write.
@@ -280,18 +338,28 @@ impl Index {
         if !cfg!(debug_assertions) {
             return;
         }
-        let readable = self
-            .entries
-            .values()
-            .filter(|entry| matches!(entry, Entry::Readable { .. }))
-            .count();
-        debug_assert_eq!(readable, self.order.len(), "invariant 1: order's size");
+        debug_assert_eq!(
+            self.entries.len(),
+            self.order.len() + self.unreadable.len(),
+            "invariant 1: every entry listed or unreadable, once"
+        );
         debug_assert!(
-            self.order.iter().all(|(Reverse(closed_at), id)| matches!(
-                self.entries.get(id),
-                Some(Entry::Readable { info, .. }) if info.closed_at == *closed_at
-            )),
-            "invariant 1: an order key without its entry"
+            self.order.iter().all(|((Reverse(closed_at), id), info)| {
+                info.id == *id
+                    && info.closed_at == *closed_at
+                    && self
+                        .entries
+                        .get(id)
+                        .is_some_and(|entry| entry.closed_at == Some(*closed_at))
+            }),
+            "invariant 1: a listing without its entry"
+        );
+        debug_assert!(
+            self.unreadable.keys().all(|id| self
+                .entries
+                .get(id)
+                .is_some_and(|entry| entry.closed_at.is_none())),
+            "invariant 1: an error without its entry"
         );
     }
 }

@@ -22,6 +22,9 @@ pub(crate) enum WriteStep {
 
 type Faults = Arc<dyn Fn(WriteStep) -> io::Result<()> + Send + Sync>;
 
+/// Snapshots with their stamps, as [`SnapshotStore::list_stamped`] gives them.
+type Stamped = Vec<(SessionId, Option<u64>)>;
+
 /// The embedded default [`SnapshotStore`]: one file per session in a
 /// directory you choose, named by the session's UUID only
 /// (`<uuid>.json`).
@@ -233,18 +236,35 @@ impl FileStore {
         failed
     }
 
-    fn list_stamped_blocking(&self) -> Result<Vec<(SessionId, Option<u64>)>, StoreError> {
+    /// The snapshots with their stamps, and the journals (`<uuid>.journal`)
+    /// of the directory, from one read of it.
+    fn list_blocking_with_journals(&self) -> Result<(Stamped, Vec<SessionId>), StoreError> {
         let operation = "list snapshots";
         let entries =
             fs::read_dir(&self.dir).map_err(|error| in_dir_error(&self.dir, operation, &error))?;
         let mut listed = Vec::new();
+        let mut journals = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|error| StoreError::io(operation, &error))?;
-            if let Some(id) = id_named(&entry.file_name(), ".json") {
+            let name = entry.file_name();
+            if let Some(id) = id_named(&name, ".json") {
                 listed.push((id, inode_of(&entry)));
+            } else if let Some(id) = id_named(&name, ".journal") {
+                journals.push(id);
             }
         }
-        Ok(listed)
+        Ok((listed, journals))
+    }
+
+    /// [`SnapshotStore::list_stamped`], and the journals of the directory
+    /// (those a [`FileJournal`](crate::journal::FileJournal) on it lists),
+    /// from one read of it.
+    pub(crate) async fn list_with_journals(&self) -> Result<(Stamped, Vec<SessionId>), StoreError> {
+        let store = self.clone();
+        blocking("list snapshots", move || {
+            store.list_blocking_with_journals()
+        })
+        .await
     }
 }
 
@@ -394,8 +414,7 @@ impl SnapshotStore for FileStore {
     }
 
     async fn list_stamped(&self) -> Result<Vec<(SessionId, Option<u64>)>, StoreError> {
-        let store = self.clone();
-        blocking("list snapshots", move || store.list_stamped_blocking()).await
+        Ok(self.list_with_journals().await?.0)
     }
 
     async fn delete_many(&self, ids: &[SessionId]) -> Vec<(SessionId, StoreError)> {

@@ -2,7 +2,6 @@
 //! Both walk the catalog from the oldest, so that they cost what they
 //! delete (and what they skip), not what they keep.
 
-use std::cmp::Reverse;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -153,11 +152,11 @@ impl Persistence {
         let mut victims = Vec::new();
         // Closed snapshots only (the interrupted are not in `order`'s
         // shown part), oldest first.
-        for (Reverse(_), id) in index.order.iter().rev() {
+        for info in index.listings().rev() {
             if excess == 0 {
                 break;
             }
-            let id = *id;
+            let id = info.id;
             if chosen.contains(&id)
                 || refreshed.hidden.contains(&id)
                 || index.journals.contains(&id)

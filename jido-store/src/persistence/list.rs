@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use jido_session::SessionId;
 
 use super::Persistence;
-use crate::catalog::{Entry, Index, OrderKey};
+use crate::catalog::{Index, OrderKey};
 use crate::journal::JournalStore;
 use crate::{Listing, LoadError, Snapshot, SnapshotInfo, StoreError};
 
@@ -49,7 +49,7 @@ impl Persistence {
     ///
     /// The store's, if it cannot list.
     pub async fn list(&self) -> Result<Listing, StoreError> {
-        self.list_where(0, usize::MAX, |_| true).await
+        self.list_page(0, usize::MAX).await
     }
 
     /// At most `limit` stored sessions, from the `offset`-th (0 is the
@@ -78,7 +78,9 @@ impl Persistence {
     ///
     /// The store's, if it cannot list.
     pub async fn list_page(&self, offset: usize, limit: usize) -> Result<Listing, StoreError> {
-        self.list_where(offset, limit, |_| true).await
+        let mut index = self.catalog.lock().await;
+        let refreshed = self.refresh(&mut index).await?;
+        Ok(page(&index, &refreshed, offset, limit, None))
     }
 
     /// [`list_page`](Self::list_page) of the sessions `keep` keeps: the
@@ -95,31 +97,29 @@ impl Persistence {
     ) -> Result<Listing, StoreError> {
         let mut index = self.catalog.lock().await;
         let refreshed = self.refresh(&mut index).await?;
-        Ok(page(&index, &refreshed, offset, limit, keep))
+        Ok(page(&index, &refreshed, offset, limit, Some(&keep)))
     }
 
     /// Brings the catalog up to date with the store (see
     /// [`Catalog`](crate::catalog::Catalog)) and reads the journals.
     pub(super) async fn refresh(&self, index: &mut Index) -> Result<Refreshed, StoreError> {
         self.catalog.read_cache(index).await;
-        let listed = self.store.list_stamped().await?;
-        let mut present = HashSet::with_capacity(listed.len());
+        index.begin_refresh();
+        let (listed, journals) = match &self.dir_store {
+            // One read of the directory for snapshots and journals alike.
+            Some(store) => {
+                let (snapshots, journals) = store.list_with_journals().await?;
+                (snapshots, Some(journals))
+            }
+            None => (self.store.list_stamped().await?, None),
+        };
         let mut to_read = Vec::new();
         for (id, stamp) in listed {
-            present.insert(id);
-            if !index.is_current(id, stamp) {
+            if !index.see(id, stamp) {
                 to_read.push((id, stamp));
             }
         }
-        let gone: Vec<SessionId> = index
-            .entries
-            .keys()
-            .filter(|id| !present.contains(id))
-            .copied()
-            .collect();
-        for id in gone {
-            index.remove(id);
-        }
+        index.drop_unseen();
         let reads = to_read.len();
         let read_at = std::time::SystemTime::now();
         let mut loads = futures_util::stream::iter(to_read)
@@ -127,26 +127,25 @@ impl Persistence {
             .buffer_unordered(READS_AT_ONCE);
         while let Some((id, stamp, loaded)) = loads.next().await {
             match loaded {
-                Ok(snapshot) => index.insert(
-                    id,
-                    Entry::Readable {
-                        info: SnapshotInfo::from(&snapshot),
-                        stamp,
-                        read_at,
-                    },
-                ),
+                Ok(snapshot) => index.insert(id, stamp, read_at, Ok(SnapshotInfo::from(&snapshot))),
                 // Deleted since the store listed it: simply gone.
                 Err(LoadError::NotFound { .. }) => index.remove(id),
                 Err(error) => {
                     tracing::warn!(%id, %error, "skipping an unreadable snapshot");
-                    index.insert(id, Entry::Unreadable { error, stamp });
+                    index.insert(id, stamp, read_at, Err(error));
                 }
             }
         }
         drop(loads);
         index.count_reads(reads);
         let refreshed = match &self.journal {
-            Some(journal) => self.read_journals(&**journal, index).await?,
+            Some(journal) => {
+                let ids = match journals {
+                    Some(ids) => ids,
+                    None => journal.list().await?,
+                };
+                self.read_journals(&**journal, ids, index).await?
+            }
             None => {
                 index.journals.clear();
                 Refreshed::default()
@@ -162,14 +161,16 @@ impl Persistence {
     async fn read_journals(
         &self,
         journal: &dyn JournalStore,
+        ids: Vec<SessionId>,
         index: &mut Index,
     ) -> Result<Refreshed, StoreError> {
         let mut refreshed = Refreshed::default();
-        index.journals = journal.list().await?.into_iter().collect();
+        index.journals = ids.into_iter().collect();
         for &id in &index.journals {
-            let saved = match index.entries.get(&id) {
-                Some(Entry::Readable { .. }) => self.load(id).await.ok(),
-                _ => None,
+            let saved = if index.is_readable(id) {
+                self.load(id).await.ok()
+            } else {
+                None
             };
             match interrupted(journal, id, saved.as_ref()).await {
                 Ok(Some(info)) => {
@@ -195,14 +196,10 @@ pub(super) fn in_order<'a>(
     index: &'a Index,
     refreshed: &'a Refreshed,
 ) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
+    let hidden = &refreshed.hidden;
     let saved = index
-        .order
-        .iter()
-        .filter(|(_, id)| !refreshed.hidden.contains(id))
-        .filter_map(|(_, id)| match index.entries.get(id) {
-            Some(Entry::Readable { info, .. }) => Some(info),
-            _ => None,
-        });
+        .listings()
+        .filter(move |info| hidden.is_empty() || !hidden.contains(&info.id));
     Merge {
         a: saved.peekable(),
         b: refreshed.interrupted.iter().peekable(),
@@ -216,15 +213,11 @@ pub(super) fn oldest_first<'a>(
     index: &'a Index,
     refreshed: &'a Refreshed,
 ) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
+    let hidden = &refreshed.hidden;
     let saved = index
-        .order
-        .iter()
+        .listings()
         .rev()
-        .filter(|(_, id)| !refreshed.hidden.contains(id))
-        .filter_map(|(_, id)| match index.entries.get(id) {
-            Some(Entry::Readable { info, .. }) => Some(info),
-            _ => None,
-        });
+        .filter(move |info| hidden.is_empty() || !hidden.contains(&info.id));
     Merge {
         a: saved.peekable(),
         b: refreshed.interrupted.iter().rev().peekable(),
@@ -238,9 +231,9 @@ pub(super) fn listed_count(index: &Index, refreshed: &Refreshed) -> usize {
     let hidden_saved = refreshed
         .hidden
         .iter()
-        .filter(|id| matches!(index.entries.get(id), Some(Entry::Readable { .. })))
+        .filter(|id| index.is_readable(**id))
         .count();
-    index.order.len() - hidden_saved + refreshed.interrupted.len()
+    index.readable() - hidden_saved + refreshed.interrupted.len()
 }
 
 /// Two iterators in the same order, merged.
@@ -271,13 +264,9 @@ where
 /// journals.
 pub(super) fn unreadable(index: &Index, refreshed: &Refreshed) -> Vec<(SessionId, LoadError)> {
     let mut unreadable: Vec<_> = index
-        .entries
-        .iter()
+        .unreadable()
         .filter(|(id, _)| !refreshed.hidden.contains(id))
-        .filter_map(|(id, entry)| match entry {
-            Entry::Unreadable { error, .. } => Some((*id, error.clone())),
-            Entry::Readable { .. } => None,
-        })
+        .map(|(id, error)| (id, error.clone()))
         .chain(refreshed.unreadable.iter().cloned())
         .collect();
     unreadable.sort_by_key(|(id, _)| *id);
@@ -289,14 +278,27 @@ fn page(
     refreshed: &Refreshed,
     offset: usize,
     limit: usize,
-    keep: impl Fn(&SnapshotInfo) -> bool,
+    keep: Option<&dyn Fn(&SnapshotInfo) -> bool>,
 ) -> Listing {
     let mut listing = Listing::default();
-    for info in in_order(index, refreshed).filter(|info| keep(info)) {
-        if listing.total >= offset && listing.snapshots.len() < limit {
-            listing.snapshots.push(info.clone());
+    match keep {
+        // Every one kept: the total without a walk past the page.
+        None => {
+            listing.total = listed_count(index, refreshed);
+            listing.snapshots = in_order(index, refreshed)
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect();
         }
-        listing.total += 1;
+        Some(keep) => {
+            for info in in_order(index, refreshed).filter(|info| keep(info)) {
+                if listing.total >= offset && listing.snapshots.len() < limit {
+                    listing.snapshots.push(info.clone());
+                }
+                listing.total += 1;
+            }
+        }
     }
     listing.unreadable = unreadable(index, refreshed);
     listing

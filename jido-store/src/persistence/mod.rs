@@ -78,6 +78,9 @@ pub struct Persistence {
     pins: Arc<Pins>,
     /// At most this many saved sessions, if set.
     keep_at_most: Option<NonZeroUsize>,
+    /// The directory store of [`in_dir`](Self::in_dir), its journals beside
+    /// its snapshots: a listing reads the directory once for both.
+    dir_store: Option<FileStore>,
 }
 
 impl fmt::Debug for Persistence {
@@ -108,6 +111,7 @@ impl Persistence {
             catalog: Arc::new(Catalog::new(None)),
             pins: Arc::new(Pins::default()),
             keep_at_most: None,
+            dir_store: None,
         }
     }
 
@@ -127,7 +131,9 @@ impl Persistence {
         store.sweep_temporary()?;
         let journal = FileJournal::new(store.dir())?;
         let cache = store.dir().join(CACHE_FILE);
+        let dir_store = store.clone();
         let mut persistence = Persistence::new(store).with_journal(journal);
+        persistence.dir_store = Some(dir_store);
         persistence._lock = Some(lock);
         persistence.catalog = Arc::new(Catalog::new(Some(cache)));
         Ok(persistence)
@@ -180,6 +186,8 @@ impl Persistence {
     /// already shared.
     pub fn with_journal_arc(mut self, journal: Arc<dyn JournalStore>) -> Self {
         self.journal = Some(journal);
+        // Journals elsewhere: listed by their own store.
+        self.dir_store = None;
         self
     }
 
