@@ -20,8 +20,9 @@
 //!    sessions share a project directory, however it is reached or
 //!    renamed. `by_path` holds, per project path, the session registered
 //!    last under it (a directory renamed away and another one made at its
-//!    old path: the later session shadows the earlier), and every session
-//!    without a `DirectoryId` unshadowed — so those never share a path.
+//!    old path: the later session shadows the earlier, which is then found
+//!    by its directory only, even once the later one is gone), and every
+//!    session without a `DirectoryId` — so those never share a path.
 //! 3. `by_name` holds every session of `by_id` exactly once, in the bucket of
 //!    its name; no bucket is empty, and each is sorted oldest first.
 //! 4. Every entry's `seq` is below `next_seq`, which only grows: a ticket is
@@ -275,7 +276,9 @@ impl<S> Index<S> {
     fn insert_project(&mut self, session: &Arc<Session>) {
         let project = session.project_path();
         // Shadows an earlier session at this path, whose directory has
-        // since moved (else `register` refused).
+        // since moved (else `register` refused). Key and value replaced
+        // both: the key carries the directory's identity.
+        self.by_path.remove(project);
         self.by_path.insert(project.clone(), Arc::clone(session));
         if let Some(directory) = project.directory() {
             self.by_directory.insert(directory, Arc::clone(session));
@@ -365,12 +368,19 @@ impl<S> Index<S> {
         );
         let project = entry.session.project_path();
         debug_assert!(
-            self.by_path.get(project).is_some_and(|owner| {
-                Arc::ptr_eq(owner, &entry.session)
-                    || (project.directory().is_some()
-                        && owner.project_path().directory() != project.directory())
-            }),
-            "invariant 2: session {id} neither under its path nor shadowed there"
+            project.directory().is_some()
+                || self
+                    .by_path
+                    .get(project)
+                    .is_some_and(|owner| Arc::ptr_eq(owner, &entry.session)),
+            "invariant 2: session {id}, without a directory identity, not under its path"
+        );
+        debug_assert!(
+            self.by_path
+                .get(project)
+                .is_none_or(|owner| Arc::ptr_eq(owner, &entry.session)
+                    || owner.project_path().directory() != project.directory()),
+            "invariant 2: another session under session {id}'s path and directory"
         );
         debug_assert!(
             entry

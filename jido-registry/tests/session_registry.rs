@@ -109,7 +109,23 @@ fn a_renamed_project_directory_is_still_the_open_project() {
     assert_eq!(registry.lookup_by_path(&after).map(|s| s.id()), Some(owner));
     // Another directory at the old path is another project.
     std::fs::create_dir(&before).unwrap();
-    assert!(registry.register(session(&before)).is_ok());
+    let newcomer = registry.register(session(&before)).unwrap().id();
+    assert_eq!(
+        registry.lookup_by_path(&before).map(|s| s.id()),
+        Some(newcomer)
+    );
+    // The first one can still be renamed (its own project, not the
+    // newcomer's, though the newcomer now holds its old path).
+    let mut renamed = (*registry.lookup(owner).unwrap()).clone();
+    renamed.rename("moved").unwrap();
+    registry.update(renamed).unwrap();
+    // The newcomer goes first: the first is still found by its directory.
+    registry.unregister(newcomer).unwrap();
+    assert_eq!(registry.lookup_by_path(&after).map(|s| s.id()), Some(owner));
+    assert!(matches!(
+        registry.register(session(&after)),
+        Err(RegistryError::DuplicateProject { .. })
+    ));
     // Once the session is gone, the directory is free under any path.
     registry.unregister(owner).unwrap();
     assert!(registry.register(session(&after)).is_ok());

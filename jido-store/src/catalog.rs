@@ -46,6 +46,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
 
+use crate::codec::Codec;
 use crate::{LoadError, SnapshotInfo};
 
 /// The sort key of a listing: newest closed first, then by id.
@@ -151,8 +152,10 @@ impl Catalog {
     }
 
     /// Reads the cache file into `index`, the first time; a missing or
-    /// unreadable cache is no error (every snapshot is read instead).
-    pub(crate) async fn read_cache(&self, index: &mut Index) {
+    /// unreadable cache, or one written under other settings than `codec`'s
+    /// and `max_bytes` (or whose seal does not match), is no error: every
+    /// snapshot is read instead.
+    pub(crate) async fn read_cache(&self, index: &mut Index, codec: &Codec, max_bytes: u64) {
         if index.cache_read {
             return;
         }
@@ -160,7 +163,8 @@ impl Catalog {
         let Some(path) = self.cache.clone() else {
             return;
         };
-        let cached = tokio::task::spawn_blocking(move || read_cache(&path))
+        let codec = codec.clone();
+        let cached = tokio::task::spawn_blocking(move || read_cache(&path, &codec, max_bytes))
             .await
             .ok()
             .flatten();
@@ -182,7 +186,12 @@ impl Catalog {
 
     /// Writes the cache file when enough snapshots were read since it was
     /// last written; a failure is logged (it is only a cache).
-    pub(crate) async fn write_cache_if_due(&self, index: &mut Index) {
+    pub(crate) async fn write_cache_if_due(
+        &self,
+        index: &mut Index,
+        codec: &Codec,
+        max_bytes: u64,
+    ) {
         let Some(path) = self.cache.clone() else {
             return;
         };
@@ -207,7 +216,10 @@ impl Catalog {
                 })
             })
             .collect();
-        let written = tokio::task::spawn_blocking(move || write_cache(&path, &entries)).await;
+        let codec = codec.clone();
+        let written =
+            tokio::task::spawn_blocking(move || write_cache(&path, &entries, &codec, max_bytes))
+                .await;
         if let Ok(Err(error)) | Err(error) = written.map_err(std::io::Error::other) {
             tracing::warn!(%error, "could not write the snapshot catalog's cache");
         }
@@ -305,6 +317,11 @@ impl Index {
         }
     }
 
+    /// When the readable snapshot of `id` closed, as the catalog has it.
+    pub(crate) fn closed_at(&self, id: SessionId) -> Option<DateTime<Utc>> {
+        self.entries.get(&id)?.closed_at
+    }
+
     /// Whether `id` has a readable snapshot.
     pub(crate) fn is_readable(&self, id: SessionId) -> bool {
         self.entries
@@ -365,12 +382,16 @@ impl Index {
 }
 
 /// The cache file's format tag.
-const CACHE_FORMAT: &str = "jido-snapshot-catalog-1";
+const CACHE_FORMAT: &str = "jido-snapshot-catalog-2";
 
+/// The cache file's first line; its entries follow, as one JSON array.
 #[derive(Serialize, Deserialize)]
-struct CacheFile {
+struct CacheHeader {
     format: String,
-    entries: Vec<CachedEntry>,
+    /// [`Codec::catalog_settings`] when it was written.
+    settings: String,
+    /// [`Codec::catalog_seal`] of the entries' bytes.
+    seal: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -400,16 +421,22 @@ fn nanos_since_epoch(at: SystemTime) -> u64 {
 /// the same directory) is still the one they were read from: the same
 /// inode, not modified since their read began. `None` if there is no
 /// readable cache.
-fn read_cache(path: &Path) -> Option<Vec<CachedEntry>> {
+fn read_cache(path: &Path, codec: &Codec, max_bytes: u64) -> Option<Vec<CachedEntry>> {
     use std::io::Read;
     let file =
         crate::file_store::open_regular(path, std::fs::OpenOptions::new().read(true)).ok()?;
     let mut bytes = Vec::new();
     file.take(MAX_CACHE_BYTES).read_to_end(&mut bytes).ok()?;
-    let cached = serde_json::from_slice::<CacheFile>(&bytes).ok()?;
-    if cached.format != CACHE_FORMAT {
+    let split = bytes.iter().position(|byte| *byte == b'\n')?;
+    let (header, entries) = (&bytes[..split], &bytes[split + 1..]);
+    let header: CacheHeader = serde_json::from_slice(header).ok()?;
+    if header.format != CACHE_FORMAT
+        || header.settings != codec.catalog_settings(max_bytes)
+        || !codec.catalog_seal_matches(entries, header.seal.as_deref())
+    {
         return None;
     }
+    let entries: Vec<CachedEntry> = serde_json::from_slice(entries).ok()?;
     let dir = path.parent()?;
     let unchanged = |entry: &CachedEntry| {
         let Ok(metadata) = std::fs::symlink_metadata(dir.join(format!("{}.json", entry.id))) else {
@@ -420,7 +447,7 @@ fn read_cache(path: &Path) -> Option<Vec<CachedEntry>> {
         });
         inode(&metadata) == Some(entry.stamp) && modified < entry.read_at
     };
-    Some(cached.entries.into_iter().filter(unchanged).collect())
+    Some(entries.into_iter().filter(unchanged).collect())
 }
 
 #[cfg(unix)]
@@ -437,17 +464,19 @@ fn inode(_metadata: &std::fs::Metadata) -> Option<u64> {
 /// Writes the cache file whole (a temporary file renamed over it: a reader
 /// never sees half of one). Not flushed to disk: a cache lost to a power
 /// cut is rebuilt by reading the snapshots.
-fn write_cache(path: &std::path::Path, entries: &[CachedEntry]) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct CacheOut<'a> {
-        format: &'static str,
-        entries: &'a [CachedEntry],
-    }
-    let bytes = serde_json::to_vec(&CacheOut {
-        format: CACHE_FORMAT,
-        entries,
-    })?;
+fn write_cache(
+    path: &Path,
+    entries: &[CachedEntry],
+    codec: &Codec,
+    max_bytes: u64,
+) -> std::io::Result<()> {
     use std::io::Write;
+    let entries = serde_json::to_vec(entries)?;
+    let header = serde_json::to_vec(&CacheHeader {
+        format: CACHE_FORMAT.to_owned(),
+        settings: codec.catalog_settings(max_bytes),
+        seal: codec.catalog_seal(&entries),
+    })?;
     let temporary = path.with_extension("json.tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -456,6 +485,10 @@ fn write_cache(path: &std::path::Path, entries: &[CachedEntry]) -> std::io::Resu
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(&temporary)?.write_all(&bytes)?;
+    let mut file = options.open(&temporary)?;
+    file.write_all(&header)?;
+    file.write_all(b"\n")?;
+    file.write_all(&entries)?;
+    drop(file);
     std::fs::rename(&temporary, path)
 }

@@ -124,6 +124,57 @@ impl Codec {
     }
 }
 
+impl Codec {
+    /// What a catalog cache written under these settings records of them:
+    /// whether and with which key (by a digest of it, not the key)
+    /// snapshots are checked, whether unsigned ones are accepted, and the
+    /// size limit. A cache written under other settings is not read.
+    pub(crate) fn catalog_settings(&self, max_bytes: u64) -> String {
+        let key = match &self.key {
+            Some(key) => hex(&Self::catalog_mac(key, b"key").finalize().into_bytes()),
+            None => "none".to_owned(),
+        };
+        format!(
+            "key={key};accept_unsigned={};max_bytes={max_bytes}",
+            self.accept_unsigned
+        )
+    }
+
+    /// The seal of a catalog cache's `bytes`: their HMAC under the key, if
+    /// snapshots are signed (so that the cache cannot list what the key
+    /// would refuse).
+    pub(crate) fn catalog_seal(&self, bytes: &[u8]) -> Option<String> {
+        let key = self.key.as_ref()?;
+        let mut mac = Self::catalog_mac(key, b"entries");
+        mac.update(bytes);
+        Some(hex(&mac.finalize().into_bytes()))
+    }
+
+    /// Whether `seal` is the seal of `bytes` ([`catalog_seal`](Self::catalog_seal)).
+    pub(crate) fn catalog_seal_matches(&self, bytes: &[u8], seal: Option<&str>) -> bool {
+        match (&self.key, seal) {
+            (None, None) => true,
+            (Some(key), Some(seal)) => unhex(seal).is_some_and(|expected| {
+                let mut mac = Self::catalog_mac(key, b"entries");
+                mac.update(bytes);
+                mac.verify_slice(&expected).is_ok()
+            }),
+            _ => false,
+        }
+    }
+
+    fn catalog_mac(key: &[u8], purpose: &[u8]) -> Hmac<Sha256> {
+        // HMAC takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(b"jido-snapshot-catalog");
+        mac.update(&[0]);
+        mac.update(purpose);
+        mac.update(&[0]);
+        mac
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

@@ -50,8 +50,9 @@ pub struct Listing {
     /// Readable snapshots, newest closed first: every one, or the page
     /// asked for.
     pub snapshots: Vec<SnapshotInfo>,
-    /// How many readable snapshots there are in all (a page holds at most
-    /// its limit of them).
+    /// How many sessions the listing holds in all — readable snapshots and
+    /// interrupted sessions; for [`list_where`](crate::Persistence::list_where),
+    /// those it keeps — of which a page holds at most its limit.
     pub total: usize,
     /// Snapshots skipped because they could not be read (corrupt, tampered,
     /// too large, ...), by id.
@@ -71,8 +72,10 @@ pub struct CleanupReport {
     pub deleted: Vec<SessionId>,
     /// How many readable sessions are kept.
     pub kept: usize,
-    /// Sessions old enough (or over the cap) that were kept, with why; and
-    /// those that could not be read (their age is unknown).
+    /// Sessions old enough that were kept, and those the cap chose that
+    /// turned out pinned, with why; and those that could not be read (their
+    /// age is unknown). The cap passes over open and journaled sessions
+    /// without listing them here.
     pub skipped: Vec<(SessionId, Skipped)>,
     /// Sessions whose deletion failed.
     pub failed: Vec<(SessionId, StoreError)>,

@@ -52,6 +52,10 @@ pub(crate) struct StoreLock {
     dir: PathBuf,
     /// Open, locked: closing it releases the lock. `None` only in `drop`.
     file: Option<File>,
+    /// The sessions pinned on this directory, by any handle of this
+    /// process: a pin taken through one handle holds against the cleanup
+    /// of another.
+    pins: Arc<crate::pins::Pins>,
 }
 
 /// The directories this process holds, by path: shared by its handles.
@@ -130,9 +134,17 @@ impl StoreLock {
         let lock = Arc::new(StoreLock {
             dir: dir.clone(),
             file: Some(file),
+            pins: Arc::default(),
         });
         held.insert(dir, Arc::downgrade(&lock));
         Ok(lock)
+    }
+}
+
+impl StoreLock {
+    /// The directory's pins, shared by this process's handles.
+    pub(crate) fn pins(&self) -> Arc<crate::pins::Pins> {
+        Arc::clone(&self.pins)
     }
 }
 

@@ -388,3 +388,238 @@ async fn cleanup_spares_the_open_and_refuses_a_zero_age() {
         .collect();
     assert_eq!(counts.keys().copied().collect::<Vec<_>>(), [open]);
 }
+
+/// Review of issue 24: a cache written under one key is not read under
+/// another — the snapshots are read, and refused.
+#[tokio::test]
+async fn a_cache_written_under_another_key_is_not_read() {
+    let world = World::new(300);
+    let signed = world.persistence().signed_with(b"first key");
+    for k in 0..300 {
+        signed.save(&world.snapshot(k, 1, 0)).await.unwrap();
+    }
+    assert_eq!(signed.list().await.unwrap().total, 300);
+    drop(signed);
+    assert!(world.store.path().join("catalog.v1.json").exists());
+    age_files(&world, 300);
+
+    let other = world.persistence().signed_with(b"another key");
+    let listing = other.list().await.unwrap();
+    assert_eq!(listing.total, 0);
+    assert_eq!(listing.unreadable.len(), 300);
+    assert!(
+        listing
+            .unreadable
+            .iter()
+            .all(|(_, error)| matches!(error, jido_store::LoadError::BadSignature { .. }))
+    );
+    // And a cache edited by hand is not read either.
+    drop(other);
+    let cache = world.store.path().join("catalog.v1.json");
+    let same = world.persistence().signed_with(b"first key");
+    assert_eq!(same.list().await.unwrap().total, 300);
+    drop(same);
+    let text = fs::read_to_string(&cache).unwrap();
+    // Unedited, it is read (the control for what follows).
+    let control = world.persistence().signed_with(b"first key");
+    assert_eq!(control.list().await.unwrap().total, 300);
+    drop(control);
+    fs::write(&cache, text.replacen("\"messages\":0", "\"messages\":9", 1)).unwrap();
+    let listing = world
+        .persistence()
+        .signed_with(b"first key")
+        .list()
+        .await
+        .unwrap();
+    assert!(listing.snapshots.iter().all(|info| info.messages == 0));
+}
+
+/// A store whose reads fail once (an I/O error, not the bytes' fault).
+struct FlakyOnce {
+    inner: FileStore,
+    failed: std::sync::Mutex<std::collections::HashSet<SessionId>>,
+}
+
+#[async_trait::async_trait]
+impl jido_store::SnapshotStore for FlakyOnce {
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_store::StoreError> {
+        self.inner.put(id, bytes).await
+    }
+    async fn get(
+        &self,
+        id: SessionId,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, jido_store::StoreError> {
+        if self.failed.lock().unwrap().insert(id) {
+            return Err(jido_store::StoreError::Timeout {
+                operation: "read the snapshot",
+            });
+        }
+        self.inner.get(id, max_bytes).await
+    }
+    async fn list(&self) -> Result<Vec<SessionId>, jido_store::StoreError> {
+        self.inner.list().await
+    }
+    async fn delete(&self, id: SessionId) -> Result<(), jido_store::StoreError> {
+        self.inner.delete(id).await
+    }
+    async fn list_stamped(&self) -> Result<Vec<(SessionId, Option<u64>)>, jido_store::StoreError> {
+        self.inner.list_stamped().await
+    }
+}
+
+/// Review of issue 24: a read that failed for a passing reason is tried
+/// again at the next listing, not kept as unreadable.
+#[tokio::test]
+async fn a_passing_read_failure_is_tried_again() {
+    let world = World::new(1);
+    world
+        .stranger()
+        .save(&world.snapshot(0, 1, 2))
+        .await
+        .unwrap();
+    let flaky = Persistence::new(FlakyOnce {
+        inner: FileStore::new(world.store.path()).unwrap(),
+        failed: Default::default(),
+    });
+    let first = flaky.list().await.unwrap();
+    assert_eq!((first.total, first.unreadable.len()), (0, 1));
+    let second = flaky.list().await.unwrap();
+    assert_eq!((second.total, second.unreadable.len()), (1, 0));
+}
+
+/// Review of issue 24: pins hold across the handles of one process on one
+/// directory, and a journaled session that is not interrupted is spared by
+/// age.
+#[tokio::test]
+async fn pins_hold_across_handles_and_age_spares_a_journaled_session() {
+    let world = World::new(3);
+    let first = world.persistence();
+    let second = world.persistence();
+    let ids = saved(&world, &first, &[1, 2, 3]).await;
+    let _pinned = first.pin(ids[0]).await;
+    // 1: its journal's one record is covered by its snapshot.
+    first
+        .save(&world.snapshot(1, 2, 0).covering(1))
+        .await
+        .unwrap();
+    let mut frames = Vec::new();
+    let entry = Entry::Change(jido_session::Change::Prompt("more".into()));
+    jido_store::journal::encode(1, &entry.to_payload(), &mut frames).unwrap();
+    first
+        .journal()
+        .unwrap()
+        .append(ids[1], frames, 1, Durability::Os)
+        .await
+        .unwrap();
+
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let report = second
+        .cleanup_at(Duration::from_secs(60), now)
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, [ids[2]]);
+    assert!(
+        report.skipped.contains(&(ids[0], Skipped::Open)),
+        "pinned through the other handle"
+    );
+    assert!(
+        report.skipped.contains(&(ids[1], Skipped::Open)),
+        "journaled"
+    );
+}
+
+/// A store whose batch deletion waits until told, to cancel a cleanup in
+/// the middle of it.
+struct StuckDeletes {
+    inner: FileStore,
+    entered: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl jido_store::SnapshotStore for StuckDeletes {
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_store::StoreError> {
+        self.inner.put(id, bytes).await
+    }
+    async fn get(
+        &self,
+        id: SessionId,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, jido_store::StoreError> {
+        self.inner.get(id, max_bytes).await
+    }
+    async fn list(&self) -> Result<Vec<SessionId>, jido_store::StoreError> {
+        self.inner.list().await
+    }
+    async fn delete(&self, id: SessionId) -> Result<(), jido_store::StoreError> {
+        self.inner.delete(id).await
+    }
+    async fn delete_many(&self, _ids: &[SessionId]) -> Vec<(SessionId, jido_store::StoreError)> {
+        self.entered.notify_one();
+        std::future::pending().await
+    }
+}
+
+/// Review of issue 24: a cleanup dropped in the middle of its deletions
+/// leaves nothing marked: a pin of what it was deleting does not wait.
+#[tokio::test]
+async fn a_cleanup_dropped_half_way_leaves_nothing_marked() {
+    let world = World::new(1);
+    world
+        .stranger()
+        .save(&world.snapshot(0, 1, 0))
+        .await
+        .unwrap();
+    let store = std::sync::Arc::new(StuckDeletes {
+        inner: FileStore::new(world.store.path()).unwrap(),
+        entered: tokio::sync::Notify::new(),
+    });
+    let persistence = Persistence::from_store(store.clone());
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let cleanup = tokio::spawn({
+        let persistence = persistence.clone();
+        async move { persistence.cleanup_at(Duration::from_secs(60), now).await }
+    });
+    store.entered.notified().await;
+    cleanup.abort();
+    assert!(cleanup.await.unwrap_err().is_cancelled());
+    // Bounded, so that a regression fails instead of hanging.
+    let pinned = tokio::time::timeout(
+        Duration::from_secs(30),
+        persistence.pin(world.sessions[0].id()),
+    )
+    .await;
+    assert!(
+        pinned.is_ok(),
+        "the pin waited for a deletion that had been dropped"
+    );
+}
+
+/// Review of issue 24: nor is a cache written under another size limit.
+#[tokio::test]
+async fn a_cache_written_under_another_size_limit_is_not_read() {
+    let world = World::new(300);
+    let persistence = world.persistence();
+    for k in 0..300 {
+        persistence.save(&world.snapshot(k, 1, 0)).await.unwrap();
+    }
+    assert_eq!(persistence.list().await.unwrap().total, 300);
+    drop(persistence);
+    age_files(&world, 300);
+    let strict = world.persistence().max_snapshot_bytes(10);
+    let listing = strict.list().await.unwrap();
+    assert_eq!((listing.total, listing.unreadable.len()), (0, 300));
+}
+
+/// Sets the modification time of the first `count` snapshots a minute back:
+/// the cache's entries, read since, pass its check against the files.
+fn age_files(world: &World, count: usize) {
+    let before = std::time::SystemTime::now() - Duration::from_secs(60);
+    for k in 0..count {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(world.file(k))
+            .unwrap();
+        file.set_modified(before).unwrap();
+    }
+}

@@ -94,7 +94,10 @@ impl Persistence {
         let listed = listed_count(&index, &refreshed);
         let old = oldest_first(&index, &refreshed).take_while(|info| info.closed_at < cutoff);
         for info in old {
-            if open(info.id) {
+            // Open, or journaled but not interrupted (its journal adds
+            // nothing to its snapshot: open elsewhere, or a stop that could
+            // not cut it): spared.
+            if open(info.id) || (!info.interrupted && index.journals.contains(&info.id)) {
                 report.skipped.push((info.id, Skipped::Open));
             } else {
                 victims.push(info.id);
@@ -171,22 +174,48 @@ impl Persistence {
     }
 
     /// Deletes `victims` but the pinned ones (skipped as open), their
-    /// journals too, and drops them from the catalog.
+    /// journals too, and drops them from the catalog. Each one with a
+    /// snapshot is read again first: one whose snapshot is no longer what
+    /// the catalog said (saved since through another handle, say) is kept,
+    /// and its entry brought up to date. Cancel-safe: dropped half-way, its
+    /// marks are cleared all the same.
     async fn delete_victims(
         &self,
         index: &mut Index,
         victims: Vec<SessionId>,
         report: &mut CleanupReport,
     ) {
-        let marked = self.pins.start_deleting(victims.iter().copied());
-        let marked_set: HashSet<SessionId> = marked.iter().copied().collect();
+        let marked = Deleting {
+            ids: self.pins.start_deleting(victims.iter().copied()),
+            pins: &self.pins,
+        };
+        let marked_set: HashSet<SessionId> = marked.ids.iter().copied().collect();
         for id in victims.iter().filter(|id| !marked_set.contains(id)) {
             report.skipped.push((*id, Skipped::Open));
         }
-        let failed = self.store.delete_many(&marked).await;
+        let mut confirmed = Vec::with_capacity(marked.ids.len());
+        for &id in &marked.ids {
+            let Some(listed) = index.closed_at(id) else {
+                // Interrupted: its time is its journal's, read just now.
+                confirmed.push(id);
+                continue;
+            };
+            match self.load(id).await {
+                Ok(snapshot) if snapshot.closed_at == listed => confirmed.push(id),
+                Ok(snapshot) => {
+                    let info = crate::SnapshotInfo::from(&snapshot);
+                    index.insert(id, None, std::time::SystemTime::UNIX_EPOCH, Ok(info));
+                }
+                Err(crate::LoadError::NotFound { .. }) => index.remove(id),
+                Err(error) => {
+                    index.insert(id, None, std::time::SystemTime::UNIX_EPOCH, Err(error));
+                }
+            }
+        }
+        let failed = self.store.delete_many(&confirmed).await;
         let failed_ids: HashSet<SessionId> = failed.iter().map(|(id, _)| *id).collect();
         report.failed.extend(failed);
-        for &id in &marked {
+        for &id in &confirmed {
             if failed_ids.contains(&id) {
                 continue;
             }
@@ -194,7 +223,6 @@ impl Persistence {
                 && index.journals.contains(&id)
                 && let Err(error) = journal.delete(id).await
             {
-                tracing::warn!(%id, %error, "could not delete an old session's journal");
                 report.failed.push((id, error));
                 continue;
             }
@@ -205,6 +233,19 @@ impl Persistence {
         for (id, error) in &report.failed {
             tracing::warn!(%id, %error, "could not delete an old session");
         }
-        self.pins.deleted(&marked);
+        drop(marked);
+    }
+}
+
+/// Sessions marked as being deleted; unmarked when dropped, however the
+/// deletion ends.
+struct Deleting<'a> {
+    pins: &'a crate::pins::Pins,
+    ids: Vec<SessionId>,
+}
+
+impl Drop for Deleting<'_> {
+    fn drop(&mut self) {
+        self.pins.deleted(&self.ids);
     }
 }

@@ -103,7 +103,9 @@ impl Persistence {
     /// Brings the catalog up to date with the store (see
     /// [`Catalog`](crate::catalog::Catalog)) and reads the journals.
     pub(super) async fn refresh(&self, index: &mut Index) -> Result<Refreshed, StoreError> {
-        self.catalog.read_cache(index).await;
+        self.catalog
+            .read_cache(index, &self.codec, self.max_bytes)
+            .await;
         index.begin_refresh();
         let (listed, journals) = match &self.dir_store {
             // One read of the directory for snapshots and journals alike.
@@ -132,6 +134,13 @@ impl Persistence {
                 Err(LoadError::NotFound { .. }) => index.remove(id),
                 Err(error) => {
                     tracing::warn!(%id, %error, "skipping an unreadable snapshot");
+                    // What the bytes say is kept with their stamp; a failure
+                    // to read them (I/O, a timeout) is tried again next time.
+                    let stamp = if matches!(error, LoadError::Store(_)) {
+                        None
+                    } else {
+                        stamp
+                    };
                     index.insert(id, stamp, read_at, Err(error));
                 }
             }
@@ -153,7 +162,9 @@ impl Persistence {
         };
         self.catalog.drain(index);
         index.check();
-        self.catalog.write_cache_if_due(index).await;
+        self.catalog
+            .write_cache_if_due(index, &self.codec, self.max_bytes)
+            .await;
         Ok(refreshed)
     }
 

@@ -134,6 +134,7 @@ impl Persistence {
         let dir_store = store.clone();
         let mut persistence = Persistence::new(store).with_journal(journal);
         persistence.dir_store = Some(dir_store);
+        persistence.pins = lock.pins();
         persistence._lock = Some(lock);
         persistence.catalog = Arc::new(Catalog::new(Some(cache)));
         Ok(persistence)
@@ -221,8 +222,10 @@ impl Persistence {
     /// [`cleanup`](Self::cleanup) — and the session supervisor, after every
     /// save — deletes the sessions closed longest ago. Never one that is
     /// open or interrupted (it has a journal, or the caller says it is open,
-    /// or it is [pinned](Self::pin)): those count, but stay. Upstream bounds
-    /// its saved sessions too. Default: no cap.
+    /// or it is [pinned](Self::pin)): those count, but stay. Best effort: a
+    /// session the cap chose that turns out pinned, or saved again since,
+    /// stays, and the next cleanup catches up. Upstream bounds its saved
+    /// sessions too. Default: no cap.
     ///
     /// ```
     /// use std::num::NonZeroUsize;

@@ -5,8 +5,9 @@
 mod adopt;
 mod error;
 
+use std::collections::HashSet;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,9 +115,10 @@ impl SessionSupervisor {
     /// At most `limit` of the sessions [`list_resumable`](Self::list_resumable)
     /// lists, from the `offset`-th (0 is the newest), with how many there
     /// are in all ([`Listing::total`]) and the unreadable ones. At 100,000
-    /// saved sessions a page costs one read of the store's directory and
-    /// of the snapshots saved since the last listing (see
-    /// [`Persistence::list_page`]).
+    /// saved sessions a page costs one read of the store's directory, the
+    /// reads of the snapshots saved since the last listing (see
+    /// [`Persistence::list_page`]), and a hash lookup per saved session to
+    /// leave out the open ones.
     ///
     /// ```
     /// use jido_supervisor::{Persistence, SessionSupervisor};
@@ -148,9 +150,16 @@ impl SessionSupervisor {
     ) -> Result<Listing, PersistError> {
         let persistence = self.persistence().ok_or(PersistError::NotConfigured)?;
         let registry = self.registry();
+        // The open projects, once: a saved path is canonical, so a set of
+        // paths answers for each listed session without the file system.
+        let open: HashSet<PathBuf> = registry
+            .list_all()
+            .iter()
+            .map(|session| session.project_path().as_path().to_path_buf())
+            .collect();
         Ok(persistence
             .list_where(offset, limit, |info| {
-                !registry.contains(info.id) && registry.lookup_by_path(&info.project_path).is_none()
+                !registry.contains(info.id) && !open.contains(&info.project_path)
             })
             .await?)
     }
