@@ -135,6 +135,10 @@ impl Observer for Inner {
     fn observe(&self, event: SupervisorEvent) {
         self.events.observe(event);
     }
+
+    fn span(&self) -> tracing::Span {
+        self.events.span()
+    }
 }
 
 impl fmt::Debug for SessionContext {

@@ -237,6 +237,14 @@ impl Observer for ChildEvents {
             _ => {}
         }
     }
+
+    /// `session{id=…}`: the tree's log lines (a child restarted, crashed,
+    /// failed to start) say which session. At the error level, so that it
+    /// is there whatever level the warnings are read at; created only when
+    /// a subscriber listens.
+    fn span(&self) -> tracing::Span {
+        tracing::error_span!("session", id = %self.ticket.id())
+    }
 }
 
 impl fmt::Debug for ChildEvents {

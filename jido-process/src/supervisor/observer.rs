@@ -30,4 +30,27 @@ pub enum SupervisorEvent {
 pub trait Observer: Send + Sync + 'static {
     /// Called for each event, in order.
     fn observe(&self, event: SupervisorEvent);
+
+    /// The span the supervisor's own log lines — a child that failed to
+    /// start, ended, is restarted, could not be restarted or shut down —
+    /// are emitted in (their parent), so that they say whose supervisor it
+    /// is: a session's tree answers a span carrying the session's id.
+    /// Asked once, when the supervisor starts. Default: none.
+    ///
+    /// ```
+    /// use jido_process::{Observer, SupervisorEvent};
+    ///
+    /// struct Tenant(&'static str);
+    ///
+    /// impl Observer for Tenant {
+    ///     fn observe(&self, _event: SupervisorEvent) {}
+    ///     fn span(&self) -> tracing::Span {
+    ///         tracing::debug_span!("tenant", name = self.0)
+    ///     }
+    /// }
+    /// # let _ = Tenant("acme").span();
+    /// ```
+    fn span(&self) -> tracing::Span {
+        tracing::Span::none()
+    }
 }

@@ -97,26 +97,50 @@ pub(crate) enum Command<C> {
 
 /// Where a supervisor reports restarts, and the name prefix of a nested
 /// supervisor's children.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Report {
     observer: Option<Arc<dyn Observer>>,
     prefix: Option<ChildName>,
+    /// The parent of the supervisor's log lines ([`Observer::span`]), if
+    /// it is enabled (boxed: a pointer where most supervisors have none).
+    span: Option<Box<tracing::Span>>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report::new(None, None)
+    }
 }
 
 impl Report {
     pub(crate) fn new(observer: Option<Arc<dyn Observer>>, prefix: Option<ChildName>) -> Self {
-        Report { observer, prefix }
+        let span = observer
+            .as_ref()
+            .map(|observer| observer.span())
+            .filter(|span| !span.is_disabled())
+            .map(Box::new);
+        Report {
+            observer,
+            prefix,
+            span,
+        }
     }
 
     fn nested(&self, name: &ChildName) -> Report {
         Report {
             observer: self.observer.clone(),
             prefix: Some(self.name(name)),
+            span: self.span.clone(),
         }
     }
 
     fn name(&self, child: &ChildName) -> ChildName {
         ChildName::nested(self.prefix.as_ref(), child)
+    }
+
+    /// The parent of a log line: the observer's span, or none.
+    fn parent(&self) -> Option<tracing::Id> {
+        self.span.as_ref().and_then(|span| span.id())
     }
 
     fn observe(&self, event: SupervisorEvent) {
@@ -229,7 +253,7 @@ where
                 state: ChildState::Stopped,
             }),
             Err(reason) => {
-                tracing::error!(child = %report.name(child.name()), %reason, "child failed to start");
+                tracing::error!(parent: report.parent(), child = %report.name(child.name()), %reason, "child failed to start");
                 // As OTP: terminate what was started, last first, then fail.
                 for slot in started.0.iter_mut().rev() {
                     if let Some(running) = slot.running() {
@@ -467,16 +491,16 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
         shared.changed.notify_waiters();
         let child = shared.report.name(spec.name());
         if spec.restart_type().restarts_after(&reason) {
-            tracing::warn!(%child, %reason, "child terminated; restarting");
+            tracing::warn!(parent: shared.report.parent(), %child, %reason, "child terminated; restarting");
             return self.restart(spec.name().clone(), reason).await;
         }
         if reason.is_abnormal() {
-            tracing::warn!(%child, %reason, "child terminated; not restarted");
+            tracing::warn!(parent: shared.report.parent(), %child, %reason, "child terminated; not restarted");
         } else {
-            tracing::debug!(%child, %reason, "child ended");
+            tracing::debug!(parent: shared.report.parent(), %child, %reason, "child ended");
         }
         if shared.auto_shutdown_after(&spec) {
-            tracing::info!(%child, "significant child ended; shutting down");
+            tracing::debug!(parent: shared.report.parent(), %child, "significant child ended; shutting down");
             shared.terminate_all().await;
             return Err(ExitReason::ShutdownWith(Term::new(
                 SupervisorExit::AutoShutdown {
@@ -493,7 +517,7 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
     async fn restart(&mut self, name: ChildName, reason: ExitReason) -> Result<(), ExitReason> {
         let shared = Arc::clone(&self.shared);
         if !self.window.allow(Instant::now()) {
-            tracing::error!(child = %shared.report.name(&name), %reason, "reached max restart intensity; shutting down");
+            tracing::error!(parent: shared.report.parent(), child = %shared.report.name(&name), %reason, "reached max restart intensity; shutting down");
             // Before the children go: a call waiting through the restarts
             // wakes to this, not to a child terminated.
             shared.gave_up.store(true, Ordering::Release);
@@ -513,7 +537,7 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
         for child in &range {
             if let Err(error) = shared.start_existing(child).await {
                 let full = shared.report.name(child);
-                tracing::error!(child = %full, %error, "restart failed; trying again");
+                tracing::error!(parent: shared.report.parent(), child = %full, %error, "restart failed; trying again");
                 shared.set_restarting(child, reason.clone());
                 shared
                     .report
@@ -747,7 +771,7 @@ impl<C: Clone + Send + Sync + 'static> SupervisorInner<C> {
         let expected = reason.is_shutdown()
             || (reason == ExitReason::Killed && shutdown == crate::Shutdown::BrutalKill);
         if !expected {
-            tracing::warn!(child = %self.report.name(name), %reason, "child did not shut down cleanly");
+            tracing::warn!(parent: self.report.parent(), child = %self.report.name(name), %reason, "child did not shut down cleanly");
         }
     }
 

@@ -71,7 +71,7 @@ impl Core {
                 if matches!(kind, EventKind::Crashed { .. }) {
                     tracing::warn!(id = %ticket.id(), %reason, "session crashed");
                 } else {
-                    tracing::info!(id = %ticket.id(), %reason, "session stopped");
+                    tracing::debug!(id = %ticket.id(), %reason, "session stopped");
                 }
                 self.emit(ticket, kind);
             }

@@ -220,7 +220,7 @@ impl Rollback<'_> {
             tree.shutdown_policy().begin_termination(tree.pid(), None);
             return Err(StartError::ShuttingDown);
         }
-        tracing::info!(id = %ticket.id(), pid = %tree.pid(), "session started");
+        tracing::debug!(id = %ticket.id(), pid = %tree.pid(), "session started");
         Ok(core.handle(ticket, session, tree))
     }
 }

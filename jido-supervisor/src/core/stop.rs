@@ -150,7 +150,7 @@ impl Core {
         let snapshot = Snapshot::of(&session, conversation).covering(seq);
         match config.persistence.save(&snapshot).await {
             Ok(()) => {
-                tracing::info!(%id, "session saved on stop");
+                tracing::debug!(%id, "session saved on stop");
                 // The tree has ended: the snapshot covers its whole journal.
                 if let Some(journal) = config.persistence.journal()
                     && let Err(error) = journal.delete(id).await
