@@ -103,6 +103,20 @@ pub use session_supervisor::{
 pub use shutdown_report::ShutdownReport;
 pub use state::{StateError, StateRef};
 
+/// The attribute that implements the extension traits taking `async fn`s
+/// behind a trait object — [`SessionChild`](tree::SessionChild),
+/// [`SnapshotStore`](store::SnapshotStore),
+/// [`RegistryBackend`](cluster::RegistryBackend) — re-exported so that
+/// implementing one needs no dependency of your own
+/// (`#[jido_supervisor::async_trait]`). [`Worker`](process::Worker) takes a
+/// plain `async fn`: it is never a trait object.
+pub use async_trait::async_trait;
+/// Times in the API (`created_at`, `closed_at`, ...) are chrono's.
+pub use chrono::{DateTime, Utc};
+/// [`SessionSupervisor::subscribe`]'s receiver and its errors are tokio's
+/// broadcast channel's.
+pub use tokio::sync::broadcast;
+
 /// Processes and their supervision (`jido-process`): pids, monitors,
 /// workers, child specs, supervisors — what a session's tree is made of.
 pub mod process {
@@ -137,9 +151,10 @@ pub mod session {
     pub use crate::state::{State, StateRequest};
     pub use jido_session::{
         BoundaryError, Change, Conversation, ConversationError, ConversationLimits,
-        DEFAULT_PROTECTED, DEFAULT_READ_LIMIT, DirEntry, EntryKind, FileContent, FileError,
-        FileOperation, MAX_LINE_CHARS, Page, PageMeta, ProjectBoundary, ProjectPath, ReasoningStep,
-        SessionError, SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus, ValidationErrors,
+        DEFAULT_PROTECTED, DEFAULT_READ_LIMIT, DirEntry, DirectoryId, EntryKind, FileContent,
+        FileError, FileOperation, MAX_LINE_CHARS, Page, PageMeta, ProjectBoundary, ProjectPath,
+        ReasoningStep, SessionError, SessionRecord, Todo, TodoStatus, ToolCall, ToolStatus,
+        ValidationErrors,
     };
 }
 
@@ -149,8 +164,9 @@ pub mod session {
 pub mod store {
     pub use jido_store::journal::{Durability, FileJournal, JournalStore, Read};
     pub use jido_store::{
-        CleanupReport, DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, FileStore, Listing, LoadError,
-        ProjectIdentity, SaveError, Skipped, Snapshot, SnapshotInfo, SnapshotStore, StoreError,
+        CleanupError, CleanupReport, DEFAULT_MAX_AGE, DEFAULT_MAX_SNAPSHOT_BYTES, FileStore,
+        IsOpen, Listing, LoadError, Pinned, ProjectIdentity, SaveError, Skipped, Snapshot,
+        SnapshotInfo, SnapshotStore, StoreError, StoreLocked,
     };
 }
 

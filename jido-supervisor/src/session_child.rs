@@ -29,7 +29,7 @@ use crate::tree_handle::TreeHandle;
 /// future is dropped, nothing it spawned may keep running.
 ///
 /// ```
-/// use async_trait::async_trait;
+/// use jido_supervisor::async_trait; // re-exported: no dependency of your own
 /// use jido_supervisor::process::{spawn_with_pid, Shutdown, StartOutcome};
 /// use jido_supervisor::tree::{ChildContext, SessionChild, TreeHandle};
 /// use jido_supervisor::Term;
