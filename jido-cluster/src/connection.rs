@@ -124,7 +124,7 @@ impl Connection {
     /// node claims, only while that claim is live (and only rows meeting
     /// `owned_rows`, over `$1` the id and `$2` the fence); for any other,
     /// only while no live claim elsewhere holds it.
-    /// [`StoreError::Fenced`] if rows were there and none could go.
+    /// [`StoreError::Fenced`](jido_store::StoreError::Fenced) if rows were there and none could go.
     pub(crate) async fn fenced_delete(
         &self,
         operation: &'static str,

@@ -2,9 +2,9 @@
 //! (and, for a directory store, cached in a file), so that a listing reads
 //! only the snapshots that changed since the last one.
 //!
-//! A listing first brings the catalog up to date ([`Catalog::refresh`]):
+//! A listing first brings the catalog up to date (`Persistence::refresh`):
 //! the store lists its snapshots with a *stamp* each
-//! ([`SnapshotStore::list_stamped`]: for the file store the file's inode,
+//! ([`SnapshotStore::list_stamped`](crate::SnapshotStore::list_stamped): for the file store the file's inode,
 //! new at every atomic replace); a snapshot whose stamp matches its entry
 //! is not read again, any other is loaded and its entry replaced, and
 //! entries the store no longer lists are dropped. A store without stamps

@@ -84,18 +84,21 @@ impl SessionSup {
     }
 
     /// Sets the restart strategy.
+    #[must_use]
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.spec = self.spec.strategy(strategy);
         self
     }
 
     /// Sets the restart intensity.
+    #[must_use]
     pub fn intensity(mut self, intensity: RestartIntensity) -> Self {
         self.spec = self.spec.intensity(intensity);
         self
     }
 
     /// Sets when the tree ends with its significant children.
+    #[must_use]
     pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
         self.spec = self.spec.auto_shutdown(auto_shutdown);
         self
@@ -103,18 +106,21 @@ impl SessionSup {
 
     /// Adds a child after the others, or replaces the child of the same
     /// name in place (to reconfigure the Manager or the State, say).
+    #[must_use]
     pub fn child(mut self, spec: ChildSpec<SessionContext>) -> Self {
         self.spec = self.spec.child(spec);
         self
     }
 
     /// Removes the child named `name`.
+    #[must_use]
     pub fn without_child(mut self, name: &str) -> Self {
         self.spec = self.spec.without_child(name);
         self
     }
 
     /// Sets how the whole tree is terminated by `stop_session`.
+    #[must_use]
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.shutdown = shutdown;
         self

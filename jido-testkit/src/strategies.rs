@@ -32,7 +32,7 @@
 //! ```
 //!
 //! The strategies live in four files: names and configs here, the project
-//! pool in `pool.rs`, supervisor operations in `ops.rs`, and [`sequence`] in
+//! pool in `pool.rs`, supervisor operations in `ops.rs`, and [`sequence()`] in
 //! `sequence.rs`; all are re-exported here.
 
 mod ops;

@@ -171,7 +171,8 @@ impl<W: Worker> ChildRef<W> {
 
     /// Sends `request` to the incarnation running now and waits for the
     /// reply. During a restart, waits for the new incarnation first. The
-    /// whole call waits at most the reference's timeout.
+    /// whole call waits at most the reference's timeout. See the type's
+    /// example (a call after a crash reaches the restarted child).
     ///
     /// # Errors
     ///
@@ -243,6 +244,32 @@ impl<W: Worker> ChildRef<W> {
 
     /// Sends `request` to the incarnation running now, without waiting for
     /// a reply (or for a restart: during one, [`CallError::Restarting`]).
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    ///
+    /// struct Log(Vec<String>);
+    ///
+    /// impl Worker for Log {
+    ///     type Request = Option<String>; // Some: append; None: read
+    ///     type Reply = usize;
+    ///     async fn handle(&mut self, line: Option<String>, _ctx: &mut Context) -> usize {
+    ///         self.0.extend(line);
+    ///         self.0.len()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker("log", |_: &()| Log(Vec::new())))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// let log = supervisor.child_ref::<Log>("log");
+    /// log.cast(Some("started".into())).unwrap();
+    /// assert_eq!(log.call(None).await.unwrap(), 1);
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

@@ -178,6 +178,26 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
 
     /// A [`Worker`] built by `make` at every (re)start: permanent, terminated
     /// with the default policy (asked, then killed after 5 s).
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, Restart, Worker};
+    ///
+    /// struct Greeter { greeting: String }
+    ///
+    /// impl Worker for Greeter {
+    ///     type Request = String;
+    ///     type Reply = String;
+    ///     async fn handle(&mut self, name: String, _ctx: &mut Context) -> String {
+    ///         format!("{}, {name}", self.greeting)
+    ///     }
+    /// }
+    ///
+    /// // Built from the supervisor's context at each start.
+    /// let spec = ChildSpec::worker("greeter", |greeting: &String| Greeter { greeting: greeting.clone() })
+    ///     .restart(Restart::Transient);
+    /// assert_eq!(spec.name(), "greeter");
+    /// assert_eq!(spec.restart_type(), Restart::Transient);
+    /// ```
     pub fn worker<W, F>(name: impl Into<ChildName>, make: F) -> Self
     where
         W: Worker,
@@ -202,6 +222,23 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
 
     /// A plain future spawned at every (re)start, handed its own [`Pid`]
     /// (to watch [`Pid::stop_requested`]); its output is its exit reason.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::task("ticker", |_: &(), me| async move {
+    ///         me.stop_requested().await; // works until asked to stop
+    ///         me.stop_reason()
+    ///     }))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// assert!(supervisor.whereis("ticker").is_some());
+    /// supervisor.stop().await;
+    /// # }
+    /// ```
     pub fn task<F, Fut>(name: impl Into<ChildName>, run: F) -> Self
     where
         F: Fn(&C, Pid) -> Fut + Send + Sync + 'static,
@@ -217,6 +254,20 @@ impl<C: Send + Sync + 'static> ChildSpec<C> {
     /// A nested supervisor, with its own strategy and children, started with
     /// the same context. Terminated with [`Shutdown::Infinity`] unless told
     /// otherwise (its own children have timeouts), as OTP does.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Strategy, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let workers = SupervisorSpec::new().strategy(Strategy::OneForAll);
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::supervisor("workers", workers))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// assert!(supervisor.supervisor("workers").is_some_and(|nested| nested.is_alive()));
+    /// # }
+    /// ```
     pub fn supervisor(name: impl Into<ChildName>, spec: SupervisorSpec<C>) -> Self {
         Self::new(name, Start::Supervisor(Arc::new(spec)), Shutdown::Infinity)
     }

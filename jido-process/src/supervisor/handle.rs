@@ -64,6 +64,30 @@ impl<C> Supervisor<C> {
     }
 
     /// Every child, in start order.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Worker for Echo {
+    ///     type Request = u32;
+    ///     type Reply = u32;
+    ///     async fn handle(&mut self, n: u32, _ctx: &mut Context) -> u32 { n }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker("a", |_: &()| Echo))
+    ///     .child(ChildSpec::worker("b", |_: &()| Echo))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// let names: Vec<String> =
+    ///     supervisor.which_children().iter().map(|child| child.name.to_string()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # }
+    /// ```
     pub fn which_children(&self) -> Vec<ChildInfo> {
         let slots = self.shared.slots.lock();
         slots
@@ -89,6 +113,29 @@ impl<C> Supervisor<C> {
     }
 
     /// How many children are known, running, supervisors and workers.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Worker for Echo {
+    ///     type Request = u32;
+    ///     type Reply = u32;
+    ///     async fn handle(&mut self, n: u32, _ctx: &mut Context) -> u32 { n }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker("a", |_: &()| Echo))
+    ///     .child(ChildSpec::supervisor("nested", SupervisorSpec::new()))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// let counts = supervisor.count_children();
+    /// assert_eq!((counts.specs, counts.active, counts.workers, counts.supervisors), (2, 2, 1, 1));
+    /// # }
+    /// ```
     pub fn count_children(&self) -> ChildCounts {
         let slots = self.shared.slots.lock();
         let mut counts = ChildCounts::default();
@@ -154,6 +201,27 @@ impl<C: Clone + Send + Sync + 'static> Supervisor<C> {
     /// Adds and starts a child (OTP's `start_child`). `Ok(None)` when it
     /// ignored its start (it is kept, stopped, unless temporary).
     ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Worker for Echo {
+    ///     type Request = u32;
+    ///     type Reply = u32;
+    ///     async fn handle(&mut self, n: u32, _ctx: &mut Context) -> u32 { n }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let supervisor = SupervisorSpec::new().start(()).await.unwrap();
+    /// let pid = supervisor.start_child(ChildSpec::worker("echo", |_: &()| Echo)).await.unwrap();
+    /// assert!(pid.is_some());
+    /// assert_eq!(supervisor.child_ref::<Echo>("echo").call(7).await.unwrap(), 7);
+    /// // A second child of that name is refused.
+    /// assert!(supervisor.start_child(ChildSpec::worker("echo", |_: &()| Echo)).await.is_err());
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`SupervisorError::AlreadyStarted`] naming the running child,
@@ -166,7 +234,36 @@ impl<C: Clone + Send + Sync + 'static> Supervisor<C> {
 
     /// Terminates child `name` by its shutdown policy (OTP's
     /// `terminate_child`). Its spec is kept (a temporary child's is not),
-    /// so [`restart_child`](Self::restart_child) can start it again.
+    /// so [`restart_child`](Self::restart_child) can start it again; then
+    /// [`delete_child`](Self::delete_child) forgets it.
+    ///
+    /// ```
+    /// use jido_process::{ChildSpec, Context, SupervisorSpec, Worker};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Worker for Echo {
+    ///     type Request = u32;
+    ///     type Reply = u32;
+    ///     async fn handle(&mut self, n: u32, _ctx: &mut Context) -> u32 { n }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use jido_process::ChildStatus;
+    ///
+    /// let supervisor = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker("echo", |_: &()| Echo))
+    ///     .start(())
+    ///     .await
+    ///     .unwrap();
+    /// supervisor.terminate_child("echo").await.unwrap();
+    /// assert_eq!(supervisor.which_children()[0].status, ChildStatus::Stopped);
+    /// assert!(supervisor.restart_child("echo").await.unwrap().is_some()); // running again
+    /// supervisor.terminate_child("echo").await.unwrap();
+    /// supervisor.delete_child("echo").await.unwrap();
+    /// assert!(supervisor.which_children().is_empty());
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
@@ -176,7 +273,8 @@ impl<C: Clone + Send + Sync + 'static> Supervisor<C> {
         self.request(|reply| Command::Terminate(name, reply)).await
     }
 
-    /// Starts the stopped child `name` again (OTP's `restart_child`).
+    /// Starts the stopped child `name` again (OTP's `restart_child`); see
+    /// [`terminate_child`](Self::terminate_child)'s example.
     ///
     /// # Errors
     ///
@@ -188,7 +286,8 @@ impl<C: Clone + Send + Sync + 'static> Supervisor<C> {
         self.request(|reply| Command::Restart(name, reply)).await
     }
 
-    /// Forgets the stopped child `name` (OTP's `delete_child`).
+    /// Forgets the stopped child `name` (OTP's `delete_child`); see
+    /// [`terminate_child`](Self::terminate_child)'s example.
     ///
     /// # Errors
     ///

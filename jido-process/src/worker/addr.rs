@@ -41,6 +41,30 @@ impl<W: Worker> Addr<W> {
     /// Sends `request` and waits for the reply, at most
     /// [`DEFAULT_CALL_TIMEOUT`].
     ///
+    /// ```
+    /// use jido_process::{Context, Worker, spawn_worker};
+    ///
+    /// struct Counter(u64);
+    ///
+    /// enum Op { Add(u64), Get }
+    ///
+    /// impl Worker for Counter {
+    ///     type Request = Op;
+    ///     type Reply = u64;
+    ///     async fn handle(&mut self, op: Op, _ctx: &mut Context) -> u64 {
+    ///         if let Op::Add(n) = op { self.0 += n; }
+    ///         self.0
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let counter = spawn_worker(Counter(0));
+    /// counter.cast(Op::Add(2)).unwrap(); // no reply awaited
+    /// assert_eq!(counter.call(Op::Add(3)).await.unwrap(), 5); // a mailbox keeps the order
+    /// assert_eq!(counter.call(Op::Get).await.unwrap(), 5);
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`CallError::Timeout`] if no reply came in time (the request may
@@ -64,7 +88,8 @@ impl<W: Worker> Addr<W> {
         self.call_until(request, deadline, timeout).await
     }
 
-    /// Sends `request` without waiting for the reply (a `GenServer.cast`).
+    /// Sends `request` without waiting for the reply (a `GenServer.cast`);
+    /// see [`call`](Addr::call)'s example.
     ///
     /// # Errors
     ///

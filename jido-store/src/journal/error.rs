@@ -2,7 +2,7 @@
 //! framed.
 
 /// Why a journal cannot be read back (or a record not framed). A torn last
-/// record is no error: [`read`](super::read) drops it and reports it.
+/// record is no error: [`read`](super::read()) drops it and reports it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {

@@ -2,7 +2,7 @@
 //! record before the change is acknowledged, so that a program that dies
 //! loses nothing it answered `Ok` for.
 //!
-//! - The format: [`encode`] frames one record, [`read`] reads a journal
+//! - The format: [`encode`] frames one record, [`read()`] reads a journal
 //!   back, recovering every whole record, reporting a torn last write
 //!   ([`TornTail`]) and refusing corruption before the end
 //!   ([`JournalError`]); the frame is described [below](self#the-frame).

@@ -16,7 +16,7 @@
 //!
 //! # The log
 //!
-//! A sequence of journal frames ([`encode`](super::encode)) numbered from 1
+//! A sequence of journal frames ([`encode`]) numbered from 1
 //! since it was last emptied; each payload is a session id (16 bytes) and
 //! the records of one append to that session's journal, each as its
 //! sequence number (8 bytes, little-endian), its length (4 bytes) and its

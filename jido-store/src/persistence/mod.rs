@@ -179,12 +179,14 @@ impl Persistence {
     /// Journals every session's changes in `journal` (see
     /// [`journal`](crate::journal)), so that a program that dies loses
     /// nothing it acknowledged.
+    #[must_use]
     pub fn with_journal(self, journal: impl JournalStore) -> Self {
         self.with_journal_arc(Arc::new(journal))
     }
 
     /// Like [`with_journal`](Self::with_journal), for a journal store
     /// already shared.
+    #[must_use]
     pub fn with_journal_arc(mut self, journal: Arc<dyn JournalStore>) -> Self {
         self.journal = Some(journal);
         // Journals elsewhere: listed by their own store.
@@ -200,12 +202,14 @@ impl Persistence {
     /// Signs every snapshot written with HMAC-SHA256 under `key`, and
     /// refuses a snapshot read back whose signature does not match (or
     /// that has none, unless [`accept_unsigned`](Self::accept_unsigned)).
+    #[must_use]
     pub fn signed_with(mut self, key: impl AsRef<[u8]>) -> Self {
         self.codec.signed(key.as_ref());
         self
     }
 
     /// With a key: whether unsigned snapshots are accepted (default no).
+    #[must_use]
     pub fn accept_unsigned(mut self, accept: bool) -> Self {
         self.codec.accept_unsigned(accept);
         self
@@ -213,6 +217,7 @@ impl Persistence {
 
     /// The largest snapshot loaded (and saved): default
     /// [`DEFAULT_MAX_SNAPSHOT_BYTES`].
+    #[must_use]
     pub fn max_snapshot_bytes(mut self, limit: u64) -> Self {
         self.max_bytes = limit;
         self
@@ -244,6 +249,7 @@ impl Persistence {
     /// assert_eq!(persistence.list().await?.total, 2);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn keep_at_most(mut self, limit: NonZeroUsize) -> Self {
         self.keep_at_most = Some(limit);
         self

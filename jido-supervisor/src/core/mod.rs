@@ -6,7 +6,7 @@
 //!   and the queries;
 //! - [`start`]: registering, starting the tree, committing or rolling back;
 //! - [`stop`]: stopping one session or all, saving on stop, the stopper's
-//!   [`Role`](stop::Role);
+//!   `Role`;
 //! - [`end`]: a tree's end leaving the registry, whoever reports it, and
 //!   the supervisor's own drop;
 //! - [`watcher`]: the supervisor's process, which hears every tree's end,

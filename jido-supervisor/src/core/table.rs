@@ -14,7 +14,7 @@
 //!    or `Running` (its tree started and its end is not yet reported). Every
 //!    transition — register, commit, end — is one critical section.
 //! 2. **Only the start removes a `Starting` slot**: its
-//!    [`Rollback`](super::start::Rollback) guard, on failure or when the
+//!    `Rollback` (in `start`) guard, on failure or when the
 //!    start future is dropped, or replaces it, at the commit. A stop waits
 //!    for it (on `changed`); an end report cannot name it (it names a
 //!    running tree).

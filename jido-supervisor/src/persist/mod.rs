@@ -103,7 +103,9 @@ impl SessionSupervisor {
     }
 
     /// The saved sessions that can be resumed now: those whose id and
-    /// project are not open. Newest closed first.
+    /// project are not open. Newest closed first. See
+    /// [`resume`](Self::resume)'s example; [`list_resumable_page`](Self::list_resumable_page)
+    /// for a page of many.
     ///
     /// # Errors
     ///
@@ -334,6 +336,25 @@ impl SessionSupervisor {
     /// ([`Persistence::keep_at_most`]), the oldest closed ones; never a
     /// session open here. Reports what it deleted, skipped and failed to
     /// delete, and counts what it kept.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jido_supervisor::{PersistError, Persistence, SessionSupervisor};
+    /// use jido_supervisor::store::DEFAULT_MAX_AGE;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (project, store) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let supervisor = SessionSupervisor::builder()
+    ///     .persistence(Persistence::in_dir(store.path())?)
+    ///     .save_on_stop(true)
+    ///     .build();
+    /// let id = supervisor.create_session(project.path()).await?.id();
+    /// supervisor.stop_session(id).await?;
+    /// let report = supervisor.cleanup(DEFAULT_MAX_AGE).await?;
+    /// assert_eq!((report.deleted.len(), report.kept), (0, 1)); // closed just now: kept
+    /// assert_eq!(supervisor.cleanup(Duration::ZERO).await, Err(PersistError::ZeroMaxAge));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///

@@ -164,6 +164,23 @@ impl SessionSupervisor {
     /// directory's name) and starts it: `Session::new` + `start_session` in
     /// one call (jido_code's `create_session`).
     ///
+    /// ```
+    /// use jido_supervisor::{RegistryError, SessionSupervisor, StartError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let session = supervisor.create_session(project.path()).await.unwrap();
+    /// assert_eq!(supervisor.registry().lookup(session.id()).unwrap().project_path().as_path(),
+    ///            project.path().canonicalize().unwrap());
+    /// // One session per project.
+    /// assert!(matches!(
+    ///     supervisor.create_session(project.path()).await,
+    ///     Err(StartError::Registry(RegistryError::DuplicateProject { .. }))
+    /// ));
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`StartError::InvalidSession`] if `path` is no usable project
@@ -210,6 +227,18 @@ impl SessionSupervisor {
     /// Like [`stop_session`](Self::stop_session), asking the tree to end
     /// with `{shutdown, term}` ([`ExitReason::ShutdownWith`]).
     ///
+    /// ```
+    /// use jido_supervisor::{ExitReason, SessionSupervisor, Term};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(project.path()).await.unwrap().id();
+    /// let reason = supervisor.stop_session_with(id, "user closed the tab").await.unwrap();
+    /// assert_eq!(reason, ExitReason::ShutdownWith(Term::msg("user closed the tab")));
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`stop_session`](Self::stop_session).
@@ -251,6 +280,20 @@ impl SessionSupervisor {
     /// [`shutdown`](Self::shutdown), bounded: what has not ended after
     /// `limit` is killed. Returns which sessions stopped and which were
     /// killed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jido_supervisor::SessionSupervisor;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(project.path()).await.unwrap().id();
+    /// let report = supervisor.shutdown_within(Duration::from_secs(10)).await;
+    /// assert_eq!(report.stopped, [id]); // the default tree stops in time
+    /// assert!(report.killed.is_empty());
+    /// # }
+    /// ```
     pub async fn shutdown_within(&self, limit: Duration) -> ShutdownReport {
         self.core.shutdown_within(limit).await
     }
@@ -267,6 +310,21 @@ impl SessionSupervisor {
     }
 
     /// A receiver of every lifecycle event from now on.
+    ///
+    /// ```
+    /// use jido_supervisor::{EventKind, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let mut events = supervisor.subscribe();
+    /// let id = supervisor.create_session(project.path()).await.unwrap().id();
+    /// supervisor.stop_session(id).await.unwrap();
+    /// let first = events.recv().await.unwrap();
+    /// assert_eq!((first.session_id, first.kind), (id, EventKind::Started));
+    /// assert!(matches!(events.recv().await.unwrap().kind, EventKind::Stopped { .. }));
+    /// # }
+    /// ```
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
         self.core.events().subscribe()
     }

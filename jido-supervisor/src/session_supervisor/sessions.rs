@@ -24,6 +24,18 @@ impl SessionSupervisor {
     }
 
     /// How many trees run (started, not yet ended).
+    ///
+    /// ```
+    /// use jido_supervisor::SessionSupervisor;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// assert_eq!((supervisor.count_children(), supervisor.max_children()), (0, 10));
+    /// supervisor.create_session(project.path()).await.unwrap();
+    /// assert_eq!(supervisor.count_children(), 1);
+    /// # }
+    /// ```
     pub fn count_children(&self) -> usize {
         self.core.count_running()
     }
@@ -168,6 +180,21 @@ impl SessionSupervisor {
 
     /// The session's Manager, reached by name (it follows restarts), if the
     /// session runs a tree with one (the default tree does).
+    ///
+    /// ```
+    /// use jido_supervisor::SessionSupervisor;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// std::fs::write(project.path().join("notes.txt"), "one\ntwo\n").unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(project.path()).await.unwrap().id();
+    /// let manager = supervisor.manager(id).unwrap();
+    /// let read = manager.read_file("notes.txt", 1, 10).await.unwrap();
+    /// assert_eq!(read.lines, ["one", "two"]);
+    /// assert!(manager.validate_path("../elsewhere").await.is_err()); // outside the project
+    /// # }
+    /// ```
     pub fn manager(&self, id: SessionId) -> Option<ManagerRef> {
         self.tree(id)?.whereis(crate::manager::NAME)?;
         Some(ManagerRef::new(
@@ -178,6 +205,20 @@ impl SessionSupervisor {
 
     /// The session's State, reached by name (it follows restarts), if the
     /// session runs a tree with one (the default tree does).
+    ///
+    /// ```
+    /// use jido_supervisor::{Message, Role, SessionSupervisor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let project = tempfile::tempdir().unwrap();
+    /// let supervisor = SessionSupervisor::new();
+    /// let id = supervisor.create_session(project.path()).await.unwrap().id();
+    /// let state = supervisor.state(id).unwrap();
+    /// state.append_message(Message::new(Role::User, "hello")).await.unwrap();
+    /// assert_eq!(state.message_count().await.unwrap(), 1);
+    /// assert!(supervisor.state(jido_supervisor::SessionId::new()).is_none()); // no such session
+    /// # }
+    /// ```
     pub fn state(&self, id: SessionId) -> Option<StateRef> {
         self.tree(id)?.whereis(crate::state::NAME)?;
         Some(StateRef::new(

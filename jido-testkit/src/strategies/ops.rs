@@ -187,7 +187,7 @@ pub fn op(projects: usize) -> impl Strategy<Value = Op> {
 }
 
 /// A sequence of [`op`]s whose length is in `len`; shrinks to a shortest
-/// failing sequence (see [`sequence`]).
+/// failing sequence (see [`sequence()`]).
 pub fn ops(projects: usize, len: RangeInclusive<usize>) -> Sequence<impl Strategy<Value = Op>> {
     sequence(op(projects), len)
 }
