@@ -324,9 +324,7 @@ impl Index {
 
     /// Whether `id` has a readable snapshot.
     pub(crate) fn is_readable(&self, id: SessionId) -> bool {
-        self.entries
-            .get(&id)
-            .is_some_and(|entry| entry.closed_at.is_some())
+        self.closed_at(id).is_some()
     }
 
     /// The readable snapshots' listings, newest first (reversed: oldest

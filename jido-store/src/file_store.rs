@@ -174,11 +174,10 @@ impl FileStore {
         let file = match open_regular(&path, OpenOptions::new().read(true)) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return match fs::symlink_metadata(&self.dir) {
-                    Err(gone) if gone.kind() == io::ErrorKind::NotFound => {
-                        Err(directory_gone(&self.dir))
-                    }
-                    _ => Ok(None),
+                return if is_gone(&self.dir) {
+                    Err(directory_gone(&self.dir))
+                } else {
+                    Ok(None)
                 };
             }
             Err(error) => return Err(StoreError::io("open the snapshot", &error)),
@@ -290,6 +289,11 @@ fn id_named(name: &std::ffi::OsStr, suffix: &str) -> Option<SessionId> {
     stem.parse::<SessionId>().ok()
 }
 
+/// Whether `dir` itself is missing.
+fn is_gone(dir: &Path) -> bool {
+    fs::symlink_metadata(dir).is_err_and(|gone| gone.kind() == io::ErrorKind::NotFound)
+}
+
 /// [`StoreError::DirectoryGone`] for `dir`.
 pub(crate) fn directory_gone(dir: &Path) -> StoreError {
     StoreError::DirectoryGone {
@@ -300,9 +304,7 @@ pub(crate) fn directory_gone(dir: &Path) -> StoreError {
 /// `error`, met doing `operation` on a file in `dir`: a missing `dir` is
 /// [`StoreError::DirectoryGone`].
 pub(crate) fn in_dir_error(dir: &Path, operation: &'static str, error: &io::Error) -> StoreError {
-    if error.kind() == io::ErrorKind::NotFound
-        && fs::symlink_metadata(dir).is_err_and(|gone| gone.kind() == io::ErrorKind::NotFound)
-    {
+    if error.kind() == io::ErrorKind::NotFound && is_gone(dir) {
         return directory_gone(dir);
     }
     StoreError::io(operation, error)

@@ -434,14 +434,32 @@ async fn a_cache_written_under_another_key_is_not_read() {
     assert!(listing.snapshots.iter().all(|info| info.messages == 0));
 }
 
-/// A store whose reads fail once (an I/O error, not the bytes' fault).
-struct FlakyOnce {
+/// A file store with faults: each snapshot's first read fails (an I/O
+/// error, not the bytes' fault), or batch deletions wait forever once
+/// entered (to cancel a cleanup in the middle of them).
+struct Faulty {
     inner: FileStore,
+    fail_first_reads: bool,
     failed: std::sync::Mutex<std::collections::HashSet<SessionId>>,
+    stuck_deletes: bool,
+    /// Notified when a batch deletion is entered.
+    entered: tokio::sync::Notify,
+}
+
+impl Faulty {
+    fn on(world: &World) -> Self {
+        Faulty {
+            inner: FileStore::new(world.store.path()).unwrap(),
+            fail_first_reads: false,
+            failed: Default::default(),
+            stuck_deletes: false,
+            entered: tokio::sync::Notify::new(),
+        }
+    }
 }
 
 #[async_trait::async_trait]
-impl jido_store::SnapshotStore for FlakyOnce {
+impl jido_store::SnapshotStore for Faulty {
     async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_store::StoreError> {
         self.inner.put(id, bytes).await
     }
@@ -450,7 +468,7 @@ impl jido_store::SnapshotStore for FlakyOnce {
         id: SessionId,
         max_bytes: u64,
     ) -> Result<Option<Vec<u8>>, jido_store::StoreError> {
-        if self.failed.lock().unwrap().insert(id) {
+        if self.fail_first_reads && self.failed.lock().unwrap().insert(id) {
             return Err(jido_store::StoreError::Timeout {
                 operation: "read the snapshot",
             });
@@ -466,6 +484,13 @@ impl jido_store::SnapshotStore for FlakyOnce {
     async fn list_stamped(&self) -> Result<Vec<(SessionId, Option<u64>)>, jido_store::StoreError> {
         self.inner.list_stamped().await
     }
+    async fn delete_many(&self, ids: &[SessionId]) -> Vec<(SessionId, jido_store::StoreError)> {
+        if self.stuck_deletes {
+            self.entered.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.inner.delete_many(ids).await
+    }
 }
 
 /// Review of issue 24: a read that failed for a passing reason is tried
@@ -478,9 +503,9 @@ async fn a_passing_read_failure_is_tried_again() {
         .save(&world.snapshot(0, 1, 2))
         .await
         .unwrap();
-    let flaky = Persistence::new(FlakyOnce {
-        inner: FileStore::new(world.store.path()).unwrap(),
-        failed: Default::default(),
+    let flaky = Persistence::new(Faulty {
+        fail_first_reads: true,
+        ..Faulty::on(&world)
     });
     let first = flaky.list().await.unwrap();
     assert_eq!((first.total, first.unreadable.len()), (0, 1));
@@ -529,37 +554,6 @@ async fn pins_hold_across_handles_and_age_spares_a_journaled_session() {
     );
 }
 
-/// A store whose batch deletion waits until told, to cancel a cleanup in
-/// the middle of it.
-struct StuckDeletes {
-    inner: FileStore,
-    entered: tokio::sync::Notify,
-}
-
-#[async_trait::async_trait]
-impl jido_store::SnapshotStore for StuckDeletes {
-    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), jido_store::StoreError> {
-        self.inner.put(id, bytes).await
-    }
-    async fn get(
-        &self,
-        id: SessionId,
-        max_bytes: u64,
-    ) -> Result<Option<Vec<u8>>, jido_store::StoreError> {
-        self.inner.get(id, max_bytes).await
-    }
-    async fn list(&self) -> Result<Vec<SessionId>, jido_store::StoreError> {
-        self.inner.list().await
-    }
-    async fn delete(&self, id: SessionId) -> Result<(), jido_store::StoreError> {
-        self.inner.delete(id).await
-    }
-    async fn delete_many(&self, _ids: &[SessionId]) -> Vec<(SessionId, jido_store::StoreError)> {
-        self.entered.notify_one();
-        std::future::pending().await
-    }
-}
-
 /// Review of issue 24: a cleanup dropped in the middle of its deletions
 /// leaves nothing marked: a pin of what it was deleting does not wait.
 #[tokio::test]
@@ -570,9 +564,9 @@ async fn a_cleanup_dropped_half_way_leaves_nothing_marked() {
         .save(&world.snapshot(0, 1, 0))
         .await
         .unwrap();
-    let store = std::sync::Arc::new(StuckDeletes {
-        inner: FileStore::new(world.store.path()).unwrap(),
-        entered: tokio::sync::Notify::new(),
+    let store = std::sync::Arc::new(Faulty {
+        stuck_deletes: true,
+        ..Faulty::on(&world)
     });
     let persistence = Persistence::from_store(store.clone());
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();

@@ -19,14 +19,12 @@ fn child_prints_the_default_dir() {
     println!("DIR={}", dir.display());
 }
 
+/// Runs [`child_prints_the_default_dir`] in a child process with `HOME` at
+/// `home` and `XDG_DATA_HOME` at `data` (unset if `None`); what it printed.
 #[cfg(target_os = "linux")]
-#[test]
-fn default_dir_is_per_user_and_owner_only() {
-    use std::os::unix::fs::PermissionsExt;
-
-    let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    let output = Command::new(std::env::current_exe().unwrap())
+fn default_dir_in_child(home: &std::path::Path, data: Option<&std::path::Path>) -> String {
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child
         .args([
             "--exact",
             "child_prints_the_default_dir",
@@ -34,12 +32,24 @@ fn default_dir_is_per_user_and_owner_only() {
             "--nocapture",
         ])
         .env("JIDO_DEFAULT_DIR_CHILD", "1")
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", &data)
-        .output()
-        .unwrap();
+        .env("HOME", home);
+    match data {
+        Some(data) => child.env("XDG_DATA_HOME", data),
+        None => child.env_remove("XDG_DATA_HOME"),
+    };
+    let output = child.output().unwrap();
     assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn default_dir_is_per_user_and_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let stdout = default_dir_in_child(home.path(), Some(&data));
     let dir: PathBuf = stdout
         .lines()
         .find_map(|line| line.strip_prefix("DIR="))
@@ -53,19 +63,7 @@ fn default_dir_is_per_user_and_owner_only() {
     drop(persistence);
 
     // Without XDG_DATA_HOME: under the home directory.
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_prints_the_default_dir",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("JIDO_DEFAULT_DIR_CHILD", "1")
-        .env("HOME", home.path())
-        .env_remove("XDG_DATA_HOME")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = default_dir_in_child(home.path(), None);
     assert!(
         stdout.contains(&format!(
             "DIR={}",

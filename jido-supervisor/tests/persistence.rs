@@ -619,34 +619,24 @@ async fn past_the_cap_a_save_on_stop_deletes_the_oldest_closed_never_a_running_o
         f.supervisor.stop_session(id).await.unwrap();
         ids.push(id);
     }
-    let saved: Vec<SessionId> = f
-        .supervisor
-        .list_persisted()
-        .await
-        .unwrap()
-        .snapshots
-        .iter()
-        .map(|info| info.id)
-        .collect();
+    let saved = persisted_ids(&f.supervisor).await;
     assert_eq!(saved, [ids[2], ids[1]], "a, the oldest, went");
 
     // b runs again: its snapshot, now the oldest, is spared.
     f.supervisor.resume(ids[1]).await.unwrap();
     let d = f.open("d").await;
     f.supervisor.stop_session(d).await.unwrap();
-    let saved: Vec<SessionId> = f
-        .supervisor
-        .list_persisted()
-        .await
-        .unwrap()
-        .snapshots
-        .iter()
-        .map(|info| info.id)
-        .collect();
+    let saved = persisted_ids(&f.supervisor).await;
     assert!(saved.contains(&ids[1]), "the running b kept: {saved:?}");
     assert!(saved.contains(&d));
     assert!(!saved.contains(&ids[2]), "c, the oldest closed, went");
     let page = f.supervisor.list_resumable_page(0, 10).await.unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.snapshots[0].id, d);
+}
+
+/// The ids of the saved sessions, as listed (newest closed first).
+async fn persisted_ids(supervisor: &SessionSupervisor) -> Vec<SessionId> {
+    let listing = supervisor.list_persisted().await.unwrap();
+    listing.snapshots.iter().map(|info| info.id).collect()
 }

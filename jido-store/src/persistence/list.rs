@@ -207,12 +207,8 @@ pub(super) fn in_order<'a>(
     index: &'a Index,
     refreshed: &'a Refreshed,
 ) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
-    let hidden = &refreshed.hidden;
-    let saved = index
-        .listings()
-        .filter(move |info| hidden.is_empty() || !hidden.contains(&info.id));
     Merge {
-        a: saved.peekable(),
+        a: index.listings().filter(shown(refreshed)).peekable(),
         b: refreshed.interrupted.iter().peekable(),
         oldest_first: false,
     }
@@ -224,16 +220,17 @@ pub(super) fn oldest_first<'a>(
     index: &'a Index,
     refreshed: &'a Refreshed,
 ) -> impl Iterator<Item = &'a SnapshotInfo> + 'a {
-    let hidden = &refreshed.hidden;
-    let saved = index
-        .listings()
-        .rev()
-        .filter(move |info| hidden.is_empty() || !hidden.contains(&info.id));
     Merge {
-        a: saved.peekable(),
+        a: index.listings().rev().filter(shown(refreshed)).peekable(),
         b: refreshed.interrupted.iter().rev().peekable(),
         oldest_first: true,
     }
+}
+
+/// Whether a catalog listing is shown: not hidden by its journal.
+fn shown(refreshed: &Refreshed) -> impl Fn(&&SnapshotInfo) -> bool + '_ {
+    let hidden = &refreshed.hidden;
+    move |info| hidden.is_empty() || !hidden.contains(&info.id)
 }
 
 /// How many sessions a listing shows: the catalog's readable entries but
