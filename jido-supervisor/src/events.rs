@@ -143,6 +143,7 @@ impl Events {
 
     /// Sends `kind` for `session_id` to every subscriber.
     pub(crate) fn emit(&self, session_id: SessionId, kind: EventKind) {
+        crate::telemetry::event(&kind);
         // An error only means that nobody is subscribed.
         let _ = self.sender.send(SessionEvent { session_id, kind });
     }

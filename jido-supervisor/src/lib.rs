@@ -63,6 +63,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod admission;
@@ -83,6 +84,7 @@ mod session_sup;
 mod session_supervisor;
 mod shutdown_report;
 mod state;
+pub mod telemetry;
 mod tree_handle;
 
 // The session API: what the README's first example and the supervisor's

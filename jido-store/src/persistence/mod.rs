@@ -37,7 +37,7 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// With [`signed_with`](Self::signed_with), every snapshot is signed and a
 /// snapshot whose signature does not match is refused; unsigned ones are
 /// refused too, unless [`accept_unsigned`](Self::accept_unsigned) says
-/// otherwise.
+/// otherwise. (Signing is the `signing` feature's, a default.)
 ///
 /// ```
 /// use jido_session::{Conversation, Message, Role, Session};
@@ -164,6 +164,10 @@ impl Persistence {
     ///
     /// `NotFound` when the platform names no home directory for the user;
     /// the file system's, if the directory cannot be created.
+    ///
+    /// With the `default-dir` feature (a default).
+    #[cfg(feature = "default-dir")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "default-dir")))]
     pub fn default_dir() -> io::Result<PathBuf> {
         let dirs = directories::ProjectDirs::from("", "", "jido").ok_or_else(|| {
             io::Error::new(
@@ -202,6 +206,10 @@ impl Persistence {
     /// Signs every snapshot written with HMAC-SHA256 under `key`, and
     /// refuses a snapshot read back whose signature does not match (or
     /// that has none, unless [`accept_unsigned`](Self::accept_unsigned)).
+    ///
+    /// With the `signing` feature (a default).
+    #[cfg(feature = "signing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "signing")))]
     #[must_use]
     pub fn signed_with(mut self, key: impl AsRef<[u8]>) -> Self {
         self.codec.signed(key.as_ref());
@@ -209,6 +217,10 @@ impl Persistence {
     }
 
     /// With a key: whether unsigned snapshots are accepted (default no).
+    ///
+    /// With the `signing` feature (a default).
+    #[cfg(feature = "signing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "signing")))]
     #[must_use]
     pub fn accept_unsigned(mut self, accept: bool) -> Self {
         self.codec.accept_unsigned(accept);

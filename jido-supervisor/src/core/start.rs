@@ -20,6 +20,7 @@ use crate::events::EventKind;
 use crate::journal::{Checkpoints, SessionJournal};
 use crate::session_child::ChildContext;
 use crate::session_handle::SessionHandle;
+use crate::telemetry;
 use crate::tree_handle::TreeHandle;
 
 impl Core {
@@ -27,6 +28,19 @@ impl Core {
     /// but the commit (an error, a panic, a timeout, this future being
     /// dropped) rolls the registration back.
     pub(crate) async fn start(
+        self: &Arc<Self>,
+        session: Session,
+        restored: Option<Restored>,
+    ) -> Result<SessionHandle, StartError> {
+        let started = self.try_start(session, restored).await;
+        if started.is_err() {
+            telemetry::start_failed();
+        }
+        started
+    }
+
+    /// [`start`](Self::start)'s work.
+    async fn try_start(
         self: &Arc<Self>,
         session: Session,
         restored: Option<Restored>,
@@ -49,6 +63,7 @@ impl Core {
             claim: None,
         };
         if let Some(cluster) = &self.cluster {
+            let _timer = telemetry::claim_timer();
             rollback.claim = Some(
                 cluster
                     .claim(registration.session(), self.max_sessions())

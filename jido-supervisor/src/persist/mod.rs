@@ -22,6 +22,7 @@ use crate::core::Restored;
 use crate::error::StartError;
 use crate::session_handle::SessionHandle;
 use crate::session_supervisor::SessionSupervisor;
+use crate::telemetry;
 
 pub use adopt::Adoption;
 pub use error::{PersistError, ResumeError, SaveSessionError};
@@ -62,6 +63,18 @@ impl SessionSupervisor {
     /// [`SaveSessionError::NotConfigured`], [`SaveSessionError::NotFound`],
     /// [`SaveSessionError::InProgress`], [`SaveSessionError::Save`].
     pub async fn save(&self, id: SessionId) -> Result<SnapshotInfo, SaveSessionError> {
+        let saved = self.try_save(id).await;
+        match &saved {
+            Ok(_) => telemetry::saved(true),
+            Err(SaveSessionError::Save(_)) => telemetry::saved(false),
+            // Refused before anything was written: not a save.
+            Err(_) => {}
+        }
+        saved
+    }
+
+    /// [`save`](Self::save)'s work.
+    async fn try_save(&self, id: SessionId) -> Result<SnapshotInfo, SaveSessionError> {
         let persistence = self.persistence().ok_or(SaveSessionError::NotConfigured)?;
         let _one_at_a_time = self
             .core
