@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use jido_supervisor::process::{ChildSpec, Context, Worker};
 use jido_supervisor::tree::{SessionContext, SessionSup};
-use jido_supervisor::{Message, Persistence, Role, SessionSupervisor};
+use jido_supervisor::{Message, Persistence, Role, SessionId, SessionSupervisor};
 
 /// An agent that answers prompts (a real one would call a model).
 struct Agent {
@@ -87,21 +87,31 @@ async fn run(project: &Path, store: &Path) -> Result<Vec<String>, Box<dyn Error>
     Ok(conversation)
 }
 
-/// A fresh directory under the system's temporary one.
-fn fresh_dir(name: &str) -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("jido-first-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// A new directory of our own under the system's temporary one, removed
+/// when dropped (a real program keeps its store in
+/// `Persistence::default_dir()` and opens the user's project).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> std::io::Result<Self> {
+        // A random name, created only if it does not exist yet.
+        let dir = std::env::temp_dir().join(format!("jido-first-{name}-{}", SessionId::new()));
+        std::fs::create_dir(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let project = fresh_dir("project")?;
-    let store = fresh_dir("store")?;
-    let result = run(&project, &store).await;
-    std::fs::remove_dir_all(&project)?;
-    std::fs::remove_dir_all(&store)?;
-    for line in result? {
+    let project = TempDir::new("project")?;
+    let store = TempDir::new("store")?;
+    for line in run(&project.0, &store.0).await? {
         println!("  {line}");
     }
     Ok(())
@@ -113,13 +123,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_conversation_comes_back_whole() {
-        let project = fresh_dir("test-project").unwrap();
-        let store = fresh_dir("test-store").unwrap();
-        let conversation = run(&project, &store).await;
-        std::fs::remove_dir_all(&project).unwrap();
-        std::fs::remove_dir_all(&store).unwrap();
+        let project = TempDir::new("project").unwrap();
+        let store = TempDir::new("store").unwrap();
+        let conversation = run(&project.0, &store.0).await.unwrap();
         assert_eq!(
-            conversation.unwrap(),
+            conversation,
             [
                 "fix the build",
                 "answer #1 to \"fix the build\"",

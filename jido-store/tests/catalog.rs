@@ -391,6 +391,7 @@ async fn cleanup_spares_the_open_and_refuses_a_zero_age() {
 
 /// Review of issue 24: a cache written under one key is not read under
 /// another — the snapshots are read, and refused.
+#[cfg(feature = "signing")]
 #[tokio::test]
 async fn a_cache_written_under_another_key_is_not_read() {
     let world = World::new(300);

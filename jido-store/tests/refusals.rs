@@ -135,6 +135,7 @@ async fn another_schema_version_is_refused_by_number() {
     );
 }
 
+#[cfg(feature = "signing")]
 #[tokio::test]
 async fn a_tampered_signed_snapshot_is_refused_and_unsigned_ones_only_if_allowed() {
     let f = Fixture::new();

@@ -9,6 +9,7 @@ use jido_session::{Change, Conversation, ConversationError, ConversationLimits};
 use parking_lot::Mutex;
 
 use crate::journal::SessionJournal;
+use crate::telemetry;
 use jido_store::StoreError;
 
 /// The committed [`Conversation`] of one session, held by the session's tree
@@ -137,7 +138,9 @@ impl ConversationStore {
         if appender.checkpoint_due() {
             let (conversation, covered) = self.checkpoint();
             debug_assert_eq!(covered, appender.last(), "a checkpoint holds every record");
-            if let Err(error) = appender.checkpoint(conversation).await {
+            let checkpointed = appender.checkpoint(conversation).await;
+            telemetry::saved(checkpointed.is_ok());
+            if let Err(error) = checkpointed {
                 // The change is journaled: only the journal stays longer.
                 tracing::warn!(%error, "checkpointing the session failed; its journal is kept");
             }

@@ -19,6 +19,11 @@
 //! The gauge goes up and down (it is not set from one supervisor's count):
 //! several supervisors in one program add up. Install the recorder before
 //! the first supervisor starts a session, as with every `metrics` user.
+//! A start whose future is dropped is neither a start nor a failure (it
+//! is rolled back, as if never asked). Records are made where the events
+//! are sent, some under the supervisor's session table lock: a recorder
+//! must be quick and must not call back into the supervisor (the
+//! exporters' recorders are and do not).
 //! `describe()` (with the feature) gives the recorder each metric's description and unit.
 //!
 //! The names are constants, there with the feature off too. With the
@@ -171,7 +176,8 @@ pub(crate) fn start_failed() {
     keys::counter(&keys::START_FAILURES).increment(1);
 }
 
-/// Times a cluster claim: the returned guard records on drop.
+/// Times a cluster claim: [`done`](ClaimTimer::done) records it (a claim
+/// whose start was cancelled records nothing).
 #[inline]
 pub(crate) fn claim_timer() -> ClaimTimer {
     ClaimTimer {
@@ -180,16 +186,20 @@ pub(crate) fn claim_timer() -> ClaimTimer {
     }
 }
 
-/// Records the time since [`claim_timer`] when dropped.
+/// A claim being timed ([`claim_timer`]).
 pub(crate) struct ClaimTimer {
     #[cfg(feature = "metrics")]
     started: std::time::Instant,
 }
 
-#[cfg(feature = "metrics")]
-impl Drop for ClaimTimer {
-    fn drop(&mut self) {
-        let took: Duration = self.started.elapsed();
-        keys::histogram(&keys::CLAIM).record(took.as_secs_f64());
+impl ClaimTimer {
+    /// Records the time since [`claim_timer`], whatever the claim's outcome.
+    #[inline]
+    pub(crate) fn done(self) {
+        #[cfg(feature = "metrics")]
+        {
+            let took: Duration = self.started.elapsed();
+            keys::histogram(&keys::CLAIM).record(took.as_secs_f64());
+        }
     }
 }

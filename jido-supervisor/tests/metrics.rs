@@ -1,6 +1,7 @@
 //! Issue 25, item 4: with the `metrics` feature, the supervisor's counters,
-//! gauge and histogram say what its events say — a recorder installed for
-//! this test binary (one test: the recorder is global) counts them.
+//! gauge and histogram say what its events say, and a journal's own
+//! checkpoints count as saves — a recorder installed for this test binary
+//! (one test: the recorder is global) counts them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +12,9 @@ use jido_supervisor::telemetry::{
     CHILD_RESTARTS, CLAIM_SECONDS, SESSION_CRASHES, SESSION_SAVES, SESSION_START_FAILURES,
     SESSION_STARTS, SESSION_STOPS, SESSIONS_OPEN,
 };
-use jido_supervisor::{EventKind, Persistence, SessionEvent, SessionSupervisor, StartError};
+use jido_supervisor::{
+    EventKind, Message, Persistence, Role, SessionEvent, SessionSupervisor, StartError,
+};
 use metrics::{
     Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
@@ -194,4 +197,24 @@ async fn the_metrics_count_what_the_events_say() {
     assert_eq!(counts.samples(CLAIM_SECONDS).len(), 2);
     assert!(counts.samples(CLAIM_SECONDS).iter().all(|s| *s >= 0.0));
     supervisor.shutdown().await;
+
+    // The checkpoints a journal takes by itself are saves too.
+    let saves = counts.counter(&format!("{SESSION_SAVES}{{outcome=ok}}"));
+    let snapshots = tempfile::tempdir().unwrap();
+    let journaled = SessionSupervisor::builder()
+        .persistence(Persistence::in_dir(snapshots.path()).unwrap())
+        .checkpoint_every(2)
+        .build();
+    let third = tempfile::tempdir().unwrap();
+    let id = journaled.create_session(third.path()).await.unwrap().id();
+    let state = journaled.state(id).unwrap();
+    for n in 0..6 {
+        state
+            .append_message(Message::new(Role::User, format!("message {n}")))
+            .await
+            .unwrap();
+    }
+    let checkpointed = counts.counter(&format!("{SESSION_SAVES}{{outcome=ok}}")) - saves;
+    assert!(checkpointed >= 2, "{checkpointed} checkpoints counted");
+    journaled.shutdown().await;
 }

@@ -63,12 +63,12 @@ impl Core {
             claim: None,
         };
         if let Some(cluster) = &self.cluster {
-            let _timer = telemetry::claim_timer();
-            rollback.claim = Some(
-                cluster
-                    .claim(registration.session(), self.max_sessions())
-                    .await?,
-            );
+            let timer = telemetry::claim_timer();
+            let claim = cluster
+                .claim(registration.session(), self.max_sessions())
+                .await;
+            timer.done();
+            rollback.claim = Some(claim?);
         }
         match self.start_tree(&registration, ticket, restored).await {
             Ok(tree) => rollback.commit(registration.into_session(), tree, &downs),
