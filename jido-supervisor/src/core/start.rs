@@ -1,12 +1,13 @@
 //! A start: register the session, claim it in the cluster, start its tree,
 //! then commit — or, on any other way out, roll back ([`Rollback`]).
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
 use jido_process::{ExitReason, Mailbox, StartOutcome};
-use jido_registry::{BackendError, Claim, Registration, Ticket};
+use jido_registry::{BackendError, Claim, Ticket};
 use jido_session::{Conversation, Session};
 use jido_store::journal::Durability;
 
@@ -30,31 +31,58 @@ impl Core {
     pub(crate) async fn start(
         self: &Arc<Self>,
         session: Session,
-        restored: Option<Restored>,
     ) -> Result<SessionHandle, StartError> {
-        let started = self.try_start(session, restored).await;
+        self.start_restoring(session, std::future::ready(Ok(None)))
+            .await
+    }
+
+    /// Like [`start`](Self::start), with the session's record and its
+    /// conversation as `restore` reads them. `restore` runs once `session`
+    /// is registered here (and claimed in the cluster): from then on no
+    /// other start can run the session, change it or save it, so what it
+    /// reads is the session's last state. (Read before, it could be
+    /// overtaken: another resume running the session, acknowledging changes
+    /// and saving them before this one registers.) The record it reads
+    /// replaces the one registered (its id and project are the same).
+    pub(crate) async fn start_restoring<E, R>(
+        self: &Arc<Self>,
+        session: Session,
+        restore: R,
+    ) -> Result<SessionHandle, E>
+    where
+        E: From<StartError>,
+        R: Future<Output = Result<Option<(Session, Restored)>, E>>,
+    {
+        let started = self.try_start(session, restore).await;
         if started.is_err() {
             telemetry::start_failed();
         }
         started
     }
 
-    /// [`start`](Self::start)'s work.
-    async fn try_start(
+    /// [`start_restoring`](Self::start_restoring)'s work.
+    async fn try_start<E, R>(
         self: &Arc<Self>,
         session: Session,
-        restored: Option<Restored>,
-    ) -> Result<SessionHandle, StartError> {
+        restore: R,
+    ) -> Result<SessionHandle, E>
+    where
+        E: From<StartError>,
+        R: Future<Output = Result<Option<(Session, Restored)>, E>>,
+    {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(StartError::NoRuntime);
+            return Err(StartError::NoRuntime.into());
         }
         let downs = self.downs().clone();
-        let registration = self.registry.register_with(
-            session,
-            SessionSlot::Starting {
-                pending: Vec::new(),
-            },
-        )?;
+        let registration = self
+            .registry
+            .register_with(
+                session,
+                SessionSlot::Starting {
+                    pending: Vec::new(),
+                },
+            )
+            .map_err(StartError::from)?;
         let ticket = registration.ticket();
         let mut rollback = Rollback {
             core: self,
@@ -70,11 +98,28 @@ impl Core {
             timer.done();
             rollback.claim = Some(claim?);
         }
-        match self.start_tree(&registration, ticket, restored).await {
-            Ok(tree) => rollback.commit(registration.into_session(), tree, &downs),
+        let (session, restored) = match restore.await {
+            Ok(None) => (registration.into_session(), None),
+            Ok(Some((read, restored))) => {
+                let replaced = self.registry.write().replace(ticket, read);
+                match replaced {
+                    Ok(session) => (session, Some(restored)),
+                    Err(error) => {
+                        rollback.release_claim().await;
+                        return Err(StartError::from(error).into());
+                    }
+                }
+            }
             Err(error) => {
                 rollback.release_claim().await;
-                Err(error)
+                return Err(error);
+            }
+        };
+        match self.start_tree(&session, ticket, restored).await {
+            Ok(tree) => Ok(rollback.commit(session, tree, &downs)?),
+            Err(error) => {
+                rollback.release_claim().await;
+                Err(error.into())
             }
         }
     }
@@ -82,11 +127,10 @@ impl Core {
     /// Starts the tree of the registered session, within the start timeout.
     async fn start_tree(
         self: &Arc<Self>,
-        registration: &Registration,
+        session: &Arc<Session>,
         ticket: Ticket,
         restored: Option<Restored>,
     ) -> Result<TreeHandle, StartError> {
-        let session = registration.session();
         let journal = self.journal_for(session, restored.as_ref().map(|restored| restored.seq));
         let ctx = ChildContext::new(
             Arc::clone(session),

@@ -241,7 +241,11 @@ impl SessionSupervisor {
     /// acknowledged since, in order), checks that its project directory
     /// still exists, is a directory, and is the same directory (device,
     /// inode and owner, not just the same path, where the snapshot says),
-    /// and starts the session with its conversation restored. Nothing is
+    /// and starts the session with its conversation restored. What runs is
+    /// read once the session is registered here (and claimed in the
+    /// cluster), when nothing else can run, change or save it: a resume
+    /// overtaken by another (which ran the session and saved it again)
+    /// runs what that one saved, not what it had read before. Nothing is
     /// deleted: the snapshot and the journal go on as the running session's
     /// checkpoint, so a program that dies after a resume loses nothing. If
     /// anything fails before the session runs, nothing runs; if the tree
@@ -279,9 +283,8 @@ impl SessionSupervisor {
         // Kept from cleanup and the cap until it runs (then it is
         // registered, which spares it).
         let _pinned = persistence.pin(id).await;
-        // Cluster-wide, before reading: a node that stops the session saves
-        // it before it gives its claim up, so once no node holds it, the
-        // snapshot read next is its last.
+        // Cluster-wide, first: a session another node runs is refused
+        // before anything is read.
         if let Some(cluster) = &self.core.cluster
             && cluster
                 .backend()
@@ -292,36 +295,26 @@ impl SessionSupervisor {
         {
             return Err(ResumeError::AlreadyOpen { id });
         }
-        let snapshot = match persistence.load(id).await {
-            Ok(snapshot) => Some(snapshot),
-            // A session that was never saved may have a journal.
-            Err(LoadError::NotFound { .. }) if persistence.journal().is_some() => None,
-            Err(error) => return Err(error.into()),
-        };
-        let journal = match persistence.journal() {
-            Some(journal) => journal
-                .recover(id)
-                .await
-                .map_err(|error| ResumeError::Journal { id, error })?,
-            None => Read::default(),
-        };
-        let replayed = journal::replay(snapshot.as_ref(), &journal)
-            .map_err(|error| ResumeError::Journal {
-                id,
-                error: StoreError::Journal(error),
-            })?
-            .ok_or(ResumeError::Load(LoadError::NotFound { id }))?;
-        check_project(
-            &replayed.session.project_path,
-            snapshot.and_then(|snapshot| snapshot.project),
-        )?;
-        let session =
-            Session::from_record(replayed.session).map_err(ResumeError::InvalidSession)?;
-        let restored = Restored {
-            conversation: Arc::new(replayed.conversation),
-            seq: replayed.seq,
-        };
-        let handle = self.core.start(session, Some(restored)).await?;
+        // Read once to learn which session and project to register (and
+        // claim), then again once they are ours: what runs is what was read
+        // when nothing else could run, change or save the session.
+        let (session, _) = read_to_resume(persistence, id).await?;
+        let project = session.project_path().clone();
+        let handle = self
+            .core
+            .start_restoring(session, async {
+                let (session, restored) = read_to_resume(persistence, id).await?;
+                if *session.project_path() != project {
+                    // A session's project never changes: a store that says
+                    // otherwise holds something else under this id.
+                    return Err(ResumeError::Load(LoadError::Corrupt {
+                        id,
+                        reason: "the session's project changed between two reads".to_owned(),
+                    }));
+                }
+                Ok(Some((session, restored)))
+            })
+            .await?;
         if handle.supervisor().is_none() {
             tracing::warn!(%id, "the resumed session's tree keeps no conversation; stopping it");
             let _ = self.stop_session(id).await;
@@ -389,6 +382,44 @@ impl SessionSupervisor {
                 }),
             })
     }
+}
+
+/// Reads the session `id` to resume: its snapshot (if it has one), its
+/// journal replayed after it, its project checked; the session and what
+/// its tree restores.
+async fn read_to_resume(
+    persistence: &Persistence,
+    id: SessionId,
+) -> Result<(Session, Restored), ResumeError> {
+    let snapshot = match persistence.load(id).await {
+        Ok(snapshot) => Some(snapshot),
+        // A session that was never saved may have a journal.
+        Err(LoadError::NotFound { .. }) if persistence.journal().is_some() => None,
+        Err(error) => return Err(error.into()),
+    };
+    let journal = match persistence.journal() {
+        Some(journal) => journal
+            .recover(id)
+            .await
+            .map_err(|error| ResumeError::Journal { id, error })?,
+        None => Read::default(),
+    };
+    let replayed = journal::replay(snapshot.as_ref(), &journal)
+        .map_err(|error| ResumeError::Journal {
+            id,
+            error: StoreError::Journal(error),
+        })?
+        .ok_or(ResumeError::Load(LoadError::NotFound { id }))?;
+    check_project(
+        &replayed.session.project_path,
+        snapshot.and_then(|snapshot| snapshot.project),
+    )?;
+    let session = Session::from_record(replayed.session).map_err(ResumeError::InvalidSession)?;
+    let restored = Restored {
+        conversation: Arc::new(replayed.conversation),
+        seq: replayed.seq,
+    };
+    Ok((session, restored))
 }
 
 /// The saved project directory `path` is still there, a directory, and —

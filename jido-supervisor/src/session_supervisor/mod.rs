@@ -157,7 +157,7 @@ impl SessionSupervisor {
     /// ```
     pub async fn start_session(&self, session: Session) -> Result<SessionHandle, StartError> {
         let span = tracing::info_span!("start_session", id = %session.id());
-        self.core.start(session, None).instrument(span).await
+        self.core.start(session).instrument(span).await
     }
 
     /// Opens a session on the project directory `path` (a new id, the

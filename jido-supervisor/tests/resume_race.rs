@@ -1,0 +1,146 @@
+//! Issue 22 (found in review): a resume must read the session after it owns
+//! it. A resume that read a snapshot, then waited (a slow store, a busy
+//! runtime) while another resume of the same session ran it, appended to
+//! it and stopped it again (saving it), went on to run what it had read —
+//! without the other's acknowledged changes, which its own next save then
+//! overwrote.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use jido_registry::MemoryCluster;
+use jido_supervisor::store::{Durability, FileStore, SnapshotStore, StoreError};
+use jido_supervisor::{Message, Persistence, Role, SessionId, SessionSupervisor};
+use tokio::sync::Notify;
+
+/// A store whose next read, once armed, reads and then waits until
+/// released before it answers: the reader holds what was there when it
+/// read.
+struct SlowRead {
+    inner: FileStore,
+    armed: AtomicBool,
+    entered: Notify,
+    release: Notify,
+}
+
+#[async_trait]
+impl SnapshotStore for SlowRead {
+    async fn put(&self, id: SessionId, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.put(id, bytes).await
+    }
+    async fn get(&self, id: SessionId, max: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let read = self.inner.get(id, max).await;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.entered.notify_one();
+            self.release.notified().await;
+        }
+        read
+    }
+    async fn list(&self) -> Result<Vec<SessionId>, StoreError> {
+        self.inner.list().await
+    }
+    async fn delete(&self, id: SessionId) -> Result<(), StoreError> {
+        self.inner.delete(id).await
+    }
+}
+
+async fn contents(supervisor: &SessionSupervisor, id: SessionId) -> Vec<String> {
+    let page = supervisor
+        .state(id)
+        .unwrap()
+        .messages(0, None)
+        .await
+        .unwrap();
+    page.items.into_iter().map(|m| m.content).collect()
+}
+
+/// One resume reads through `late` and waits; meanwhile `other` resumes
+/// the session, acknowledges a change, renames it and stops it (saving
+/// it); then the first goes on. It must run the session as `other` saved
+/// it.
+async fn overtaken_resume(store: &SlowRead, late: &SessionSupervisor, other: &SessionSupervisor) {
+    let project = tempfile::tempdir().unwrap();
+    let id = other.create_session(project.path()).await.unwrap().id();
+    let state = other.state(id).unwrap();
+    state
+        .append_message(Message::new(Role::User, "first"))
+        .await
+        .unwrap();
+    other.stop_session(id).await.unwrap();
+
+    // The first resume reads the snapshot ("first"), then waits.
+    store.armed.store(true, Ordering::SeqCst);
+    let waiting = tokio::spawn({
+        let late = late.clone();
+        async move { late.resume(id).await }
+    });
+    store.entered.notified().await;
+
+    // Meanwhile another resume runs the session, which acknowledges a
+    // change, and stops it: saved with both messages.
+    other.resume(id).await.unwrap();
+    other
+        .state(id)
+        .unwrap()
+        .append_message(Message::new(Role::User, "second"))
+        .await
+        .unwrap();
+    other.rename_session(id, "renamed").await.unwrap();
+    other.stop_session(id).await.unwrap();
+
+    // The first resume goes on: the session it runs is the one saved last.
+    store.release.notify_one();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(contents(late, id).await, ["first", "second"]);
+    // Under the record saved last, in the registry and in the tree.
+    assert_eq!(late.registry().lookup(id).unwrap().name(), "renamed");
+    let manager = late.manager(id).unwrap();
+    assert_eq!(manager.session().await.unwrap().name(), "renamed");
+
+    // And what it saves keeps both.
+    late.stop_session(id).await.unwrap();
+    other.resume(id).await.unwrap();
+    assert_eq!(contents(other, id).await, ["first", "second"]);
+    other.stop_session(id).await.unwrap();
+}
+
+fn slow_store(dir: &std::path::Path) -> Arc<SlowRead> {
+    Arc::new(SlowRead {
+        inner: FileStore::new(dir).unwrap(),
+        armed: AtomicBool::new(false),
+        entered: Notify::new(),
+        release: Notify::new(),
+    })
+}
+
+fn on(store: &Arc<SlowRead>, cluster: Option<&MemoryCluster>) -> SessionSupervisor {
+    let builder = SessionSupervisor::builder()
+        .persistence(Persistence::from_store(store.clone()))
+        .durability(Durability::OnStop)
+        .save_on_stop(true);
+    match cluster {
+        Some(cluster) => builder.backend(cluster.join()).build(),
+        None => builder.build(),
+    }
+}
+
+#[tokio::test]
+async fn a_resume_overtaken_by_another_on_the_same_supervisor_runs_what_that_one_saved() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let store = slow_store(snapshots.path());
+    let supervisor = on(&store, None);
+    overtaken_resume(&store, &supervisor, &supervisor).await;
+    supervisor.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_resume_overtaken_by_another_node_runs_what_that_node_saved() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let store = slow_store(snapshots.path());
+    let cluster = MemoryCluster::new();
+    let (late, other) = (on(&store, Some(&cluster)), on(&store, Some(&cluster)));
+    overtaken_resume(&store, &late, &other).await;
+    late.shutdown().await;
+    other.shutdown().await;
+}
