@@ -9,7 +9,7 @@
 //! done
 //! ```
 //!
-//! Arguments: the contender (`ours`, `floor` or `ractor`) and the number of
+//! Arguments: the contender (`ours`, `floor`, `ractor` or `kameo`) and the number of
 //! start+stop cycles, run sequentially on the benchmark runtime. Setup
 //! (runtime, directories, sessions) costs the same for every count, so the
 //! instructions per start+stop are the difference between two counts
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use jido_bench::fixtures::Projects;
 use jido_bench::runtime::{drive, runtime};
 use jido_bench::workloads::sequential;
-use jido_bench::{Floor, Ours, RactorSessions};
+use jido_bench::{Floor, KameoSessions, Ours, RactorSessions};
 use jido_session::Session;
 
 fn main() {
@@ -39,7 +39,8 @@ fn main() {
         "ours" => drive(&runtime, sequential(Ours::new(16), sessions, cycles)),
         "floor" => drive(&runtime, sequential(Floor::new(), sessions, cycles)),
         "ractor" => drive(&runtime, sequential(RactorSessions, sessions, cycles)),
-        other => panic!("unknown contender {other:?}: ours, floor or ractor"),
+        "kameo" => drive(&runtime, sequential(KameoSessions, sessions, cycles)),
+        other => panic!("unknown contender {other:?}: ours, floor, ractor or kameo"),
     };
     println!("{contender}: {cycles} start+stop in {elapsed:?}");
 }

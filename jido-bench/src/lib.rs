@@ -21,6 +21,7 @@ pub mod filter;
 pub mod findings;
 pub mod fixtures;
 pub mod floor;
+pub mod kameo_baseline;
 pub mod memory;
 pub mod numbers;
 pub mod plain_index;
@@ -31,6 +32,7 @@ pub mod workloads;
 
 pub use contender::{Contender, Ours};
 pub use floor::Floor;
+pub use kameo_baseline::KameoSessions;
 pub use ractor_baseline::RactorSessions;
 
 #[cfg(test)]
