@@ -218,8 +218,9 @@
 //! ours 26.9k (2.09×), ractor 62.5k, kameo 78.3k. Against issue 23's
 //! targets: ≤ 1.6× the floor interleaved, sequential and concurrent —
 //! missed (3.35×, 2.77×); ≤ 1.5× in instructions — missed (2.09×; 24.6k
-//! when the issue was filed: the session's span and the journal's and the
-//! catalog's bookkeeping since added about 2k); faster than ractor and
+//! when the issue was filed: about 2k more since, of which the session's
+//! span — polling the instrumented start — is ~0.4k; the rest not traced
+//! yet); faster than ractor and
 //! kameo — met in both workloads. What is left is the structure the
 //! sections above describe (three tasks, three pids, a supervisor that
 //! terminates its children one by one).
