@@ -6,12 +6,15 @@
 //! overwrote.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use jido_registry::MemoryCluster;
 use jido_supervisor::store::{Durability, FileStore, SnapshotStore, StoreError};
-use jido_supervisor::{Message, Persistence, Role, SessionId, SessionSupervisor};
+use jido_supervisor::{
+    Message, Persistence, ResumeError, Role, SessionId, SessionSupervisor, StartError,
+};
 use tokio::sync::Notify;
 
 /// A store whose next read, once armed, reads and then waits until
@@ -20,8 +23,18 @@ use tokio::sync::Notify;
 struct SlowRead {
     inner: FileStore,
     armed: AtomicBool,
+    /// Reads to let through, once armed, before the one that waits.
+    skip: AtomicUsize,
     entered: Notify,
     release: Notify,
+}
+
+impl SlowRead {
+    /// The read after the next `skip` ones waits.
+    fn arm(&self, skip: usize) {
+        self.skip.store(skip, Ordering::SeqCst);
+        self.armed.store(true, Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -31,7 +44,12 @@ impl SnapshotStore for SlowRead {
     }
     async fn get(&self, id: SessionId, max: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let read = self.inner.get(id, max).await;
-        if self.armed.swap(false, Ordering::SeqCst) {
+        let waits = self.armed.load(Ordering::SeqCst)
+            && self
+                .skip
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_err();
+        if waits && self.armed.swap(false, Ordering::SeqCst) {
             self.entered.notify_one();
             self.release.notified().await;
         }
@@ -70,7 +88,7 @@ async fn overtaken_resume(store: &SlowRead, late: &SessionSupervisor, other: &Se
     other.stop_session(id).await.unwrap();
 
     // The first resume reads the snapshot ("first"), then waits.
-    store.armed.store(true, Ordering::SeqCst);
+    store.arm(0);
     let waiting = tokio::spawn({
         let late = late.clone();
         async move { late.resume(id).await }
@@ -109,6 +127,7 @@ fn slow_store(dir: &std::path::Path) -> Arc<SlowRead> {
     Arc::new(SlowRead {
         inner: FileStore::new(dir).unwrap(),
         armed: AtomicBool::new(false),
+        skip: AtomicUsize::new(0),
         entered: Notify::new(),
         release: Notify::new(),
     })
@@ -143,4 +162,96 @@ async fn a_resume_overtaken_by_another_node_runs_what_that_node_saved() {
     overtaken_resume(&store, &late, &other).await;
     late.shutdown().await;
     other.shutdown().await;
+}
+
+/// A saved session with one message, and a supervisor on `store`.
+async fn saved_session(store: &Arc<SlowRead>) -> (SessionSupervisor, SessionId, tempfile::TempDir) {
+    let supervisor = on(store, None);
+    let project = tempfile::tempdir().unwrap();
+    let id = supervisor
+        .create_session(project.path())
+        .await
+        .unwrap()
+        .id();
+    supervisor
+        .state(id)
+        .unwrap()
+        .append_message(Message::new(Role::User, "first"))
+        .await
+        .unwrap();
+    supervisor.stop_session(id).await.unwrap();
+    (supervisor, id, project)
+}
+
+/// Review: a rename answered `Ok` while the resume reads as the session's
+/// owner is not lost when what it read replaces the registered record.
+#[tokio::test]
+async fn a_rename_made_while_the_owner_reads_is_kept() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let store = slow_store(snapshots.path());
+    let (supervisor, id, _project) = saved_session(&store).await;
+    // The first read passes; the owner's read waits.
+    store.arm(1);
+    let resuming = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.resume(id).await }
+    });
+    store.entered.notified().await;
+    supervisor
+        .rename_session(id, "renamed meanwhile")
+        .await
+        .unwrap();
+    store.release.notify_one();
+    resuming.await.unwrap().unwrap();
+    assert_eq!(
+        supervisor.registry().lookup(id).unwrap().name(),
+        "renamed meanwhile"
+    );
+    let manager = supervisor.manager(id).unwrap();
+    assert_eq!(manager.session().await.unwrap().name(), "renamed meanwhile");
+    assert_eq!(contents(&supervisor, id).await, ["first"]);
+    supervisor.shutdown().await;
+}
+
+/// Review: the owner's read runs within the start timeout (a stop or a
+/// shutdown waits for a start in flight), and a resume that gave up or was
+/// dropped during it leaves nothing registered: the session resumes later.
+#[tokio::test]
+async fn an_owners_read_that_hangs_times_out_and_a_dropped_one_leaves_nothing() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let store = slow_store(snapshots.path());
+    let (_first, id, _project) = saved_session(&store).await;
+    let supervisor = SessionSupervisor::builder()
+        .persistence(Persistence::from_store(store.clone()))
+        .durability(Durability::OnStop)
+        .start_timeout(Duration::from_millis(50))
+        .build();
+
+    store.arm(1);
+    let timed_out = supervisor.resume(id).await;
+    assert!(
+        matches!(
+            timed_out,
+            Err(ResumeError::Start(StartError::Timeout { .. }))
+        ),
+        "{timed_out:?}"
+    );
+    assert!(!supervisor.registry().contains(id));
+    // It did wait in the owner's read (and left the permit of its entry).
+    store.entered.notified().await;
+
+    // Dropped while its owner's read waits.
+    store.arm(1);
+    let resuming = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.resume(id).await }
+    });
+    store.entered.notified().await;
+    resuming.abort();
+    assert!(resuming.await.unwrap_err().is_cancelled());
+    assert!(!supervisor.registry().contains(id));
+
+    supervisor.resume(id).await.unwrap();
+    assert_eq!(contents(&supervisor, id).await, ["first"]);
+    supervisor.shutdown().await;
 }

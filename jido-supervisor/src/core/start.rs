@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use jido_process::{ExitReason, Mailbox, StartOutcome};
-use jido_registry::{BackendError, Claim, Ticket};
+use jido_registry::{BackendError, Claim, Registration, Ticket};
 use jido_session::{Conversation, Session};
 use jido_store::journal::Durability;
 
@@ -39,11 +39,13 @@ impl Core {
     /// Like [`start`](Self::start), with the session's record and its
     /// conversation as `restore` reads them. `restore` runs once `session`
     /// is registered here (and claimed in the cluster): from then on no
-    /// other start can run the session, change it or save it, so what it
-    /// reads is the session's last state. (Read before, it could be
-    /// overtaken: another resume running the session, acknowledging changes
-    /// and saving them before this one registers.) The record it reads
-    /// replaces the one registered (its id and project are the same).
+    /// other start can run the session or save it, so what it reads is the
+    /// session's last state. (Read before, it could be overtaken: another
+    /// resume running the session, acknowledging changes and saving them
+    /// before this one registers.) The record it reads replaces the one
+    /// registered (its id and project are the same; a rename or config
+    /// change made through the supervisor while it read is applied to it).
+    /// It runs within the start timeout.
     pub(crate) async fn start_restoring<E, R>(
         self: &Arc<Self>,
         session: Session,
@@ -98,18 +100,24 @@ impl Core {
             timer.done();
             rollback.claim = Some(claim?);
         }
-        let (session, restored) = match restore.await {
-            Ok(None) => (registration.into_session(), None),
-            Ok(Some((read, restored))) => {
-                let replaced = self.registry.write().replace(ticket, read);
-                match replaced {
-                    Ok(session) => (session, Some(restored)),
-                    Err(error) => {
-                        rollback.release_claim().await;
-                        return Err(StartError::from(error).into());
-                    }
-                }
+        // Within the start's time, like the tree's start: a stop or a
+        // shutdown waits for a start in flight.
+        let restore = match tokio::time::timeout(self.start_timeout, restore).await {
+            Ok(restore) => restore,
+            Err(_) => Err(StartError::Timeout {
+                after: self.start_timeout,
             }
+            .into()),
+        };
+        let (session, restored) = match restore {
+            Ok(None) => (registration.into_session(), None),
+            Ok(Some((read, restored))) => match self.take_read(ticket, &registration, read) {
+                Ok(session) => (session, Some(restored)),
+                Err(error) => {
+                    rollback.release_claim().await;
+                    return Err(error.into());
+                }
+            },
             Err(error) => {
                 rollback.release_claim().await;
                 return Err(error);
@@ -122,6 +130,35 @@ impl Core {
                 Err(error.into())
             }
         }
+    }
+
+    /// Registers `read` (the session as a resume read it once it owned it)
+    /// in place of `registration`'s record. A rename or a config change
+    /// made meanwhile (answered `Ok`: it changed the registered record)
+    /// is kept, applied to what was read.
+    fn take_read(
+        &self,
+        ticket: Ticket,
+        registration: &Registration,
+        mut read: Session,
+    ) -> Result<Arc<Session>, StartError> {
+        let mut registry = self.registry.write();
+        if let Some((current, _)) = registry.get(ticket)
+            && !Arc::ptr_eq(current, registration.session())
+        {
+            let registered = registration.session();
+            // Both values were validated when they were set: these cannot
+            // fail, and if they did the read's value would stay.
+            if current.name() != registered.name() {
+                let _ = read.rename(current.name());
+            }
+            if current.config() != registered.config() {
+                let _ = read.update_config(current.config().clone());
+            }
+        }
+        let session = registry.replace(ticket, read)?;
+        check(self, &registry, ticket);
+        Ok(session)
     }
 
     /// Starts the tree of the registered session, within the start timeout.

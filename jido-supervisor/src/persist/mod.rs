@@ -298,12 +298,12 @@ impl SessionSupervisor {
         // Read once to learn which session and project to register (and
         // claim), then again once they are ours: what runs is what was read
         // when nothing else could run, change or save the session.
-        let (session, _) = read_to_resume(persistence, id).await?;
+        let (session, _) = read_to_resume(persistence, id, Owned::No).await?;
         let project = session.project_path().clone();
         let handle = self
             .core
             .start_restoring(session, async {
-                let (session, restored) = read_to_resume(persistence, id).await?;
+                let (session, restored) = read_to_resume(persistence, id, Owned::Yes).await?;
                 if *session.project_path() != project {
                     // A session's project never changes: a store that says
                     // otherwise holds something else under this id.
@@ -384,12 +384,23 @@ impl SessionSupervisor {
     }
 }
 
+/// Whether a read of a session to resume is its owner's.
+#[derive(Clone, Copy, PartialEq)]
+enum Owned {
+    /// Registered here and claimed: the read may cut a torn journal tail,
+    /// to append after it.
+    Yes,
+    /// Not yet: the read changes nothing (another owner may be appending).
+    No,
+}
+
 /// Reads the session `id` to resume: its snapshot (if it has one), its
 /// journal replayed after it, its project checked; the session and what
 /// its tree restores.
 async fn read_to_resume(
     persistence: &Persistence,
     id: SessionId,
+    owned: Owned,
 ) -> Result<(Session, Restored), ResumeError> {
     let snapshot = match persistence.load(id).await {
         Ok(snapshot) => Some(snapshot),
@@ -398,10 +409,11 @@ async fn read_to_resume(
         Err(error) => return Err(error.into()),
     };
     let journal = match persistence.journal() {
-        Some(journal) => journal
-            .recover(id)
-            .await
-            .map_err(|error| ResumeError::Journal { id, error })?,
+        Some(journal) => match owned {
+            Owned::Yes => journal.recover(id).await,
+            Owned::No => journal.read(id).await,
+        }
+        .map_err(|error| ResumeError::Journal { id, error })?,
         None => Read::default(),
     };
     let replayed = journal::replay(snapshot.as_ref(), &journal)
