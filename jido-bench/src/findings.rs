@@ -224,3 +224,23 @@
 //! kameo — met in both workloads. What is left is the structure the
 //! sections above describe (three tasks, three pids, a supervisor that
 //! terminates its children one by one).
+//!
+//! # The idle session since (2026-12-07)
+//!
+//! `heap_profile 10000 ours` (dhat, as above) measured 2,598 B per idle
+//! session before this step, against 2,406 B when issue 23 was filed (the
+//! build of c496468, measured beside it the same day: 2,406 B, 24,955
+//! instructions per start + stop). Where the 192 B came from, by site: the
+//! session's `SessionContext` 96 → 176 B (the journal's bookkeeping in
+//! every session's `ConversationStore`, journaled or not), the registry's
+//! hash tables 200 → 280 B (its project table keyed by the directory's
+//! identity since issue 24), its entries 189 → 213 B.
+//!
+//! - **Changed**: the limits a journal last recorded (a `Mutex` around 40
+//!   bytes) live in the session's journal, not in every session's store:
+//!   `SessionContext` 176 → 120 B, **2,598 → 2,542 B** per idle session.
+//! - **Changed**: a plain start no longer builds a timer for the read a
+//!   resume makes once it owns the session (a timeout is armed only
+//!   around a resume's read). Instructions per start + stop: 26.1k–27.0k
+//!   over three counts, as before within the multi-thread runtime's
+//!   ±0.5k.

@@ -48,10 +48,6 @@ pub struct ConversationStore {
     /// and read under `committed`'s lock, so that a snapshot and the record
     /// it covers go together.
     journaled: AtomicU64,
-    /// The limits the journal last recorded: a State with other limits (the
-    /// first one, or one restarted with new limits) journals its limits
-    /// first, so that a replay keeps and drops exactly what it did.
-    journaled_limits: Mutex<Option<ConversationLimits>>,
     /// Whether the State has a streamed message open: lets
     /// [`StateRef::append_chunk`](crate::StateRef::append_chunk) refuse at
     /// once, without a round trip.
@@ -125,13 +121,16 @@ impl ConversationStore {
         };
         let not_journaled = NotCommitted::NotJournaled;
         let mut appender = journal.appender().await;
-        if *self.journaled_limits.lock() != Some(limits) {
+        // A State with other limits than the journal last recorded (the
+        // first one, or one restarted with new limits) journals its limits
+        // first, so that a replay keeps and drops exactly what it did.
+        if journal.journaled_limits() != Some(limits) {
             let seq = appender
                 .change(&Change::Limits(limits))
                 .await
                 .map_err(not_journaled)?;
             self.commit_journaled(limits, Change::Limits(limits), seq)?;
-            *self.journaled_limits.lock() = Some(limits);
+            journal.set_journaled_limits(limits);
         }
         let seq = appender.change(&change).await.map_err(not_journaled)?;
         let changed = self.commit_journaled(limits, change, seq)?;
@@ -178,7 +177,9 @@ impl ConversationStore {
     /// Replaces the committed conversation with a restored one, which holds
     /// the journal up to record `seq`.
     pub(crate) fn restore(&self, conversation: Conversation, seq: u64) {
-        *self.journaled_limits.lock() = Some(conversation.limits());
+        if let Some(journal) = &self.journal {
+            journal.set_journaled_limits(conversation.limits());
+        }
         let mut committed = self.committed.lock();
         self.journaled.store(seq, Ordering::Relaxed);
         *committed = Some(Box::new(conversation));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use jido_session::{Change, Conversation, SessionId, SessionRecord};
+use jido_session::{Change, Conversation, ConversationLimits, SessionId, SessionRecord};
 use jido_store::journal::{self, Durability, Entry, JournalStore};
 use jido_store::{Persistence, SaveError, Snapshot, StoreError};
 use tokio::sync::{Mutex, MutexGuard};
@@ -18,6 +18,11 @@ pub(crate) struct SessionJournal {
     /// one.
     checkpoints: Checkpoints,
     written: Mutex<Written>,
+    /// The conversation limits the journal last recorded (see
+    /// [`ConversationStore`](crate::session::ConversationStore)): here, not
+    /// in the store, so that a session that is not journaled does not
+    /// carry them.
+    limits: parking_lot::Mutex<Option<ConversationLimits>>,
 }
 
 /// When and where a journal is checkpointed: its session saved (covering
@@ -76,7 +81,19 @@ impl SessionJournal {
                 checkpoint_after,
                 bytes: 0,
             }),
+            limits: parking_lot::Mutex::new(None),
         }
+    }
+
+    /// The conversation limits last journaled, if any.
+    pub(crate) fn journaled_limits(&self) -> Option<ConversationLimits> {
+        *self.limits.lock()
+    }
+
+    /// Records that the journal holds `limits` (journaled, or restored with
+    /// a conversation replayed from it).
+    pub(crate) fn set_journaled_limits(&self, limits: ConversationLimits) {
+        *self.limits.lock() = Some(limits);
     }
 
     /// The journal, held: appends through it are the only ones until it is

@@ -32,8 +32,9 @@ impl Core {
         self: &Arc<Self>,
         session: Session,
     ) -> Result<SessionHandle, StartError> {
-        self.start_restoring(session, std::future::ready(Ok(None)))
+        self.try_start(session, None::<std::future::Pending<_>>)
             .await
+            .inspect_err(|_| telemetry::start_failed())
     }
 
     /// Like [`start`](Self::start), with the session's record and its
@@ -55,18 +56,17 @@ impl Core {
         E: From<StartError>,
         R: Future<Output = Result<Option<(Session, Restored)>, E>>,
     {
-        let started = self.try_start(session, restore).await;
-        if started.is_err() {
-            telemetry::start_failed();
-        }
-        started
+        self.try_start(session, Some(restore))
+            .await
+            .inspect_err(|_| telemetry::start_failed())
     }
 
-    /// [`start_restoring`](Self::start_restoring)'s work.
+    /// [`start_restoring`](Self::start_restoring)'s work, and (with no
+    /// `restore`) [`start`](Self::start)'s.
     async fn try_start<E, R>(
         self: &Arc<Self>,
         session: Session,
-        restore: R,
+        restore: Option<R>,
     ) -> Result<SessionHandle, E>
     where
         E: From<StartError>,
@@ -100,14 +100,17 @@ impl Core {
             timer.done();
             rollback.claim = Some(claim?);
         }
-        // Within the start's time, like the tree's start: a stop or a
-        // shutdown waits for a start in flight.
-        let restore = match tokio::time::timeout(self.start_timeout, restore).await {
-            Ok(restore) => restore,
-            Err(_) => Err(StartError::Timeout {
-                after: self.start_timeout,
-            }
-            .into()),
+        let restore = match restore {
+            None => Ok(None),
+            // Within the start's time, like the tree's start: a stop or a
+            // shutdown waits for a start in flight.
+            Some(restore) => match tokio::time::timeout(self.start_timeout, restore).await {
+                Ok(restore) => restore,
+                Err(_) => Err(StartError::Timeout {
+                    after: self.start_timeout,
+                }
+                .into()),
+            },
         };
         let (session, restored) = match restore {
             Ok(None) => (registration.into_session(), None),
