@@ -26,8 +26,9 @@ pub trait Contender: Clone + Send + Sync + 'static {
 
 /// jido-supervisor: [`SessionSupervisor::start_session`] with the default
 /// per-session supervisor ([`SessionSup`](jido_supervisor::tree::SessionSup): a
-/// supervisor task, a Manager task and a State task, all three registered by
-/// name), then [`SessionSupervisor::stop_session`].
+/// supervisor — whose task runs only when something happens to it — a
+/// Manager task and a State task, all three registered by name), then
+/// [`SessionSupervisor::stop_session`].
 #[derive(Clone, Debug)]
 pub struct Ours {
     supervisor: SessionSupervisor,

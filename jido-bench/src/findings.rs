@@ -244,3 +244,29 @@
 //!   around a resume's read). Instructions per start + stop: 26.1k–27.0k
 //!   over three counts, as before within the multi-thread runtime's
 //!   ±0.5k.
+//!
+//! # No task per idle supervisor (issue 23, 2026-12-07)
+//!
+//! A supervisor parks when idle (`jido-process`'s `park` module): its
+//! runner (its table's handle, its mailbox's receiver, its restart window)
+//! waits in a small allocation with the waker every source of its
+//! wake-ups holds; a child's end, a command, a stop request or a kill
+//! spawns a task on the same pid, which handles what came and parks again.
+//!
+//! - Live heap per idle session (dhat, `heap_profile 10000 ours`):
+//!   **2,542 → 2,398 B** (task cells 768 → 512 B; the parking adds what
+//!   the runner needs). Against the floor's 1,083 B: 2.21×.
+//! - Instructions per start + stop (callgrind, three counts): 27.0k–27.3k,
+//!   against 26.1k–27.0k before: the stop's wake spawns the task the
+//!   supervisor no longer keeps (about +0.5k, within the runtime's noise).
+//! - Wall clock, interleaved (`cargo bench -p jido-bench --bench
+//!   interleaved`, 11 rounds): sequential 3.39× the floor (spread
+//!   2.65–4.08; 3.35× before), 64 starters 2.94× (2.64–3.40; 2.77×
+//!   before): unchanged within the spread. ractor 4.71× / 5.76×, kameo
+//!   6.53× / 7.11× in the same run.
+//! - Targets: live heap ≤ 1,536 B and ≤ 1.4× the floor — still missed
+//!   (2,398 B, 2.21×). What is left of an idle session: two worker task
+//!   cells (512 B), three pids (432 B), the registry's tables and entries
+//!   (~500 B), the tree's shared state and context. Workers could park the
+//!   same way (after an idle time: parking at once costs a spawn per
+//!   message), the supervisor's pid could go with its task; not done.

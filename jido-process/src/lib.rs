@@ -54,6 +54,7 @@ mod down;
 mod error;
 mod exit_reason;
 mod mailbox;
+mod park;
 mod pid;
 mod registry;
 mod supervisor;

@@ -325,13 +325,40 @@ impl Pid {
             // Under the lock `spawn_reserved` sets the handle under: either
             // it sees the flag, or this sees the handle.
             self.inner.exited.store(true, Ordering::Release);
-            guarded.abort.clone()
+            let waker = match &mut guarded.state {
+                State::Alive { stop_waker, .. } => stop_waker.take(),
+                State::Exiting(_) | State::Exited(_) => None,
+            };
+            (guarded.abort.clone(), waker)
         };
+        let (abort, waker) = abort;
         if let Some(abort) = abort {
             abort.abort();
         }
-        // Waiters of `stop_requested` in the process itself need no wake-up:
-        // the process is being aborted.
+        // A running process is being aborted; a parked one (no task: see
+        // `spawn_parkable`) is woken by its own waker, to be spawned again
+        // and aborted at once.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// `true` once [`exit`](Pid::exit) was called or the process ended: a
+    /// parked process woken checks it before it goes on.
+    pub(crate) fn is_exiting(&self) -> bool {
+        self.inner.exited.load(Ordering::Acquire)
+    }
+
+    /// A task of this process is ending without ending the process (it
+    /// parked): forgets the task's abort handle, if it is still the one
+    /// recorded (a wake may already have spawned the next task).
+    fn detach_task(&self, task: Option<tokio::task::Id>) {
+        let mut guarded = self.inner.guarded.lock();
+        if let (Some(abort), Some(task)) = (&guarded.abort, task)
+            && abort.id() == task
+        {
+            guarded.abort = None;
+        }
     }
 
     /// Monitors the process: when it ends, a [`Down`] message carrying
@@ -517,6 +544,13 @@ impl ExitGuard {
             pid.finish(Some(reason));
         }
     }
+
+    /// The task ends, the process does not: it parked.
+    fn parked(mut self) {
+        if let Some(pid) = self.0.take() {
+            pid.detach_task(tokio::task::try_id());
+        }
+    }
 }
 
 impl Drop for ExitGuard {
@@ -583,6 +617,40 @@ where
             Err(payload) => ExitReason::from_panic(&*payload),
         });
     }));
+    record_task(pid, task);
+}
+
+/// How a task of a process that can park ends ([`spawn_parkable`]).
+pub(crate) enum Ended {
+    /// The process ended, for this reason.
+    Exited(ExitReason),
+    /// The process gave its task up while idle and lives on: whatever wakes
+    /// it spawns its next task (see `crate::park`).
+    Parked,
+}
+
+/// Spawns `future` on `runtime` as (again) the task of `pid`'s process, a
+/// pid from [`Pid::reserve`] or one whose last task parked. As
+/// [`spawn_reserved`], except that a future that ends [`Ended::Parked`]
+/// ends its task only: the process stays alive, its monitors in place.
+pub(crate) fn spawn_parkable<F>(runtime: &tokio::runtime::Handle, pid: &Pid, future: F)
+where
+    F: Future<Output = Ended> + Send + 'static,
+{
+    let guard = ExitGuard(Some(pid.clone()));
+    let task = runtime.spawn(AssertUnwindSafe(future).catch_unwind().map(
+        move |result| match result {
+            Ok(Ended::Parked) => guard.parked(),
+            Ok(Ended::Exited(reason)) => guard.completed(reason),
+            Err(payload) => guard.completed(ExitReason::from_panic(&*payload)),
+        },
+    ));
+    record_task(pid, task);
+}
+
+/// Records `task` as the task of `pid`'s process, or aborts it if the
+/// process was killed meanwhile.
+fn record_task(pid: &Pid, task: tokio::task::JoinHandle<()>) {
     let exited = {
         let mut guarded = pid.inner.guarded.lock();
         if matches!(guarded.state, State::Alive { .. }) {

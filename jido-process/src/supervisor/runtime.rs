@@ -7,7 +7,9 @@
 //! `which_children`) read it without a message. Everything that changes it
 //! runs on the supervisor's own task, one message at a time: child deaths
 //! arrive as [`Down`] messages, requests as [`Command`]s, retries of failed
-//! restarts as [`Msg::TryAgain`].
+//! restarts as [`Msg::TryAgain`]. The task exists only while there is
+//! something to do: an idle supervisor parks ([`crate::park`]), and the
+//! next message or stop request spawns its next task, one at a time.
 //!
 //! # Invariants
 //!
@@ -48,7 +50,7 @@
 //! killed or a monitor delivered (a kill may run monitors' sends).
 
 use std::any::Any;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,7 +60,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
-use crate::pid::spawn_reserved;
+use crate::park::{Parkable, spawn_parked};
 use crate::supervisor::child_ref::{Found, Lookup};
 use crate::supervisor::child_spec::Start;
 use crate::supervisor::intensity::RestartWindow;
@@ -283,13 +285,13 @@ where
         down: AtomicBool::new(false),
         gave_up: AtomicBool::new(false),
     });
-    let mut runner = Runner {
+    let runner = Runner {
         shared: Arc::clone(&shared),
         inbox,
         window: RestartWindow::new(spec.intensity),
     };
-    // Run in place: `async fn run(self)` would keep the runner twice.
-    spawn_reserved(&pid, async move { runner.run().await });
+    // Idle, it has no task: a child's end, a command or a stop spawns one.
+    spawn_parked(runner);
     Ok(Supervisor::new(shared))
 }
 
@@ -398,45 +400,53 @@ impl<C> Drop for Runner<C> {
     }
 }
 
-impl<C: Clone + Send + Sync + 'static> Runner<C> {
-    /// The supervisor's loop, run in place inside its task (see
-    /// [`start_unboxed`]): while idle, the task holds the runner and one
-    /// small poll of the stop flag and the mailbox.
-    async fn run(&mut self) -> ExitReason {
-        loop {
-            // A stop request first; `shared` holds a sender, so the mailbox
-            // never closes: `None` is a stop request.
-            let msg = poll_fn(|cx| {
-                if self.shared.pid.poll_stop_requested(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                self.inbox.poll_recv(cx)
-            })
-            .await;
-            if let Err(reason) = self.step(msg).await {
-                return reason;
-            }
-            self.shared.check();
-        }
+/// The supervisor's loop (see [`crate::park`]): while idle it has no
+/// task, only the runner parked with its mailbox; a message or a stop
+/// request spawns a task that handles what came, then parks again.
+impl<C: Clone + Send + Sync + 'static> Parkable for Runner<C> {
+    /// A message, or `None` for a stop request.
+    type Next = Option<Msg<C>>;
+
+    fn pid(&self) -> &Pid {
+        &self.shared.pid
     }
 
-    /// Acts on a message, or on a stop request (`None`). Boxed: an idle
-    /// supervisor's task need not keep room for what it does when busy.
+    /// A stop request first; `shared` holds a sender, so the mailbox never
+    /// closes: `None` is a stop request.
+    fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<Msg<C>>> {
+        if self.shared.pid.poll_stop_requested(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        self.inbox.poll_recv(cx)
+    }
+
+    /// Acts on a message, or on a stop request (`None`); then checks the
+    /// table's invariants (debug builds). Boxed: a parked runner need not
+    /// keep room for what it does when busy.
     fn step(
         &mut self,
         msg: Option<Msg<C>>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), ExitReason>> + Send + '_>> {
+    ) -> Pin<Box<dyn Future<Output = Option<ExitReason>> + Send + '_>> {
         Box::pin(async move {
-            match msg {
+            let handled = match msg {
                 Some(msg) => self.handle(msg).await,
                 None => {
                     self.shared.terminate_all().await;
                     Err(self.shared.pid.stop_reason())
                 }
+            };
+            match handled {
+                Ok(()) => {
+                    self.shared.check();
+                    None
+                }
+                Err(reason) => Some(reason),
             }
         })
     }
+}
 
+impl<C: Clone + Send + Sync + 'static> Runner<C> {
     /// `Err` carries the reason the supervisor exits for; its children are
     /// terminated by then.
     async fn handle(&mut self, msg: Msg<C>) -> Result<(), ExitReason> {

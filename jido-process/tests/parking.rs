@@ -1,0 +1,219 @@
+//! Issue 23: an idle supervisor has no task of its own. It parks with its
+//! mailbox when idle, and whatever would have woken it — a child's end, a
+//! command, a stop request, a kill — spawns a task on the same pid that
+//! goes on where it left off. Each way of waking a parked supervisor, and
+//! a runtime dropped while one is parked.
+
+mod common;
+
+use std::time::Duration;
+
+use jido_process::{
+    ChildSpec, Down, ExitReason, Pid, Restart, Supervisor, SupervisorSpec, mailbox, spawn,
+};
+
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+/// Yields (current-thread runtime: every ready task runs) until `expected`
+/// tasks are alive; fails after a thousand turns.
+async fn tasks_settle_at(expected: usize) {
+    for _ in 0..1000 {
+        if alive_tasks() == expected {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(alive_tasks(), expected, "tasks did not settle");
+}
+
+/// A child that runs until asked to stop.
+fn worker(name: &'static str) -> ChildSpec<()> {
+    ChildSpec::task(name, |_: &(), me: Pid| async move {
+        me.stop_requested().await;
+        me.stop_reason()
+    })
+}
+
+async fn two_children() -> Supervisor<()> {
+    SupervisorSpec::new()
+        .child(worker("a"))
+        .child(worker("b"))
+        .start(())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_supervisor_has_no_task_and_wakes_for_a_childs_end() {
+    let before = alive_tasks();
+    let supervisor = two_children().await;
+    // Its two children run; it does not.
+    tasks_settle_at(before + 2).await;
+    assert!(supervisor.pid().is_alive());
+
+    // A child's end wakes it: the child is restarted, and it parks again.
+    let a = supervisor.whereis("a").unwrap();
+    a.exit(ExitReason::error("boom"));
+    let mut restarted = None;
+    for _ in 0..1000 {
+        restarted = supervisor.whereis("a").filter(|pid| *pid != a);
+        if restarted.is_some() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(restarted.is_some(), "the child was not restarted");
+    tasks_settle_at(before + 2).await;
+
+    // A command wakes it too.
+    let c = supervisor.start_child(worker("c")).await.unwrap().unwrap();
+    assert!(c.is_alive());
+    tasks_settle_at(before + 3).await;
+    assert_eq!(supervisor.count_children().active, 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_parked_supervisor_asked_to_stop_terminates_its_children_and_ends() {
+    let before = alive_tasks();
+    let supervisor = two_children().await;
+    tasks_settle_at(before + 2).await;
+    let (watcher, mut downs) = mailbox::<Down>();
+    supervisor.pid().monitor(&watcher, ());
+    let children = [
+        supervisor.whereis("a").unwrap(),
+        supervisor.whereis("b").unwrap(),
+    ];
+
+    supervisor.pid().request_stop_with("done");
+    assert_eq!(
+        supervisor.pid().wait().await,
+        ExitReason::shutdown_with("done")
+    );
+    assert_eq!(
+        downs.recv().await.unwrap().reason,
+        ExitReason::shutdown_with("done")
+    );
+    for child in children {
+        assert_eq!(child.wait().await, ExitReason::Shutdown);
+    }
+    tasks_settle_at(before).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_parked_supervisor_killed_ends_killed_and_takes_its_children() {
+    let before = alive_tasks();
+    let supervisor = two_children().await;
+    tasks_settle_at(before + 2).await;
+    let (watcher, mut downs) = mailbox::<Down>();
+    supervisor.pid().monitor(&watcher, ());
+    let children = [
+        supervisor.whereis("a").unwrap(),
+        supervisor.whereis("b").unwrap(),
+    ];
+
+    supervisor.pid().exit(ExitReason::error("cut off"));
+    assert!(!supervisor.pid().is_alive());
+    assert_eq!(supervisor.pid().wait().await, ExitReason::error("cut off"));
+    assert_eq!(
+        downs.recv().await.unwrap().reason,
+        ExitReason::error("cut off")
+    );
+    // Linked: killed with it.
+    for child in children {
+        assert_eq!(child.wait().await, ExitReason::Killed);
+    }
+    tasks_settle_at(before).await;
+}
+
+/// Many wake-ups racing one another on a multi-thread runtime: children
+/// ending (and restarted), commands and lookups, then a stop; the
+/// supervisor always answers, never runs twice (its invariants are checked
+/// after every step in debug builds), and ends once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_ups_racing_each_other_never_lose_one() {
+    let rounds: usize = std::env::var("JIDO_PARKING_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let supervisor = SupervisorSpec::new()
+        .intensity(jido_process::RestartIntensity::new(u32::MAX, Duration::from_secs(1)).unwrap())
+        .child(worker("a").restart(Restart::Permanent))
+        .child(worker("b").restart(Restart::Permanent))
+        .start(())
+        .await
+        .unwrap();
+    for _ in 0..rounds {
+        // The two children killed from other tasks while a command comes.
+        let killers: Vec<_> = ["a", "b"]
+            .into_iter()
+            .filter_map(|name| supervisor.whereis(name))
+            .map(|pid| {
+                spawn(async move {
+                    pid.kill();
+                    ExitReason::Normal
+                })
+            })
+            .collect();
+        let started = supervisor.start_child(worker("x").restart(Restart::Temporary));
+        let started = tokio::time::timeout(Duration::from_secs(10), started)
+            .await
+            .expect("a parked supervisor answers its commands");
+        assert!(started.unwrap().is_some());
+        for killer in killers {
+            killer.wait().await;
+        }
+        let terminated =
+            tokio::time::timeout(Duration::from_secs(10), supervisor.terminate_child("x"))
+                .await
+                .expect("a parked supervisor answers its commands");
+        assert!(terminated.is_ok());
+    }
+    // Every end was seen: both children run again (the restarts come as
+    // the supervisor handles the `Down`s; the time limit only guards
+    // against hanging).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ["a", "b"]
+        .iter()
+        .any(|name| !supervisor.whereis(name).is_some_and(|pid| pid.is_alive()))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a child's end was lost"
+        );
+        tokio::task::yield_now().await;
+    }
+    supervisor.pid().request_stop();
+    let ended = tokio::time::timeout(Duration::from_secs(10), supervisor.pid().wait())
+        .await
+        .expect("a parked supervisor stops when asked");
+    assert_eq!(ended, ExitReason::Shutdown);
+}
+
+/// A runtime dropped while a supervisor is parked: its children's tasks
+/// are dropped, their ends wake it, and it ends (`Killed`) with them, its
+/// monitors told.
+#[test]
+fn a_runtime_dropped_under_a_parked_supervisor_ends_it() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let (watcher, mut downs) = mailbox::<Down>();
+    let supervisor = runtime.block_on(async {
+        let supervisor = two_children().await;
+        tasks_settle_at(2).await;
+        supervisor.pid().monitor(&watcher, ());
+        supervisor
+    });
+    drop(runtime);
+    assert!(!supervisor.pid().is_alive());
+    assert_eq!(supervisor.pid().exit_reason(), Some(ExitReason::Killed));
+    let down = futures_util::FutureExt::now_or_never(downs.recv())
+        .flatten()
+        .expect("the monitor fired");
+    assert_eq!(down.reason, ExitReason::Killed);
+}
