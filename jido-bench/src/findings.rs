@@ -247,7 +247,9 @@
 //!
 //! # No task per idle supervisor (issue 23, 2026-12-07)
 //!
-//! A supervisor parks when idle (`jido-process`'s `park` module): its
+//! A supervisor with a child running parks when idle (`jido-process`'s
+//! `park` module; one with none keeps its task, or nothing would end it
+//! when its runtime shuts down): its
 //! runner (its table's handle, its mailbox's receiver, its restart window)
 //! waits in a small allocation with the waker every source of its
 //! wake-ups holds; a child's end, a command, a stop request or a kill

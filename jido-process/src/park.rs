@@ -19,7 +19,15 @@
 //!    since: whatever happens after that poll wakes the parking.
 //! 3. A woken process that was killed meanwhile ([`Pid::exit`]) does not go
 //!    on: its new task is aborted as it is recorded, or — running — it ends
-//!    at its next look.
+//!    at its next look. Its tasks are numbered (`generation`, under the
+//!    lock) so that the pid records the latest one's abort handle even if
+//!    an earlier one is recorded late.
+//! 4. A process parks only if something outside it will wake it when its
+//!    runtime shuts down ([`Parkable::may_park`]: a supervisor, only with a
+//!    child running — its end, when the runtime drops it, wakes the
+//!    supervisor, whose new task is then dropped at once, and it ends
+//!    `Killed` as a task dropped with its runtime does). Otherwise it waits
+//!    in its task, as any process.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -44,6 +52,9 @@ pub(crate) trait Parkable: Send + Sized + 'static {
     /// each when none is ready.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Self::Next>;
 
+    /// Whether it may give its task up now (invariant 4).
+    fn may_park(&self) -> bool;
+
     /// Acts on `next`; `Some` is the reason the process ends with.
     fn step(
         &mut self,
@@ -55,7 +66,14 @@ pub(crate) trait Parkable: Send + Sized + 'static {
 /// every source of its wake-ups holds meanwhile.
 struct Parking<P> {
     runtime: Handle,
-    state: Mutex<State<P>>,
+    state: Mutex<Slot<P>>,
+}
+
+/// What the parking's lock guards.
+struct Slot<P> {
+    state: State<P>,
+    /// The generation of the process's latest task (invariant 3).
+    generation: u64,
 }
 
 enum State<P> {
@@ -75,10 +93,13 @@ enum State<P> {
 pub(crate) fn spawn_parked<P: Parkable>(process: P) {
     let parking = Arc::new(Parking {
         runtime: Handle::current(),
-        state: Mutex::new(State::Running { woken: false }),
+        state: Mutex::new(Slot {
+            state: State::Running { woken: false },
+            generation: 1,
+        }),
     });
     let (runtime, pid) = (parking.runtime.clone(), process.pid().clone());
-    spawn_parkable(&runtime, &pid, run(process, parking));
+    spawn_parkable(&runtime, &pid, 1, run(process, parking));
 }
 
 /// A task of the process: steps while something is ready, then parks.
@@ -91,16 +112,22 @@ async fn run<P: Parkable>(mut process: P, parking: Arc<Parking<P>>) -> Ended {
         }
         // Every source is polled with the parking's waker (invariant 2):
         // the task itself is never woken, it parks instead of waiting.
-        let next = match process.poll_next(&mut Context::from_waker(&waker)) {
+        let polled = process.poll_next(&mut Context::from_waker(&waker));
+        let next = match polled {
             Poll::Ready(next) => next,
+            // Nothing would wake it at its runtime's end (invariant 4): it
+            // waits in its task, its own waker registered instead.
+            Poll::Pending if !process.may_park() => {
+                std::future::poll_fn(|cx| process.poll_next(cx)).await
+            }
             Poll::Pending => {
-                let mut state = parking.state.lock();
-                if let State::Running { woken: true } = *state {
+                let mut slot = parking.state.lock();
+                if let State::Running { woken: true } = slot.state {
                     // Something came since the poll: look again.
-                    *state = State::Running { woken: false };
+                    slot.state = State::Running { woken: false };
                     continue;
                 }
-                *state = State::Parked(process);
+                slot.state = State::Parked(process);
                 return Ended::Parked;
             }
         };
@@ -117,19 +144,25 @@ impl<P: Parkable> Wake for Parking<P> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let parked = {
-            let mut state = self.state.lock();
-            match std::mem::replace(&mut *state, State::Running { woken: true }) {
+            let mut slot = self.state.lock();
+            match std::mem::replace(&mut slot.state, State::Running { woken: true }) {
                 State::Parked(process) => {
-                    *state = State::Running { woken: false };
-                    Some(process)
+                    slot.state = State::Running { woken: false };
+                    slot.generation += 1;
+                    Some((process, slot.generation))
                 }
                 State::Running { .. } => None,
             }
         };
         // Outside the lock (invariant 1: the state is the new task's now).
-        if let Some(process) = parked {
+        if let Some((process, generation)) = parked {
             let pid = process.pid().clone();
-            spawn_parkable(&self.runtime, &pid, run(process, Arc::clone(self)));
+            spawn_parkable(
+                &self.runtime,
+                &pid,
+                generation,
+                run(process, Arc::clone(self)),
+            );
         }
     }
 }

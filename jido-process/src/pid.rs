@@ -71,9 +71,11 @@ struct Guarded {
     /// woken by a stop request and at the end; each checks its own
     /// condition again.
     waiters: Waiters,
-    /// The task's abort handle, until the process has ended (then dropped,
+    /// The task's abort handle — of a parkable process, its latest task's,
+    /// by the generation its parking numbered it with — until the process
+    /// has ended (then dropped,
     /// so that the task's memory goes with the task).
-    abort: Option<AbortHandle>,
+    abort: Option<(u64, AbortHandle)>,
 }
 
 /// Up to one monitor (its supervisor's, the usual case) lives inline,
@@ -322,14 +324,17 @@ impl Pid {
                 }
                 State::Exiting(_) | State::Exited(_) => return,
             }
-            // Under the lock `spawn_reserved` sets the handle under: either
-            // it sees the flag, or this sees the handle.
+            // Under the lock `record_task` sets the handle under: either it
+            // sees the flag, or this sees the handle.
             self.inner.exited.store(true, Ordering::Release);
             let waker = match &mut guarded.state {
                 State::Alive { stop_waker, .. } => stop_waker.take(),
                 State::Exiting(_) | State::Exited(_) => None,
             };
-            (guarded.abort.clone(), waker)
+            (
+                guarded.abort.as_ref().map(|(_, abort)| abort.clone()),
+                waker,
+            )
         };
         let (abort, waker) = abort;
         if let Some(abort) = abort {
@@ -354,7 +359,7 @@ impl Pid {
     /// recorded (a wake may already have spawned the next task).
     fn detach_task(&self, task: Option<tokio::task::Id>) {
         let mut guarded = self.inner.guarded.lock();
-        if let (Some(abort), Some(task)) = (&guarded.abort, task)
+        if let (Some((_, abort)), Some(task)) = (&guarded.abort, task)
             && abort.id() == task
         {
             guarded.abort = None;
@@ -617,7 +622,7 @@ where
             Err(payload) => ExitReason::from_panic(&*payload),
         });
     }));
-    record_task(pid, task);
+    record_task(pid, task, 0);
 }
 
 /// How a task of a process that can park ends ([`spawn_parkable`]).
@@ -630,11 +635,16 @@ pub(crate) enum Ended {
 }
 
 /// Spawns `future` on `runtime` as (again) the task of `pid`'s process, a
-/// pid from [`Pid::reserve`] or one whose last task parked. As
-/// [`spawn_reserved`], except that a future that ends [`Ended::Parked`]
-/// ends its task only: the process stays alive, its monitors in place.
-pub(crate) fn spawn_parkable<F>(runtime: &tokio::runtime::Handle, pid: &Pid, future: F)
-where
+/// pid from [`Pid::reserve`] or one whose last task parked; `generation`
+/// numbers its tasks in the order they were spawned. As [`spawn_reserved`],
+/// except that a future that ends [`Ended::Parked`] ends its task only: the
+/// process stays alive, its monitors in place.
+pub(crate) fn spawn_parkable<F>(
+    runtime: &tokio::runtime::Handle,
+    pid: &Pid,
+    generation: u64,
+    future: F,
+) where
     F: Future<Output = Ended> + Send + 'static,
 {
     let guard = ExitGuard(Some(pid.clone()));
@@ -645,16 +655,24 @@ where
             Err(payload) => guard.completed(ExitReason::from_panic(&*payload)),
         },
     ));
-    record_task(pid, task);
+    record_task(pid, task, generation);
 }
 
-/// Records `task` as the task of `pid`'s process, or aborts it if the
-/// process was killed meanwhile.
-fn record_task(pid: &Pid, task: tokio::task::JoinHandle<()>) {
+/// Records `task`, of `generation`, as the task of `pid`'s process, or
+/// aborts it if the process was killed meanwhile. A parkable process's task
+/// may run, park, and be followed by the next before it is recorded here:
+/// a task older than the one recorded, or one already finished, is not
+/// recorded (a kill must abort the task that runs, and a finished task's
+/// handle would keep its memory).
+fn record_task(pid: &Pid, task: tokio::task::JoinHandle<()>, generation: u64) {
     let exited = {
         let mut guarded = pid.inner.guarded.lock();
-        if matches!(guarded.state, State::Alive { .. }) {
-            guarded.abort = Some(task.abort_handle());
+        let newer = guarded
+            .abort
+            .as_ref()
+            .is_none_or(|(recorded, _)| *recorded < generation);
+        if matches!(guarded.state, State::Alive { .. }) && newer && !task.is_finished() {
+            guarded.abort = Some((generation, task.abort_handle()));
         }
         pid.inner.exited.load(Ordering::Acquire)
     };

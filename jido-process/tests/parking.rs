@@ -217,3 +217,62 @@ fn a_runtime_dropped_under_a_parked_supervisor_ends_it() {
         .expect("the monitor fired");
     assert_eq!(down.reason, ExitReason::Killed);
 }
+
+/// Review: a supervisor with no child running keeps its task — nothing
+/// would wake it when its runtime shuts down — and a runtime dropped under
+/// it ends it `Killed`, its monitors told, as before.
+#[test]
+fn a_supervisor_with_no_child_running_keeps_its_task_and_ends_with_its_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let (watcher, mut downs) = mailbox::<Down>();
+    let supervisor = runtime.block_on(async {
+        let supervisor = SupervisorSpec::<()>::new().start(()).await.unwrap();
+        tasks_settle_at(1).await;
+        // A child started, then ended: it parks, then keeps its task again.
+        supervisor.start_child(worker("a")).await.unwrap();
+        tasks_settle_at(1).await;
+        supervisor.terminate_child("a").await.unwrap();
+        tasks_settle_at(1).await;
+        supervisor.pid().monitor(&watcher, ());
+        supervisor
+    });
+    drop(runtime);
+    assert_eq!(supervisor.pid().exit_reason(), Some(ExitReason::Killed));
+    let down = futures_util::FutureExt::now_or_never(downs.recv())
+        .flatten()
+        .expect("the monitor fired");
+    assert_eq!(down.reason, ExitReason::Killed);
+}
+
+/// Review: kills and commands from threads outside the runtime (their
+/// wake-ups spawn the supervisor's next task from there, where another
+/// worker may run it before it is recorded): the kill always ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_from_outside_the_runtime_ends_a_supervisor_being_woken() {
+    let rounds: usize = std::env::var("JIDO_PARKING_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    for _ in 0..rounds {
+        let supervisor = two_children().await;
+        let handle = supervisor.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let outside = std::thread::spawn(move || {
+            // A command sent from here wakes the parked supervisor.
+            let start = runtime.spawn({
+                let handle = handle.clone();
+                async move { handle.start_child(worker("x")).await }
+            });
+            handle.pid().kill();
+            drop(start);
+        });
+        outside.join().unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(10), supervisor.pid().wait())
+            .await
+            .expect("a killed supervisor ends");
+        assert_eq!(ended, ExitReason::Killed);
+    }
+}

@@ -8,8 +8,9 @@
 //! runs on the supervisor's own task, one message at a time: child deaths
 //! arrive as [`Down`] messages, requests as [`Command`]s, retries of failed
 //! restarts as [`Msg::TryAgain`]. The task exists only while there is
-//! something to do: an idle supervisor parks ([`crate::park`]), and the
-//! next message or stop request spawns its next task, one at a time.
+//! something to do: an idle supervisor with a child running parks
+//! ([`crate::park`]), and the next message or stop request spawns its next
+//! task, one at a time ("the supervisor's task" below: its current one).
 //!
 //! # Invariants
 //!
@@ -368,8 +369,9 @@ fn take_running<C>(slot: &mut ChildSlot<C>) -> Option<(Running<C>, crate::Shutdo
 /// The supervisor's task: its mailbox and its restart window.
 ///
 /// Dropping it — when the task returns, is killed, or is killed before it
-/// was ever polled — kills the children still running (they are linked to
-/// the supervisor) and wakes whoever waits on a child.
+/// was ever polled; when parked, where the wake that found its runtime shut
+/// down spawned its next task — kills the children still running (they are
+/// linked to the supervisor) and wakes whoever waits on a child.
 struct Runner<C> {
     shared: Arc<SupervisorInner<C>>,
     inbox: Inbox<Msg<C>>,
@@ -409,6 +411,16 @@ impl<C: Clone + Send + Sync + 'static> Parkable for Runner<C> {
 
     fn pid(&self) -> &Pid {
         &self.shared.pid
+    }
+
+    /// Only with a child running: a running child's end wakes it, also when
+    /// the runtime drops the child's task at its shutdown.
+    fn may_park(&self) -> bool {
+        self.shared
+            .slots
+            .lock()
+            .iter()
+            .any(|slot| slot.running().is_some())
     }
 
     /// A stop request first; `shared` holds a sender, so the mailbox never
