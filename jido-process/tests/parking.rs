@@ -76,17 +76,41 @@ async fn an_idle_supervisor_has_no_task_and_wakes_for_a_childs_end() {
     assert_eq!(supervisor.count_children().active, 3);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_parked_supervisor_asked_to_stop_terminates_its_children_and_ends() {
+/// A supervisor of two children, parked, monitored into `downs`.
+struct Parked {
+    supervisor: Supervisor<()>,
+    downs: jido_process::Inbox<Down>,
+    children: [Pid; 2],
+    _watcher: jido_process::Mailbox<Down>,
+}
+
+async fn parked() -> Parked {
     let before = alive_tasks();
     let supervisor = two_children().await;
     tasks_settle_at(before + 2).await;
-    let (watcher, mut downs) = mailbox::<Down>();
+    let (watcher, downs) = mailbox::<Down>();
     supervisor.pid().monitor(&watcher, ());
     let children = [
         supervisor.whereis("a").unwrap(),
         supervisor.whereis("b").unwrap(),
     ];
+    Parked {
+        supervisor,
+        downs,
+        children,
+        _watcher: watcher,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_parked_supervisor_asked_to_stop_terminates_its_children_and_ends() {
+    let before = alive_tasks();
+    let Parked {
+        supervisor,
+        mut downs,
+        children,
+        ..
+    } = parked().await;
 
     supervisor.pid().request_stop_with("done");
     assert_eq!(
@@ -106,14 +130,12 @@ async fn a_parked_supervisor_asked_to_stop_terminates_its_children_and_ends() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_parked_supervisor_killed_ends_killed_and_takes_its_children() {
     let before = alive_tasks();
-    let supervisor = two_children().await;
-    tasks_settle_at(before + 2).await;
-    let (watcher, mut downs) = mailbox::<Down>();
-    supervisor.pid().monitor(&watcher, ());
-    let children = [
-        supervisor.whereis("a").unwrap(),
-        supervisor.whereis("b").unwrap(),
-    ];
+    let Parked {
+        supervisor,
+        mut downs,
+        children,
+        ..
+    } = parked().await;
 
     supervisor.pid().exit(ExitReason::error("cut off"));
     assert!(!supervisor.pid().is_alive());
