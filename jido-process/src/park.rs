@@ -111,7 +111,8 @@ async fn run<P: Parkable>(mut process: P, parking: Arc<Parking<P>>) -> Ended {
             return Ended::Exited(ExitReason::Killed);
         }
         // Every source is polled with the parking's waker (invariant 2):
-        // the task itself is never woken, it parks instead of waiting.
+        // a process that may park is never woken in its task, it parks
+        // instead of waiting.
         let polled = process.poll_next(&mut Context::from_waker(&waker));
         let next = match polled {
             Poll::Ready(next) => next,
