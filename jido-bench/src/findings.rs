@@ -257,7 +257,10 @@
 //!
 //! - Live heap per idle session (dhat, `heap_profile 10000 ours`):
 //!   **2,542 → 2,398 B** (task cells 768 → 512 B; the parking adds what
-//!   the runner needs). Against the floor's 1,083 B: 2.21×.
+//!   the runner needs, 120 B); **2,431 B** once each pid records its
+//!   task's generation beside its abort handle (+8 B a pid: review found
+//!   that a late record could leave a kill aborting a finished task).
+//!   Against the floor's 1,083 B: 2.24×.
 //! - Instructions per start + stop (callgrind, three counts): 27.0k–27.3k,
 //!   against 26.1k–27.0k before: the stop's wake spawns the task the
 //!   supervisor no longer keeps (about +0.5k, within the runtime's noise).
@@ -267,7 +270,7 @@
 //!   before): unchanged within the spread. ractor 4.71× / 5.76×, kameo
 //!   6.53× / 7.11× in the same run.
 //! - Targets: live heap ≤ 1,536 B and ≤ 1.4× the floor — still missed
-//!   (2,398 B, 2.21×). What is left of an idle session: two worker task
+//!   (2,431 B, 2.24×). What is left of an idle session: two worker task
 //!   cells (512 B), three pids (432 B), the registry's tables and entries
 //!   (~500 B), the tree's shared state and context. Workers could park the
 //!   same way (after an idle time: parking at once costs a spawn per
