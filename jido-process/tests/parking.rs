@@ -8,9 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use jido_process::{
-    ChildSpec, Down, ExitReason, Pid, Restart, Supervisor, SupervisorSpec, mailbox, spawn,
-};
+use common::{drain, watch};
+use jido_process::{ChildSpec, Down, ExitReason, Pid, Restart, Supervisor, SupervisorSpec, spawn};
 
 fn alive_tasks() -> usize {
     tokio::runtime::Handle::current()
@@ -28,6 +27,36 @@ async fn tasks_settle_at(expected: usize) {
         tokio::task::yield_now().await;
     }
     assert_eq!(alive_tasks(), expected, "tasks did not settle");
+}
+
+/// How many rounds the racing tests run: `JIDO_PARKING_ROUNDS`, default
+/// 200.
+fn rounds() -> usize {
+    std::env::var("JIDO_PARKING_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200)
+}
+
+/// Runs `setup` on a current-thread runtime, monitors the supervisor it
+/// returns, drops the runtime: the supervisor must have ended `Killed`, its
+/// monitor told.
+fn ends_killed_with_its_runtime(setup: impl std::future::Future<Output = Supervisor<()>>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let (supervisor, mut downs) = runtime.block_on(async {
+        let supervisor = setup.await;
+        let downs = watch(supervisor.pid());
+        (supervisor, downs)
+    });
+    drop(runtime);
+    assert!(!supervisor.pid().is_alive());
+    assert_eq!(supervisor.pid().exit_reason(), Some(ExitReason::Killed));
+    let downs: Vec<Down> = drain(&mut downs);
+    assert_eq!(downs.len(), 1, "the monitor fired once");
+    assert_eq!(downs[0].reason, ExitReason::Killed);
 }
 
 /// A child that runs until asked to stop.
@@ -81,15 +110,13 @@ struct Parked {
     supervisor: Supervisor<()>,
     downs: jido_process::Inbox<Down>,
     children: [Pid; 2],
-    _watcher: jido_process::Mailbox<Down>,
 }
 
 async fn parked() -> Parked {
     let before = alive_tasks();
     let supervisor = two_children().await;
     tasks_settle_at(before + 2).await;
-    let (watcher, downs) = mailbox::<Down>();
-    supervisor.pid().monitor(&watcher, ());
+    let downs = watch(supervisor.pid());
     let children = [
         supervisor.whereis("a").unwrap(),
         supervisor.whereis("b").unwrap(),
@@ -98,7 +125,6 @@ async fn parked() -> Parked {
         supervisor,
         downs,
         children,
-        _watcher: watcher,
     }
 }
 
@@ -109,7 +135,6 @@ async fn a_parked_supervisor_asked_to_stop_terminates_its_children_and_ends() {
         supervisor,
         mut downs,
         children,
-        ..
     } = parked().await;
 
     supervisor.pid().request_stop_with("done");
@@ -134,7 +159,6 @@ async fn a_parked_supervisor_killed_ends_killed_and_takes_its_children() {
         supervisor,
         mut downs,
         children,
-        ..
     } = parked().await;
 
     supervisor.pid().exit(ExitReason::error("cut off"));
@@ -157,10 +181,7 @@ async fn a_parked_supervisor_killed_ends_killed_and_takes_its_children() {
 /// after every step in debug builds), and ends once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wake_ups_racing_each_other_never_lose_one() {
-    let rounds: usize = std::env::var("JIDO_PARKING_ROUNDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
+    let rounds = rounds();
     let supervisor = SupervisorSpec::new()
         .intensity(jido_process::RestartIntensity::new(u32::MAX, Duration::from_secs(1)).unwrap())
         .child(worker("a").restart(Restart::Permanent))
@@ -220,24 +241,11 @@ async fn wake_ups_racing_each_other_never_lose_one() {
 /// monitors told.
 #[test]
 fn a_runtime_dropped_under_a_parked_supervisor_ends_it() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let (watcher, mut downs) = mailbox::<Down>();
-    let supervisor = runtime.block_on(async {
+    ends_killed_with_its_runtime(async {
         let supervisor = two_children().await;
         tasks_settle_at(2).await;
-        supervisor.pid().monitor(&watcher, ());
         supervisor
     });
-    drop(runtime);
-    assert!(!supervisor.pid().is_alive());
-    assert_eq!(supervisor.pid().exit_reason(), Some(ExitReason::Killed));
-    let down = futures_util::FutureExt::now_or_never(downs.recv())
-        .flatten()
-        .expect("the monitor fired");
-    assert_eq!(down.reason, ExitReason::Killed);
 }
 
 /// Review: a supervisor with no child running keeps its task — nothing
@@ -245,12 +253,7 @@ fn a_runtime_dropped_under_a_parked_supervisor_ends_it() {
 /// it ends it `Killed`, its monitors told, as before.
 #[test]
 fn a_supervisor_with_no_child_running_keeps_its_task_and_ends_with_its_runtime() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let (watcher, mut downs) = mailbox::<Down>();
-    let supervisor = runtime.block_on(async {
+    ends_killed_with_its_runtime(async {
         let supervisor = SupervisorSpec::<()>::new().start(()).await.unwrap();
         tasks_settle_at(1).await;
         // A child started, then ended: it parks, then keeps its task again.
@@ -258,15 +261,8 @@ fn a_supervisor_with_no_child_running_keeps_its_task_and_ends_with_its_runtime()
         tasks_settle_at(1).await;
         supervisor.terminate_child("a").await.unwrap();
         tasks_settle_at(1).await;
-        supervisor.pid().monitor(&watcher, ());
         supervisor
     });
-    drop(runtime);
-    assert_eq!(supervisor.pid().exit_reason(), Some(ExitReason::Killed));
-    let down = futures_util::FutureExt::now_or_never(downs.recv())
-        .flatten()
-        .expect("the monitor fired");
-    assert_eq!(down.reason, ExitReason::Killed);
 }
 
 /// Review: kills and commands from threads outside the runtime (their
@@ -274,10 +270,7 @@ fn a_supervisor_with_no_child_running_keeps_its_task_and_ends_with_its_runtime()
 /// worker may run it before it is recorded): the kill always ends it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_from_outside_the_runtime_ends_a_supervisor_being_woken() {
-    let rounds: usize = std::env::var("JIDO_PARKING_ROUNDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
+    let rounds = rounds();
     for _ in 0..rounds {
         let supervisor = two_children().await;
         let handle = supervisor.clone();

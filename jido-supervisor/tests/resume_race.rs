@@ -73,19 +73,36 @@ async fn contents(supervisor: &SessionSupervisor, id: SessionId) -> Vec<String> 
     page.items.into_iter().map(|m| m.content).collect()
 }
 
+/// Appends a user message `text` to the session `id`.
+async fn append(supervisor: &SessionSupervisor, id: SessionId, text: &str) {
+    supervisor
+        .state(id)
+        .unwrap()
+        .append_message(Message::new(Role::User, text))
+        .await
+        .unwrap();
+}
+
+/// A session opened by `supervisor`, holding the message "first", stopped
+/// (and so saved); its id and project directory.
+async fn saved(supervisor: &SessionSupervisor) -> (SessionId, tempfile::TempDir) {
+    let project = tempfile::tempdir().unwrap();
+    let id = supervisor
+        .create_session(project.path())
+        .await
+        .unwrap()
+        .id();
+    append(supervisor, id, "first").await;
+    supervisor.stop_session(id).await.unwrap();
+    (id, project)
+}
+
 /// One resume reads through `late` and waits; meanwhile `other` resumes
 /// the session, acknowledges a change, renames it and stops it (saving
 /// it); then the first goes on. It must run the session as `other` saved
 /// it.
 async fn overtaken_resume(store: &SlowRead, late: &SessionSupervisor, other: &SessionSupervisor) {
-    let project = tempfile::tempdir().unwrap();
-    let id = other.create_session(project.path()).await.unwrap().id();
-    let state = other.state(id).unwrap();
-    state
-        .append_message(Message::new(Role::User, "first"))
-        .await
-        .unwrap();
-    other.stop_session(id).await.unwrap();
+    let (id, _project) = saved(other).await;
 
     // The first resume reads the snapshot ("first"), then waits.
     store.arm(0);
@@ -98,12 +115,7 @@ async fn overtaken_resume(store: &SlowRead, late: &SessionSupervisor, other: &Se
     // Meanwhile another resume runs the session, which acknowledges a
     // change, and stops it: saved with both messages.
     other.resume(id).await.unwrap();
-    other
-        .state(id)
-        .unwrap()
-        .append_message(Message::new(Role::User, "second"))
-        .await
-        .unwrap();
+    append(other, id, "second").await;
     other.rename_session(id, "renamed").await.unwrap();
     other.stop_session(id).await.unwrap();
 
@@ -167,19 +179,7 @@ async fn a_resume_overtaken_by_another_node_runs_what_that_node_saved() {
 /// A saved session with one message, and a supervisor on `store`.
 async fn saved_session(store: &Arc<SlowRead>) -> (SessionSupervisor, SessionId, tempfile::TempDir) {
     let supervisor = on(store, None);
-    let project = tempfile::tempdir().unwrap();
-    let id = supervisor
-        .create_session(project.path())
-        .await
-        .unwrap()
-        .id();
-    supervisor
-        .state(id)
-        .unwrap()
-        .append_message(Message::new(Role::User, "first"))
-        .await
-        .unwrap();
-    supervisor.stop_session(id).await.unwrap();
+    let (id, project) = saved(&supervisor).await;
     (supervisor, id, project)
 }
 
