@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jido_bench::fixtures::Projects;
+use jido_bench::numbers::{median, spread};
 use jido_bench::runtime::{drive, runtime};
 use jido_bench::{Contender, Ours};
 use jido_cluster::{ClusterConfig, PgNode};
@@ -40,11 +41,6 @@ const NODES: usize = 3;
 const STARTERS: [usize; 4] = [1, 4, 16, 64];
 /// Starts + stops per throughput measurement, across the cluster.
 const PER_MEASUREMENT: usize = 6_144;
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     let Some(server) = TempPostgres::start_or_skip("the admission bench") else {
@@ -197,11 +193,6 @@ fn main() {
         })
     };
 
-    let spread = |values: &[f64]| {
-        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = values.iter().copied().fold(0.0, f64::max);
-        (min, max)
-    };
     let (low, high) = spread(&ratios);
     println!("admission summary (same run, {NODES} nodes, loopback, fsync off):");
     println!(

@@ -27,6 +27,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use jido_bench::numbers::{median, spread};
 use jido_bench::runtime::{drive, runtime};
 use jido_process::{ChildSpec, Context, SupervisorSpec, Worker, spawn_worker};
 use jido_supervisor::{Message, Role, SessionSupervisor};
@@ -101,11 +102,6 @@ impl kameo::message::Message<KameoAdd> for KameoAdder {
 
 /// A floor request: the amount and where to answer.
 type FloorRequest = (u64, oneshot::Sender<u64>);
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     let runtime = runtime();
@@ -253,8 +249,7 @@ fn main() {
     println!("call round trip summary ({ROUNDS} interleaved rounds of {CALLS} calls each):");
     for (slot, name) in names.iter().enumerate() {
         let nanos = median(&mut per_call[slot]);
-        let low = ratios[slot].iter().copied().fold(f64::INFINITY, f64::min);
-        let high = ratios[slot].iter().copied().fold(0.0, f64::max);
+        let (low, high) = spread(&ratios[slot]);
         let ratio = median(&mut ratios[slot]);
         println!(
             "  {name:<13} {nanos:>7.0} ns per call; / floor {ratio:.2}x median (spread {low:.2}–{high:.2})"

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use jido_bench::filter::{bench_mode, selected};
 use jido_bench::fixtures::Projects;
+use jido_bench::numbers::{median, spread};
 use jido_bench::runtime::{drive, runtime};
 use jido_bench::workloads::{concurrent_round, sequential};
 use jido_bench::{Contender, Floor, KameoSessions, Ours, RactorSessions};
@@ -66,11 +67,6 @@ fn turn<C: Contender>(
         }
     };
     elapsed.as_secs_f64() * 1e6 / sessions as f64
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -139,9 +135,7 @@ fn main() {
         println!("  {title}:");
         for (contender, name) in names.iter().enumerate() {
             let micros = median(&mut times[w][contender]);
-            let spread = &ratios[w][contender];
-            let low = spread.iter().copied().fold(f64::INFINITY, f64::min);
-            let high = spread.iter().copied().fold(0.0, f64::max);
+            let (low, high) = spread(&ratios[w][contender]);
             let ratio = median(&mut ratios[w][contender]);
             println!(
                 "    {name:<7} {micros:>7.2} µs per session; / floor {ratio:.2}x median (spread {low:.2}–{high:.2})"
