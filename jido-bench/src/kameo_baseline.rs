@@ -7,11 +7,12 @@
 //! `manager-N`, `state-N`, as jido-supervisor registers its three tasks),
 //! and waits for both children's start; the caller waits for the session
 //! actor's (`wait_for_startup`). Stop: `stop_gracefully` and
-//! `wait_for_shutdown`; the session actor's `on_stop` stops its children
+//! `wait_for_shutdown_result` (`wait_for_shutdown` returns when the mailbox
+//! closes, before `on_stop` has run); the session actor's `on_stop` stops its children
 //! and waits for them (kameo does not stop a linked actor whose link ended
 //! normally), so the stop returns when all three have ended. (kameo frees
-//! an actor's name as its task ends, just after `wait_for_shutdown` is
-//! answered; the names are unique, so nothing waits on that.)
+//! an actor's name as its task ends, just after its shutdown result is
+//! set; the names are unique, so nothing waits on that.)
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -99,8 +100,8 @@ impl Actor for SessionActor {
         // Both asked at once, then both waited for.
         let _ = self.manager.stop_gracefully().await;
         let _ = self.state.stop_gracefully().await;
-        self.manager.wait_for_shutdown().await;
-        self.state.wait_for_shutdown().await;
+        let _ = self.manager.wait_for_shutdown_result().await;
+        let _ = self.state.wait_for_shutdown_result().await;
         Ok(())
     }
 }
@@ -137,7 +138,11 @@ impl Contender for KameoSessions {
         if let Err(error) = actor.stop_gracefully().await {
             panic!("kameo session actor could not be stopped: {error}");
         }
-        actor.wait_for_shutdown().await;
+        // Not `wait_for_shutdown`: it returns once the mailbox is closed,
+        // before `on_stop` (which stops the children) has run.
+        if let Err(error) = actor.wait_for_shutdown_result().await {
+            panic!("kameo session actor failed to stop: {error}");
+        }
     }
 }
 
