@@ -225,6 +225,15 @@
 //! sections above describe (three tasks, three pids, a supervisor that
 //! terminates its children one by one).
 //!
+//! Found later: kameo's `wait_for_shutdown` returns once the mailbox
+//! closes, before `on_stop` has stopped the children, so the kameo figures
+//! above timed a stop that could return with the children alive. With
+//! `wait_for_shutdown_result` (the whole tree ended), the next run
+//! (`cargo bench -p jido-bench --bench interleaved`, 11 rounds): kameo
+//! 7.34× the floor sequential (spread 4.20–8.45), 7.14× with 64 starters;
+//! ours 3.27× and 2.84×, ractor 5.08× and 5.64×. Its instructions were
+//! not counted again.
+//!
 //! # The idle session since (2026-12-07)
 //!
 //! `heap_profile 10000 ours` (dhat, as above) measured 2,598 B per idle
