@@ -19,7 +19,10 @@
 //!    since: whatever happens after that poll wakes the parking.
 //! 3. A woken process that was killed meanwhile ([`Pid::exit`]) does not go
 //!    on: its new task is aborted as it is recorded, or — running — it ends
-//!    at its next look. Its tasks are numbered (`generation`, under the
+//!    at its next look — at the top of its loop, and after a poll that
+//!    found nothing (a kill that came during the poll found no waker
+//!    registered, and its abort cannot stop a task that is running). Its
+//!    tasks are numbered (`generation`, under the
 //!    lock) so that the pid records the latest one's abort handle even if
 //!    an earlier one is recorded late.
 //! 4. A process parks only if something outside it will wake it when its
@@ -120,6 +123,12 @@ async fn run<P: Parkable>(mut process: P, parking: Arc<Parking<P>>) -> Ended {
             // waits in its task, its own waker registered instead.
             Poll::Pending if !process.may_park() => {
                 std::future::poll_fn(|cx| process.poll_next(cx)).await
+            }
+            // Killed during the poll: the kill found no waker to wake yet
+            // (or the abort found this task running, and it would end
+            // parked): it ends here instead (invariant 3).
+            Poll::Pending if process.pid().is_exiting() => {
+                return Ended::Exited(ExitReason::Killed);
             }
             Poll::Pending => {
                 let mut slot = parking.state.lock();
